@@ -1,0 +1,89 @@
+import type { AppState, Quotas, Rec } from './store.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { Tasks } from './tasks.js';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** What a handler sees of one authenticated request. */
+export interface RequestContext {
+  op: string;
+  app: AppState;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** Parsed JSON body (`{}` when empty); for multipart requests, the fields as strings/Blobs. */
+  body: unknown;
+  /** Request time in ms since the epoch (the emulator's clock). */
+  now: number;
+  quotas: Quotas;
+  tasks: Tasks;
+  rateLimiter: RateLimiter;
+  /** Every operationId the emulator serves (for GetRateLimits). */
+  operations: readonly string[];
+  /** A fresh UUID (v4) from the emulator's seeded generator; `newId(now)` gives a time-ordered UUID v7. */
+  newId(nowMs?: number): string;
+}
+
+/** A handler returns the response body without `duration`; the server adds it and picks the status by method. */
+export type Handler = (ctx: RequestContext) => Rec | Promise<Rec>;
+
+export interface Route {
+  method: Method;
+  /** The spec's path template, e.g. `/api/v2/blocklists/{name}`. */
+  path: string;
+  /** The spec's operationId. */
+  op: string;
+  handler: Handler;
+}
+
+interface Compiled {
+  route: Route;
+  regex: RegExp;
+  names: string[];
+  literalLength: number;
+}
+
+export interface Match {
+  route: Route;
+  params: Record<string, string>;
+}
+
+/** Path-template router. Literal segments win over parameters (`/roles/search` before `/roles/{name}`). */
+export class Router {
+  private readonly compiled: Compiled[];
+
+  constructor(routes: readonly Route[]) {
+    this.compiled = routes
+      .map((route) => {
+        const names: string[] = [];
+        const pattern = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_m, name: string) => {
+          names.push(name);
+          return '([^/]+)';
+        });
+        return { route, regex: new RegExp(`^${pattern}/?$`), names, literalLength: route.path.replace(/\{\w+\}/g, '').length };
+      })
+      .sort((a, b) => b.literalLength - a.literalLength);
+  }
+
+  /** `undefined` when no route has the path; `{route: undefined}` lists the allowed methods when only the method is wrong. */
+  match(method: string, pathname: string): Match | { route: undefined; allowed: Method[] } | undefined {
+    const allowed: Method[] = [];
+    for (const c of this.compiled) {
+      const m = c.regex.exec(pathname);
+      if (!m) continue;
+      if (c.route.method !== method) {
+        allowed.push(c.route.method);
+        continue;
+      }
+      const params: Record<string, string> = {};
+      c.names.forEach((n, i) => {
+        params[n] = decodeURIComponent(m[i + 1]!);
+      });
+      return { route: c.route, params };
+    }
+    return allowed.length ? { route: undefined, allowed } : undefined;
+  }
+
+  get routes(): Route[] {
+    return this.compiled.map((c) => c.route);
+  }
+}

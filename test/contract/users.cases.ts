@@ -1,0 +1,3 @@
+import type { ContractCases } from './types.js';
+
+export const cases: ContractCases = {};
