@@ -111,6 +111,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const app = apiKey ? apps.get(apiKey) : undefined;
     let op = 'Unknown';
     let status = 500;
+    let slowMs = 0;
     const headers: Record<string, string> = {};
 
     const send = (code: number, body: Rec | string) => {
@@ -138,6 +139,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const fault = faults.decide(op);
       if (fault.delayMs) await sleep(fault.delayMs);
       const failure = fault.failure;
+      if (failure?.kind === 'slow') slowMs = failure.ms;
 
       if (!app) throw new StreamApiError(401, 2, apiKey ? `api_key "${apiKey}" not found` : 'api_key is missing from the query string', undefined, true);
 
@@ -192,10 +194,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         return;
       }
       if (failure?.kind === 'error') throw new StreamApiError(failure.status ?? 500, -1, 'internal server error (injected fault)');
-      if (failure?.kind === 'slow') await sleep(failure.ms);
+      if (slowMs) await sleep(slowMs);
       const code = method === 'POST' || method === 'PUT' ? 201 : 200;
       send(code, { ...result, duration: durationOf(start) });
     } catch (err) {
+      if (slowMs) await sleep(slowMs);
       if (err instanceof StreamApiError) sendError(err);
       else {
         log?.error({ err, op }, 'emulator handler failed');

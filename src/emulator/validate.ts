@@ -33,6 +33,7 @@ function describeIssue(field: string, issue: z.core.$ZodIssue): string {
       if (issue.origin === 'array' || issue.origin === 'set') return `${field} must contain at maximum ${issue.maximum} item(s)`;
       return `${field} must be ${issue.maximum} or less`;
     case 'invalid_value':
+      if (issue.input === undefined) return `${field} is a required field`;
       return `${field} must be one of [${issue.values.map(String).join(' ')}]`;
     case 'unrecognized_keys':
       return `unknown field(s) ${issue.keys.join(', ')}`;

@@ -1,6 +1,87 @@
-import type { Route } from '../router.js';
-import type { AppState } from '../store.js';
+import { z } from 'zod';
+import { inputError, notAllowed, notFound } from '../errors.js';
+import type { RequestContext, Route } from '../router.js';
+import type { AppState, Rec } from '../store.js';
+import { parseInput } from '../validate.js';
+import { builtinPermissions } from './app-defaults.js';
 
-export function seedPermissions(_app: AppState, _nowMs: number): void {}
+export function seedPermissions(app: AppState, _nowMs: number): void {
+  for (const p of builtinPermissions()) app.permissions.set(String(p.id), p);
+}
 
-export const permissionsRoutes: Route[] = [];
+const permissionFields = {
+  name: z.string().min(1).max(100),
+  action: z.string().min(1),
+  condition: z.record(z.string(), z.unknown()),
+  description: z.string().max(2048).optional(),
+  owner: z.boolean().optional(),
+  same_team: z.boolean().optional(),
+};
+const createSchema = z.object({ id: z.string().min(1).max(255), ...permissionFields });
+const updateSchema = z.object(permissionFields);
+
+/**
+ * The read model of a custom permission. Stream does not take `level` on writes; it follows from the action,
+ * so a custom permission gets the level of the built-in permission with the same action (`channel` otherwise).
+ */
+function customPermission(app: AppState, id: string, input: z.infer<typeof updateSchema>): Rec {
+  const sameAction = [...app.permissions.values()].find((p) => !p.custom && p.action === input.action);
+  return {
+    id,
+    name: input.name,
+    description: input.description ?? '',
+    action: input.action,
+    owner: input.owner ?? false,
+    owner_resource: '',
+    same_team: input.same_team ?? false,
+    custom: true,
+    level: sameAction?.level ?? 'channel',
+    tags: [],
+    condition: input.condition,
+  };
+}
+
+/** The custom permission a path names: unknown → 404/16, built-in → 403/17. */
+function customByPath({ app, params }: RequestContext): Rec {
+  const p = app.permissions.get(params.id!);
+  if (!p) throw notFound(`permission "${params.id}" does not exist`);
+  if (!p.custom) throw notAllowed(`permission "${params.id}" is a built-in permission and cannot be changed`);
+  return p;
+}
+
+function createPermission({ app, body }: RequestContext): Rec {
+  const input = parseInput(createSchema, body);
+  if (app.permissions.has(input.id)) throw inputError(`permission "${input.id}" already exists`, { id: 'permission already exists' });
+  app.permissions.set(input.id, customPermission(app, input.id, input));
+  return {};
+}
+
+function updatePermission(ctx: RequestContext): Rec {
+  const current = customByPath(ctx);
+  const input = parseInput(updateSchema, ctx.body);
+  ctx.app.permissions.set(current.id, customPermission(ctx.app, current.id, input));
+  return {};
+}
+
+function deletePermission(ctx: RequestContext): Rec {
+  const { id } = customByPath(ctx);
+  const { app } = ctx;
+  app.permissions.delete(id);
+  const grants = app.settings.grants as Record<string, string[]>;
+  for (const [role, ids] of Object.entries(grants)) grants[role] = ids.filter((g) => g !== id);
+  return {};
+}
+
+function getPermission({ app, params }: RequestContext): Rec {
+  const permission = app.permissions.get(params.id!);
+  if (!permission) throw notFound(`permission "${params.id}" does not exist`);
+  return { permission };
+}
+
+export const permissionsRoutes: Route[] = [
+  { method: 'GET', path: '/api/v2/permissions', op: 'ListPermissions', handler: ({ app }) => ({ permissions: [...app.permissions.values()] }) },
+  { method: 'POST', path: '/api/v2/permissions', op: 'CreatePermission', handler: createPermission },
+  { method: 'GET', path: '/api/v2/permissions/{id}', op: 'GetPermission', handler: getPermission },
+  { method: 'PUT', path: '/api/v2/permissions/{id}', op: 'UpdatePermission', handler: updatePermission },
+  { method: 'DELETE', path: '/api/v2/permissions/{id}', op: 'DeletePermission', handler: deletePermission },
+];

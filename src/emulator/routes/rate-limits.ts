@@ -1,3 +1,39 @@
-import type { Route } from '../router.js';
+import { inputError } from '../errors.js';
+import type { RequestContext, Route } from '../router.js';
+import type { Rec } from '../store.js';
 
-export const rateLimitsRoutes: Route[] = [];
+/** A boolean query flag as Stream parses it (`true`/`false`, `1`/`0`, `t`/`f`, any case): absent → undefined. */
+export function queryBool(query: URLSearchParams, name: string): boolean | undefined {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return undefined;
+  const v = raw.toLowerCase();
+  if (v === 'true' || v === '1' || v === 't') return true;
+  if (v === 'false' || v === '0' || v === 'f') return false;
+  throw inputError(`${name} must be a boolean`, { [name]: `${name} must be a boolean` });
+}
+
+const PLATFORMS = ['server_side', 'android', 'ios', 'web', 'unity'] as const;
+
+/**
+ * Limits per platform and endpoint. Only server-side traffic reaches the emulator (user tokens are refused),
+ * so the client platforms report the same limits with nothing used.
+ */
+function getRateLimits({ app, query, now, rateLimiter, operations }: RequestContext): Rec {
+  const flags = PLATFORMS.map((p) => [p, queryBool(query, p)] as const);
+  const asked = flags.filter(([, on]) => on).map(([p]) => p);
+  const platforms = asked.length ? asked : PLATFORMS;
+  const wanted = query.get('endpoints')?.split(',').map((e) => e.trim()).filter(Boolean);
+  const ops = wanted?.length ? operations.filter((op) => wanted.includes(op)) : operations;
+  const body: Rec = {};
+  for (const platform of platforms) {
+    const limits: Rec = {};
+    for (const op of ops) {
+      const seen = rateLimiter.peek(app.key, op, now);
+      limits[op] = platform === 'server_side' ? seen : { ...seen, remaining: seen.limit };
+    }
+    body[platform] = limits;
+  }
+  return body;
+}
+
+export const rateLimitsRoutes: Route[] = [{ method: 'GET', path: '/api/v2/rate_limits', op: 'GetRateLimits', handler: getRateLimits }];

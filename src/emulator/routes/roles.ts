@@ -1,11 +1,71 @@
-import type { Route } from '../router.js';
-import type { AppState } from '../store.js';
+import { z } from 'zod';
+import { inputError, notAllowed, notFound } from '../errors.js';
+import type { RequestContext, Route } from '../router.js';
+import type { AppState, Rec } from '../store.js';
+import { nowIso, parseInput, queryInt, queryRequired } from '../validate.js';
+import { BUILTIN_ROLES } from './app-defaults.js';
+import { queryBool } from './rate-limits.js';
 
 export function seedRoles(app: AppState, nowMs: number): void {
-  const at = new Date(nowMs).toISOString();
-  for (const name of ['admin', 'anonymous', 'channel_member', 'channel_moderator', 'guest', 'user']) {
-    app.roles.set(name, { name, custom: false, scopes: [], created_at: at, updated_at: at });
-  }
+  const at = nowIso(nowMs);
+  for (const name of BUILTIN_ROLES) app.roles.set(name, { name, custom: false, scopes: [], created_at: at, updated_at: at });
 }
 
-export const rolesRoutes: Route[] = [];
+// Code-point order, the same order `name_gt` pages by.
+const byName = (a: Rec, b: Rec) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function createRole({ app, body, now, quotas }: RequestContext): Rec {
+  const { name } = parseInput(z.object({ name: z.string().min(1).max(quotas.roleNameLength) }), body);
+  if (app.roles.has(name)) throw inputError(`role "${name}" already exists`, { name: 'role already exists' });
+  const custom = [...app.roles.values()].filter((r) => r.custom).length;
+  if (custom >= quotas.customRoles) {
+    throw inputError(`the app already has ${custom} custom roles, the maximum is ${quotas.customRoles}`);
+  }
+  const at = nowIso(now);
+  const role = { name, custom: true, scopes: [], created_at: at, updated_at: at };
+  app.roles.set(name, role);
+  return { role };
+}
+
+function deleteRole({ app, params }: RequestContext): Rec {
+  const name = params.name!;
+  const role = app.roles.get(name);
+  if (!role) throw notFound(`role "${name}" does not exist`);
+  if (!role.custom) throw notAllowed(`role "${name}" is a built-in role and cannot be deleted`);
+  const holders = [...app.users.values()].filter((u) => u.role === name).length;
+  if (holders) throw inputError(`role "${name}" is still assigned to ${holders} user(s): change their role first`);
+  app.roles.delete(name);
+  delete app.settings.grants?.[name];
+  return {};
+}
+
+/** Built-in channel_* roles are channel-member roles; other built-ins are user roles; custom roles can be both. */
+const roleTypeOf = (role: Rec) => (role.custom ? ['user', 'channel'] : String(role.name).startsWith('channel_') ? ['channel'] : ['user']);
+
+function searchRoles({ app, query }: RequestContext): Rec {
+  const q = queryRequired(query, 'query');
+  if (q.length > 255) throw inputError('query must be a maximum of 255 characters in length', { query: 'query must be a maximum of 255 characters in length' });
+  const limit = queryInt(query, 'limit', { min: 1, max: 25 }) ?? 10;
+  const nameGt = query.get('name_gt') ?? '';
+  const roleType = query.get('role_type');
+  if (roleType !== null && roleType !== 'user' && roleType !== 'channel') {
+    throw inputError('role_type must be one of [user channel]', { role_type: 'role_type must be one of [user channel]' });
+  }
+  const includeGlobal = queryBool(query, 'include_global_roles') ?? false;
+  const prefix = q.toLowerCase();
+  const roles = [...app.roles.values()]
+    .filter((r) => String(r.name).toLowerCase().startsWith(prefix))
+    .filter((r) => includeGlobal || !String(r.name).startsWith('global_'))
+    .filter((r) => !roleType || roleTypeOf(r).includes(roleType))
+    .filter((r) => !nameGt || String(r.name) > nameGt)
+    .sort(byName)
+    .slice(0, limit);
+  return { roles };
+}
+
+export const rolesRoutes: Route[] = [
+  { method: 'GET', path: '/api/v2/roles', op: 'ListRoles', handler: ({ app }) => ({ roles: [...app.roles.values()].sort(byName) }) },
+  { method: 'POST', path: '/api/v2/roles', op: 'CreateRole', handler: createRole },
+  { method: 'GET', path: '/api/v2/roles/search', op: 'SearchRoles', handler: searchRoles },
+  { method: 'DELETE', path: '/api/v2/roles/{name}', op: 'DeleteRole', handler: deleteRole },
+];

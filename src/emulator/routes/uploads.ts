@@ -1,3 +1,120 @@
-import type { Route } from '../router.js';
+import { extname } from 'node:path';
+import { z } from 'zod';
+import { inputError, notFound } from '../errors.js';
+import type { RequestContext, Route } from '../router.js';
+import type { Rec } from '../store.js';
+import { nowIso, parseInput, queryRequired } from '../validate.js';
 
-export const uploadsRoutes: Route[] = [];
+/**
+ * File and image uploads (multipart/form-data: `file`, `user` as JSON, images also `upload_sizes` as JSON). The
+ * emulator keeps metadata only (name, type, size, owner) in `app.uploads`, keyed by the CDN URL it answers; the
+ * URLs live under a reserved `.invalid` host because the emulator serves no content. The app's
+ * `file_upload_config` / `image_upload_config` (size limit, allowed and blocked extensions and MIME types) apply.
+ */
+
+const CDN = 'https://cdn.stream-emulator.invalid';
+const DEFAULT_SIZE_LIMIT = 100 * 1024 * 1024;
+const THUMB_SIZE = 150;
+
+type Kind = 'file' | 'image';
+
+const imageSize = z.object({
+  crop: z.enum(['top', 'bottom', 'left', 'right', 'center']).optional(),
+  resize: z.enum(['clip', 'crop', 'scale', 'fill']).optional(),
+  width: z.number().int().min(1).optional(),
+  height: z.number().int().min(1).optional(),
+});
+const onlyUserId = z.object({ id: z.string().min(1) });
+
+/**
+ * A JSON-encoded multipart field. The official Node SDK sends `JSON.stringify(value)` for `user` and
+ * `upload_sizes` even when they are left out, so an omitted field arrives as the text `undefined`: that is absent.
+ */
+function jsonField<S extends z.ZodType>(fields: Rec, name: string, schema: S): z.infer<S> | undefined {
+  const raw = fields[name];
+  if (raw === undefined || raw === 'undefined' || raw === '') return undefined;
+  let value: unknown;
+  try {
+    value = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  } catch {
+    throw inputError(`${name} must be valid JSON`, { [name]: `${name} must be valid JSON` });
+  }
+  return parseInput(z.object({ [name]: schema }), { [name]: value })[name] as z.infer<S>;
+}
+
+/** The app's upload rules for `kind`, as GetApp shows them (`size_limit` 0 means Stream's default). */
+function checkAgainstConfig(ctx: RequestContext, kind: Kind, file: File): void {
+  const config = (ctx.app.settings[`${kind}_upload_config`] ?? {}) as Rec;
+  const limit = Number(config.size_limit) || DEFAULT_SIZE_LIMIT;
+  if (file.size > limit) throw inputError(`file is ${file.size} bytes, larger than the ${kind} upload size limit of ${limit} bytes`, { file: 'file is too large' });
+  const ext = extname(file.name).toLowerCase();
+  const mime = (file.type || 'application/octet-stream').toLowerCase().split(';')[0]!;
+  const listed = (list: unknown, value: string) => Array.isArray(list) && list.some((v) => String(v).toLowerCase() === value);
+  const rejected =
+    (Array.isArray(config.allowed_file_extensions) && config.allowed_file_extensions.length > 0 && !listed(config.allowed_file_extensions, ext)) ||
+    (Array.isArray(config.allowed_mime_types) && config.allowed_mime_types.length > 0 && !listed(config.allowed_mime_types, mime)) ||
+    listed(config.blocked_file_extensions, ext) ||
+    listed(config.blocked_mime_types, mime);
+  if (rejected) throw inputError(`file type ${ext || mime} is not allowed by the app's ${kind} upload configuration`, { file: 'file type is not allowed' });
+}
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.gif', '.webp', '.bmp', '.heic', '.heif', '.tif', '.tiff', '.svg']);
+const isImage = (file: File) => (file.type ? file.type.toLowerCase().startsWith('image/') : IMAGE_EXTENSIONS.has(extname(file.name).toLowerCase()));
+
+const formFields = (ctx: RequestContext) => (ctx.body && typeof ctx.body === 'object' ? ctx.body : {}) as Rec;
+
+/** Checks and records an upload; answers its URL. */
+function upload(ctx: RequestContext, kind: Kind): string {
+  const fields = formFields(ctx);
+  const file = fields.file;
+  if (!(file instanceof File)) throw inputError('file is a required field', { file: 'file is a required field' });
+  if (kind === 'image' && !isImage(file)) throw inputError(`file ${file.name} is not an image`, { file: 'file is not an image' });
+  checkAgainstConfig(ctx, kind, file);
+  const user = jsonField(fields, 'user', onlyUserId);
+  const name = file.name || (kind === 'image' ? 'image' : 'file');
+  const url = `${CDN}/${ctx.app.key}/${kind === 'image' ? 'images' : 'attachments'}/${ctx.newId()}.${encodeURIComponent(name)}`;
+  ctx.app.uploads.set(url, { url, kind, name, mime_type: file.type, size: file.size, user_id: user?.id, created_at: nowIso(ctx.now) });
+  return url;
+}
+
+function remove(ctx: RequestContext, kind: Kind): Rec {
+  const url = queryRequired(ctx.query, 'url');
+  const stored = ctx.app.uploads.get(url);
+  if (!stored || stored.kind !== kind) throw notFound(`${kind} ${url} does not exist`);
+  ctx.app.uploads.delete(url);
+  return {};
+}
+
+export const uploadsRoutes: Route[] = [
+  {
+    method: 'POST',
+    path: '/api/v2/uploads/file',
+    op: 'UploadFile',
+    handler: (ctx) => ({ file: upload(ctx, 'file') }),
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v2/uploads/file',
+    op: 'DeleteFile',
+    handler: (ctx) => remove(ctx, 'file'),
+  },
+  {
+    method: 'POST',
+    path: '/api/v2/uploads/image',
+    op: 'UploadImage',
+    handler: (ctx) => {
+      const sizes = jsonField(formFields(ctx), 'upload_sizes', z.array(imageSize));
+      const url = upload(ctx, 'image');
+      // Stream's image CDN resizes through query parameters; the thumbnail is one such variant.
+      const body: Rec = { file: url, thumb_url: `${url}?w=${THUMB_SIZE}&h=${THUMB_SIZE}&resize=crop&crop=center` };
+      if (sizes) body.upload_sizes = sizes;
+      return body;
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v2/uploads/image',
+    op: 'DeleteImage',
+    handler: (ctx) => remove(ctx, 'image'),
+  },
+];
