@@ -1,17 +1,116 @@
 #!/usr/bin/env node
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { EXPORTABLE_SECTIONS, runExport } from './commands/export.js';
+import { type Output, runApply, runPlan } from './commands/plan.js';
+import { type EmbeddedEmulator, openSession, type Session } from './commands/session.js';
+import { loadDesired } from './desired/load.js';
 import { faultsFromFlags } from './emulator/faults.js';
 import { startEmulator } from './emulator/server.js';
+import { ConfigError, formatIssue } from './errors.js';
 import { createLogger, type LogFormat } from './logger.js';
+import type { DesiredState } from './model.js';
+import type { PlanFormat } from './plan/render/index.js';
 import { VERSION } from './version.js';
 
 /** The composition root: argv and environment in, exit code out. The only module that touches `process`. */
-export function buildProgram(): Command {
+
+interface CommonFlags {
+  file: string;
+  emulator?: boolean;
+  logLevel: string;
+  logFormat?: LogFormat;
+  concurrency: number;
+  target: string[];
+  stateFile?: string;
+}
+
+const output = (): Output => ({
+  stdout: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+  stderr: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+  color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+});
+
+/** An in-process emulator for `--emulator`: a new app, published rate limits, nothing persisted. */
+async function embeddedEmulator(): Promise<EmbeddedEmulator> {
+  const emu = await startEmulator({ port: 0, apps: [{ key: 'emulator', secret: randomBytes(24).toString('hex'), name: 'emulator' }] });
+  return { baseUrl: emu.url, apiKey: emu.apiKey, apiSecret: emu.apiSecret, close: () => emu.close() };
+}
+
+async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, session: Session) => Promise<T>, needsFile = true): Promise<T> {
+  // The file is read and validated before any connection: a bad file fails fast and offline.
+  const desired = needsFile ? loadDesired(flags.file) : (undefined as unknown as DesiredState);
+  const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, fd: 2 });
+  const session = await openSession({
+    configPath: flags.file,
+    stateFile: flags.stateFile,
+    concurrency: flags.concurrency,
+    emulator: Boolean(flags.emulator),
+    env: process.env,
+    logger,
+    startEmulator: embeddedEmulator,
+  });
+  try {
+    return await fn(desired, session);
+  } finally {
+    await session.close();
+  }
+}
+
+function commonOptions(cmd: Command, opts: { file?: boolean; emulator?: boolean } = { file: true, emulator: true }): Command {
+  if (opts.file !== false) cmd.requiredOption('-f, --file <path>', 'desired-state file, or a directory of *.yaml/*.yml files');
+  if (opts.emulator !== false) cmd.option('--emulator', 'start an embedded Stream API emulator and target it (demo, tests)');
+  return cmd
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn'))
+    .addOption(new Option('--log-format <format>', 'log format (default: pretty on a TTY, JSON otherwise)').choices(['json', 'pretty']))
+    .addOption(new Option('--concurrency <n>', 'requests in flight at once').default(8).argParser(intArg('--concurrency', 1, 64)))
+    .option('--target <address>', 'restrict to these addresses (repeatable; globs with *)', collect, [])
+    .option('--state-file <path>', 'state file (default: .stream-sync/state.json beside the config)');
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('stream-sync')
-    .description('Keep a Stream app\'s configuration equal to a YAML file in Git.')
+    .description("Keep a Stream app's configuration equal to a YAML file in Git.")
     .version(VERSION, '--version')
     .showHelpAfterError()
     .configureOutput({ outputError: (str, write) => write(str) });
+
+  program
+    .command('validate')
+    .description('parse, schema-check and cross-reference the desired state, offline (exit 0 valid, 1 invalid)')
+    .requiredOption('-f, --file <path>', 'desired-state file, or a directory of *.yaml/*.yml files')
+    .action((flags: { file: string }) => {
+      const desired = loadDesired(flags.file);
+      const counts = new Map<string, number>();
+      for (const o of desired.objects.values()) counts.set(o.kind, (counts.get(o.kind) ?? 0) + 1);
+      const summary = [...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'no objects';
+      output().stdout(`${flags.file}: valid (${desired.files.length} file${desired.files.length === 1 ? '' : 's'}: ${summary})`);
+      setExit(0);
+    });
+
+  commonOptions(program.command('plan').description('show what apply would do; writes nothing to the API'))
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
+    .option('--out <file>', 'also save the plan as JSON (for apply --plan)')
+    .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error)')
+    .action(async (flags: CommonFlags & { format: PlanFormat; out?: string; detailedExitcode?: boolean }) => {
+      setExit(await withSession(flags, (desired, session) => runPlan(desired, { format: flags.format, out: flags.out, detailedExitcode: Boolean(flags.detailedExitcode), targets: flags.target }, session, output())));
+    });
+
+  commonOptions(program.command('apply').description('compute the plan and execute it (exit 0 applied or nothing to do, 1 error)'))
+    .option('--dry-run', 'print the plan and stop')
+    .option('--plan <file>', 'execute exactly this saved JSON plan; refused when the live state has moved since')
+    .addOption(new Option('--allow-deletes <n>', 'raise policy.max_deletes for this run').argParser(intArg('--allow-deletes', 0, 1_000_000)))
+    .action(async (flags: CommonFlags & { dryRun?: boolean; plan?: string; allowDeletes?: number }) => {
+      setExit(await withSession(flags, (desired, session) => runApply(desired, { dryRun: Boolean(flags.dryRun), planFile: flags.plan, allowDeletes: flags.allowDeletes, targets: flags.target }, session, output())));
+    });
+
+  commonOptions(program.command('export').description('write the live configuration as a desired-state file (secrets as ${env:…} placeholders)'), { file: false, emulator: true })
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .option('--kinds <list>', `comma-separated kinds to export (${EXPORTABLE_SECTIONS.join(', ')})`, (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .action(async (flags: CommonFlags & { output?: string; kinds?: string[] }) => {
+      setExit(await withSession({ ...flags, file: flags.output ?? '.' }, (_d, session) => runExport({ output: flags.output, kinds: flags.kinds }, session, output()), false));
+    });
 
   program
     .command('emulator')
@@ -28,12 +127,19 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'))
     .addOption(new Option('--log-format <format>', 'log format (default: pretty on a TTY, JSON otherwise)').choices(['json', 'pretty']))
     .action(async (opts: EmulatorFlags) => {
+      // Signals are caught before anything is printed: a SIGTERM right after the banner still saves --data.
+      const stopped = new Promise<void>((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      });
       const logger = createLogger({ level: opts.logLevel, format: opts.logFormat as LogFormat | undefined });
-      const secret = process.env.STREAM_EMULATOR_API_SECRET;
+      const secret = process.env.STREAM_EMULATOR_API_SECRET ?? randomBytes(24).toString('hex');
+      // A --data file that exists brings its own apps (and their secrets) unless a secret is given explicitly.
+      const reuseSaved = opts.data !== undefined && existsSync(opts.data) && !process.env.STREAM_EMULATOR_API_SECRET;
       const emulator = await startEmulator({
         port: opts.port,
         host: opts.host,
-        apps: secret ? [{ key: opts.apiKey, secret }] : opts.data ? undefined : [{ key: opts.apiKey, secret: randomSecret() }],
+        apps: reuseSaved ? undefined : [{ key: opts.apiKey, secret }],
         rateLimits: opts.rateLimits,
         faults: faultsFromFlags({ latencyMs: opts.latency, faultRate: opts.faultRate, seed: opts.seed }),
         seed: opts.seed,
@@ -42,13 +148,10 @@ export function buildProgram(): Command {
         logger,
       });
       process.stdout.write(`base url: ${emulator.url}\napi key: ${emulator.apiKey}\napi secret: ${emulator.apiSecret}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      });
+      await stopped;
       await emulator.close();
       logger.info('emulator stopped');
+      setExit(0);
     });
 
   return program;
@@ -68,9 +171,7 @@ interface EmulatorFlags {
   logFormat?: string;
 }
 
-function randomSecret(): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('hex');
-}
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 function intArg(flag: string, min: number, max: number) {
   return (value: string): number => {
@@ -89,15 +190,22 @@ function floatArg(flag: string, min: number, max: number) {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  let code = 0;
+  const program = buildProgram((c) => {
+    code = c;
+  });
   program.exitOverride();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return code;
   } catch (err) {
-    const e = err as { code?: string; exitCode?: number; message?: string };
+    const e = err as { code?: string; message?: string };
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
     if (e.code?.startsWith('commander.')) return 1;
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.issues.map(formatIssue).join('\n')}\n${err.issues.length} problem${err.issues.length === 1 ? '' : 's'} in the desired state: nothing was changed.\n`);
+      return 1;
+    }
     process.stderr.write(`error: ${e.message ?? String(err)}\n`);
     return 1;
   }

@@ -19,11 +19,15 @@ const REDACT = [
   '*.headers.authorization',
 ];
 
-export function createLogger(opts: { level?: string; format?: LogFormat; destination?: NodeJS.WritableStream } = {}): Logger {
-  const format = opts.format ?? (process.stdout.isTTY ? 'pretty' : 'json');
+/**
+ * pino, pretty on a TTY and JSON lines otherwise. `fd` 2 keeps logs off stdout where a command prints its
+ * result (a plan, an export); the emulator and the daemon log to stdout.
+ */
+export function createLogger(opts: { level?: string; format?: LogFormat; fd?: 1 | 2 } = {}): Logger {
+  const fd = opts.fd ?? 1;
+  const tty = Boolean((fd === 1 ? process.stdout : process.stderr).isTTY);
+  const format = opts.format ?? (tty ? 'pretty' : 'json');
   const base = { level: opts.level ?? 'info', redact: { paths: REDACT, censor: '(redacted)' } };
-  if (format === 'pretty') {
-    return pino(base, pretty({ colorize: !process.env.NO_COLOR && Boolean(process.stdout.isTTY), destination: opts.destination ?? 1, sync: true }));
-  }
-  return pino(base, (opts.destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: true }));
+  if (format === 'pretty') return pino(base, pretty({ colorize: !process.env.NO_COLOR && tty, destination: fd, sync: true }));
+  return pino(base, pino.destination({ dest: fd, sync: true }));
 }

@@ -47,6 +47,16 @@ describe('stream-sync emulator', () => {
     expect(await second.exit).toBe(0);
   });
 
+  it('uses --api-key for the app it creates on a first run with --data', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'emu-data-'));
+    dirs.push(dir);
+    const p = spawnCli(['emulator', '--port', '0', '--data', join(dir, 'new.json'), '--api-key', 'my-key', '--log-level', 'silent']);
+    await p.waitFor(/^api secret: /m);
+    expect(p.stdout()).toMatch(/^api key: my-key$/m);
+    p.child.kill('SIGTERM');
+    expect(await p.exit).toBe(0);
+  });
+
   it('logs one line per request at debug level, without the token', async () => {
     const p = spawnCli(['emulator', '--port', '0', '--log-level', 'debug', '--log-format', 'json']);
     const [, url] = await p.waitFor(/^base url: (\S+)$/m);

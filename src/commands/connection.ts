@@ -1,0 +1,48 @@
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UsageError } from '../errors.js';
+
+export interface Connection {
+  baseUrl: string;
+  apiKey: string;
+  apiSecret: string;
+}
+
+export const DEFAULT_BASE_URL = 'https://chat.stream-io-api.com';
+
+/**
+ * Credentials from the environment only: a secret on a flag would show in `ps`. `STREAM_API_SECRET_FILE` reads
+ * a mounted secret (Kubernetes, Docker secrets).
+ */
+export function connectionFromEnv(env: NodeJS.ProcessEnv): Connection {
+  const apiKey = env.STREAM_API_KEY?.trim();
+  if (!apiKey) throw new UsageError('STREAM_API_KEY is not set: set it to your app\'s API key (or pass --emulator to try stream-sync against the local emulator)');
+  let apiSecret = env.STREAM_API_SECRET?.trim();
+  if (!apiSecret && env.STREAM_API_SECRET_FILE) {
+    try {
+      apiSecret = readFileSync(env.STREAM_API_SECRET_FILE, 'utf8').trim();
+    } catch (err) {
+      throw new UsageError(`cannot read STREAM_API_SECRET_FILE ${env.STREAM_API_SECRET_FILE}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  if (!apiSecret) throw new UsageError('STREAM_API_SECRET is not set: set STREAM_API_SECRET, or STREAM_API_SECRET_FILE to a file holding the secret');
+  const baseUrl = (env.STREAM_BASE_URL?.trim() || DEFAULT_BASE_URL).replace(/\/+$/, '');
+  try {
+    const u = new URL(baseUrl);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error();
+  } catch {
+    throw new UsageError(`STREAM_BASE_URL is not an http(s) URL: ${baseUrl}`);
+  }
+  return { baseUrl, apiKey, apiSecret };
+}
+
+/** `--state-file`, or `.stream-sync/state.json` beside the config (inside it when `-f` is a directory). */
+export function defaultStateFile(configPath: string): string {
+  let dir = dirname(configPath);
+  try {
+    if (statSync(configPath).isDirectory()) dir = configPath;
+  } catch {
+    /* a missing path fails later, in loading */
+  }
+  return join(dir, '.stream-sync', 'state.json');
+}

@@ -1,0 +1,48 @@
+import { writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { UsageError } from '../errors.js';
+import { KINDS, kindsOfSection } from '../kinds/index.js';
+import { fetchLive } from '../live/fetch.js';
+import type { DesiredState, Rec } from '../model.js';
+import type { Output } from './plan.js';
+import type { Session } from './session.js';
+
+/** Sections `export` can write: kinds that have a file form. */
+export const EXPORTABLE_SECTIONS = KINDS.filter((k) => k.section && k.toFile).map((k) => k.section!);
+
+const SCHEMA_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '../../schema/stream-sync.schema.json');
+
+/**
+ * `export`: the live configuration as a desired-state file. Built-ins are left out, secrets the API never
+ * returns become `${env:…}` placeholders, and users are never listed (an app can have millions).
+ */
+export async function runExport(flags: { output?: string; kinds?: string[] }, session: Session, out: Output): Promise<number> {
+  const sections = flags.kinds ?? EXPORTABLE_SECTIONS;
+  const unknown = sections.filter((s) => !EXPORTABLE_SECTIONS.includes(s));
+  if (unknown.length) throw new UsageError(`--kinds: cannot export ${unknown.join(', ')}; exportable kinds: ${EXPORTABLE_SECTIONS.join(', ')}`);
+  const scope: DesiredState = {
+    managedKinds: new Set(sections.flatMap((s) => kindsOfSection(s).map((k) => k.kind))),
+    objects: new Map(),
+    policy: { prune: [], protect: [], ignore: [], ignore_fields: {} },
+    files: [],
+  };
+  const live = await fetchLive(session.deps.api, scope, { complete: true, forExport: true });
+  const all = [...live.objects.values()];
+  const doc: Rec = { version: 1 };
+  for (const section of sections) {
+    const spec = kindsOfSection(section)[0]!;
+    const entries = all
+      .filter((o) => o.kind === spec.kind && !o.builtin && !spec.isBuiltin?.(o))
+      .sort((a, b) => (a.address < b.address ? -1 : 1))
+      .map((o) => spec.toFile!(o, all));
+    doc[section] = spec.singleton ? entries[0] : entries;
+    if (doc[section] === undefined) delete doc[section];
+  }
+  const schemaRef = relative(flags.output ? dirname(resolve(flags.output)) : process.cwd(), SCHEMA_FILE);
+  const text = `# yaml-language-server: $schema=${schemaRef}\n# Exported by stream-sync from ${session.deps.target.base_url} (app ${live.appName ?? session.deps.target.api_key}).\n${stringify(doc, { lineWidth: 0 })}`;
+  if (flags.output) writeFileSync(flags.output, text);
+  else out.stdout(text);
+  return 0;
+}

@@ -1,0 +1,161 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import type { z } from 'zod';
+import { ConfigError, type ConfigIssue, formatLocation } from '../errors.js';
+import { KINDS, kindBySection, kindsOfSection } from '../kinds/index.js';
+import type { DesiredObject, DesiredState, Policy, Rec, SourceLocation } from '../model.js';
+import { toPointer } from '../plan/pointer.js';
+import { fileSchema, SINGLETON_SECTIONS } from './schema.js';
+import { formatYamlPath, type ParsedFile, parseYamlFile, type YamlPath } from './yaml-file.js';
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Paths in messages are shown relative to this directory. */
+  cwd?: string;
+}
+
+/** The desired-state files `-f PATH` names: the file, or every `*.yaml`/`*.yml` in the directory. */
+export function desiredFiles(path: string): string[] {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new ConfigError([{ message: `${path}: no such file or directory` }]);
+  }
+  if (!st.isDirectory()) return [path];
+  const files = readdirSync(path)
+    .filter((f) => /\.ya?ml$/i.test(f))
+    .sort()
+    .map((f) => join(path, f));
+  if (files.length === 0) throw new ConfigError([{ message: `${path}: the directory holds no *.yaml or *.yml file` }]);
+  return files;
+}
+
+/**
+ * Reads, substitutes, validates and merges the desired-state files. Every problem found is reported at once,
+ * each with FILE:LINE:COL; any problem is a ConfigError and nothing downstream runs.
+ */
+export function loadDesired(path: string, opts: LoadOptions = {}): DesiredState {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const issues: ConfigIssue[] = [];
+  const parsed: { file: ParsedFile; value: Rec }[] = [];
+  const schema = fileSchema();
+
+  for (const full of desiredFiles(path)) {
+    const shown = relative(cwd, full) || basename(full);
+    let text: string;
+    try {
+      text = readFileSync(full, 'utf8');
+    } catch (err) {
+      issues.push({ message: `${shown}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      continue;
+    }
+    const r = parseYamlFile(shown, text, { env, baseDir: dirname(resolve(full)) });
+    issues.push(...r.issues);
+    if (!r.parsed) continue;
+    const result = schema.safeParse(r.parsed.value, { reportInput: true });
+    if (!result.success) {
+      issues.push(...result.error.issues.map((i) => describe(i, r.parsed!)));
+      continue;
+    }
+    parsed.push({ file: r.parsed, value: result.data as Rec });
+  }
+  if (issues.length) throw new ConfigError(issues);
+  return merge(parsed, issues, path);
+}
+
+function merge(parsed: { file: ParsedFile; value: Rec }[], issues: ConfigIssue[], path: string): DesiredState {
+  const managedKinds = new Set<string>();
+  const objects = new Map<string, DesiredObject>();
+  const singletonAt = new Map<string, SourceLocation>();
+  let policyRaw: Rec = {};
+  let expectName: string | undefined;
+
+  for (const { file, value } of parsed) {
+    for (const [section, sectionValue] of Object.entries(value)) {
+      if (section === 'version') continue;
+      const here = file.locate([section]);
+      if (SINGLETON_SECTIONS.includes(section)) {
+        const first = singletonAt.get(section);
+        if (first) {
+          issues.push({ message: `${section} is already defined at ${formatLocation(first)}: define it in one file only`, location: file.locateKey([], section) });
+          continue;
+        }
+        singletonAt.set(section, here);
+      }
+      if (section === 'policy') {
+        policyRaw = sectionValue as Rec;
+        continue;
+      }
+      const kind = kindBySection.get(section)!;
+      for (const k of kindsOfSection(section)) managedKinds.add(k.kind);
+      if (section === 'app') expectName = (sectionValue as Rec).expect_name as string | undefined;
+      for (const entry of kind.entries!(sectionValue)) {
+        const spec = KINDS.find((k) => k.kind === entry.kind)!;
+        const address = spec.address(entry.fields);
+        const location = file.locate(entry.path);
+        const existing = objects.get(address);
+        if (existing) {
+          issues.push({ message: `${address} is declared twice (first at ${formatLocation(existing.location!)})`, location });
+          continue;
+        }
+        objects.set(address, { kind: entry.kind, address, fields: entry.fields, sensitive: sensitiveUnder(file.sensitive, entry.path), location });
+      }
+    }
+  }
+  const policy = toPolicy(policyRaw);
+  if (issues.length) throw new ConfigError(issues);
+  return { managedKinds, objects, policy, expectName, files: parsed.map((p) => p.file.file).concat(parsed.length ? [] : [path]) };
+}
+
+/** Substituted values under an entry, as pointers relative to the entry's fields. */
+function sensitiveUnder(paths: YamlPath[], entryPath: YamlPath): string[] {
+  return paths
+    .filter((p) => p.length > entryPath.length && entryPath.every((seg, i) => p[i] === seg))
+    .map((p) => toPointer(p.slice(entryPath.length)));
+}
+
+function toPolicy(raw: Rec): Policy {
+  return {
+    prune: (raw.prune as string[] | undefined) ?? [],
+    max_deletes: raw.max_deletes as number | undefined,
+    protect: (raw.protect as string[] | undefined) ?? [],
+    ignore: (raw.ignore as string[] | undefined) ?? [],
+    ignore_fields: (raw.ignore_fields as Record<string, string[]> | undefined) ?? {},
+    user_delete: raw.user_delete as Policy['user_delete'],
+    check_user_id: raw.check_user_id as string | undefined,
+  };
+}
+
+/** Whether the key at the end of `path` is present in the parsed document (a `null` value is present). */
+function hasKey(file: ParsedFile, path: YamlPath): boolean {
+  let cur: unknown = file.value;
+  for (const seg of path.slice(0, -1)) cur = (cur as Record<string | number, unknown> | null)?.[seg];
+  return cur !== null && typeof cur === 'object' && (path[path.length - 1] as string) in (cur as object);
+}
+
+/** One zod issue as a located, readable message. */
+function describe(issue: z.core.$ZodIssue, file: ParsedFile): ConfigIssue {
+  const path = issue.path as YamlPath;
+  const where = formatYamlPath(path);
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    const more = issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).map((k) => `"${k}"`).join(', ')})` : '';
+    const what = path.length === 0 ? 'at the top level: expected version, policy or a kind section' : `in ${where}`;
+    return { message: `unknown key "${key}"${more} ${what}`, location: file.locateKey(path, key) };
+  }
+  const missing = (issue.code === 'invalid_type' || issue.code === 'invalid_value') && issue.input === undefined && path.length > 0 && !hasKey(file, path);
+  if (missing) {
+    const field = path[path.length - 1];
+    return { message: `${formatYamlPath(path.slice(0, -1)) || 'the file'} is missing the required field "${String(field)}"`, location: file.locate(path.slice(0, -1)) };
+  }
+  if (issue.code === 'invalid_type' && issue.input === null && path.length === 1 && kindBySection.has(String(path[0]))) {
+    const s = String(path[0]);
+    return {
+      message: `${s} has no value: list the objects to manage, or remove the key to leave ${s} unmanaged (an empty section never means "delete everything"; to delete them all write \`${s}: []\` and add ${s} to policy.prune)`,
+      location: file.locate(path),
+    };
+  }
+  return { message: `${where || 'the file'}: ${issue.message}`, location: file.locate(path) };
+}

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { KINDS } from '../kinds/index.js';
+
+const addressGlob = z.string().min(1).regex(/^[a-z_]+(\/.*)?$/, 'an address looks like kind/name (globs with * allowed), e.g. blocklist/tmp-*');
+
+/** Sections `policy.prune` may name: those of kinds the API can delete. */
+export const PRUNABLE_SECTIONS = KINDS.filter((k) => k.section && k.prunable).map((k) => k.section!);
+
+export const policySchema = z
+  .object({
+    /** Kinds where the file is authoritative: undeclared live objects are deleted. */
+    prune: z.array(z.enum(PRUNABLE_SECTIONS as [string, ...string[]])).optional(),
+    /** A plan with more deletes refuses to apply unless `--allow-deletes N`. */
+    max_deletes: z.number().int().min(0).optional(),
+    /** Addresses (globs) never deleted, whatever the file says. */
+    protect: z.array(addressGlob).optional(),
+    /** Addresses (globs) left alone and never shown as drift. */
+    ignore: z.array(addressGlob).optional(),
+    /** Address (glob) → JSON pointers of fields never compared nor written. */
+    ignore_fields: z.record(z.string().min(1), z.array(z.string().regex(/^\//, 'a field is a JSON pointer such as /settings/webhook_url'))).optional(),
+    user_delete: z.enum(['soft', 'pruning', 'hard']).optional(),
+    check_user_id: z.string().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * The desired-state file: `version: 1`, one section per kind, and `policy`. The single source of the validator,
+ * the TypeScript types and `schema/stream-sync.schema.json`.
+ */
+export function fileSchema() {
+  const sections: Record<string, z.ZodType> = {};
+  for (const k of KINDS) if (k.section && k.schema) sections[k.section] = k.schema.optional();
+  return z
+    .object({
+      version: z.literal(1, 'version must be 1'),
+      ...sections,
+      policy: policySchema.optional(),
+    })
+    .strict();
+}
+
+export const SINGLETON_SECTIONS = ['policy', ...KINDS.filter((k) => k.singleton && k.section).map((k) => k.section!)];

@@ -1,0 +1,63 @@
+import type { Logger } from 'pino';
+import { executePlan, type ApplyResult } from './apply/execute.js';
+import { GuardError } from './errors.js';
+import { KINDS } from './kinds/index.js';
+import type { Api } from './kinds/types.js';
+import { fetchLive } from './live/fetch.js';
+import type { DesiredState, LiveState } from './model.js';
+import { buildPlan, checkReferences, type Plan } from './plan/plan.js';
+import type { StateFile } from './state/state-file.js';
+
+/** What one reconcile needs from the outside world, passed in (the CLI and the daemon build it). */
+export interface EngineDeps {
+  api: Api;
+  state: StateFile;
+  target: { base_url: string; api_key: string };
+  concurrency: number;
+  logger?: Logger;
+}
+
+export interface Planned {
+  plan: Plan;
+  live: LiveState;
+}
+
+/** Reads live state for the managed kinds, checks references and the app-name guard, and builds the plan. */
+export async function planFor(deps: EngineDeps, desired: DesiredState, opts: { targets?: readonly string[] } = {}): Promise<Planned> {
+  const live = await fetchLive(deps.api, desired);
+  if (desired.expectName !== undefined && live.appName !== desired.expectName) {
+    throw new GuardError(`app.expect_name is "${desired.expectName}" but the API key belongs to app "${live.appName ?? '(unknown)'}": refusing to plan or apply against another app`);
+  }
+  checkReferences(desired, live);
+  const plan = buildPlan({ desired, live, memory: deps.state, target: deps.target, targets: opts.targets });
+  return { plan, live };
+}
+
+/** `policy.max_deletes` (raised by `--allow-deletes N`) checked before the first write. */
+export function checkDeleteGuard(plan: Plan, desired: DesiredState, allowDeletes?: number): void {
+  const deletes = plan.document.summary.delete;
+  const limit = Math.max(desired.policy.max_deletes ?? Number.POSITIVE_INFINITY, allowDeletes ?? 0);
+  if (deletes > limit) {
+    throw new GuardError(`the plan deletes ${deletes} objects, more than policy.max_deletes (${limit}): nothing was applied; review the plan and run again with --allow-deletes ${deletes} if that is intended`);
+  }
+}
+
+export interface Applied {
+  result: ApplyResult;
+  /** Addresses that still differ from the file after apply (read back). */
+  notConverged: string[];
+}
+
+/** Executes the plan, then reads back the kinds it touched and reports what did not converge. */
+export async function applyPlan(deps: EngineDeps, plan: Plan, desired: DesiredState): Promise<Applied> {
+  const result = await executePlan(plan, { api: deps.api, state: deps.state, concurrency: deps.concurrency, logger: deps.logger });
+  deps.state.save();
+  if (result.applied.length === 0) return { result, notConverged: [] };
+  const touched = new Set(plan.levels.flat().filter((c) => result.applied.includes(c.address)).map((c) => c.kind));
+  const kinds = KINDS.filter((k) => touched.has(k.kind));
+  const live = await fetchLive(deps.api, desired, { kinds });
+  const again = buildPlan({ desired, live, memory: deps.state, target: deps.target, targets: result.applied, kinds });
+  const notConverged = again.document.changes.map((c) => c.address);
+  if (notConverged.length) deps.logger?.warn({ addresses: notConverged }, 'objects did not converge after apply');
+  return { result, notConverged };
+}

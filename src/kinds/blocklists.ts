@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import type { LiveObject, Rec } from '../model.js';
+import { addressPart, changedTopLevel, liveObject, pick } from './shared.js';
+import type { Api, KindSpec } from './types.js';
+
+/** Every app has this list; nothing marks it as built-in, so the name does. */
+export const BUILTIN_BLOCKLIST = 'profanity_en_2020_v1';
+const FLAGS = ['is_leet_check_enabled', 'is_plural_check_enabled', 'is_confusable_folding_enabled', 'is_substring_matching_enabled'] as const;
+const FIELDS = ['name', 'type', 'words', 'team', ...FLAGS] as const;
+
+export const blocklistSchema = z
+  .object({
+    name: addressPart('a block list name', 255),
+    type: z.enum(['word', 'regex', 'domain', 'domain_allowlist', 'email', 'email_allowlist']).optional(),
+    words: z.array(z.string().min(1).max(40, 'a block list word must be at most 40 characters')).max(10_000, 'a block list holds at most 10,000 words'),
+    team: z.string().optional(),
+    is_leet_check_enabled: z.boolean().optional(),
+    is_plural_check_enabled: z.boolean().optional(),
+    is_confusable_folding_enabled: z.boolean().optional(),
+    is_substring_matching_enabled: z.boolean().optional(),
+  })
+  .strict();
+
+const address = (name: unknown) => `blocklist/${String(name)}`;
+
+function toLive(b: Rec): LiveObject {
+  return liveObject('blocklist', address(b.name), pick(b, FIELDS), b.name === BUILTIN_BLOCKLIST);
+}
+
+async function listAll(api: Api): Promise<Rec[]> {
+  const out: Rec[] = [];
+  let cursor: string | undefined;
+  do {
+    const res = await api.send<{ blocklists: Rec[]; next_cursor?: string }>({
+      op: 'ListBlockLists',
+      method: 'GET',
+      path: '/api/v2/blocklists',
+      query: { limit: 200, cursor },
+      idempotent: true,
+    });
+    out.push(...res.blocklists);
+    cursor = res.next_cursor || undefined;
+  } while (cursor);
+  return out;
+}
+
+/** Block lists: identity by name; words are a set; the type cannot change after creation. */
+export const blocklistKind: KindSpec = {
+  kind: 'blocklist',
+  section: 'blocklists',
+  schema: z.array(blocklistSchema),
+  entries: (section) => (section as Rec[]).map((fields, i) => ({ kind: 'blocklist', fields, path: ['blocklists', i] })),
+  address: (fields) => address(fields.name),
+  dependsOn: [],
+  secretFields: [],
+  writeOnlyFields: [],
+  setFields: ['/words'],
+  identityFields: ['name'],
+  immutableFields: ['/type'],
+  prunable: true,
+  isBuiltin: (live) => live.builtin === true,
+  async fetch(api) {
+    return (await listAll(api)).map(toLive);
+  },
+  requests({ action, desired, live, fields }) {
+    const name = String((desired ?? live)!.fields.name);
+    if (action === 'delete') return [{ op: 'DeleteBlockList', method: 'DELETE', path: '/api/v2/blocklists/{name}', params: { name }, idempotent: true }];
+    if (action === 'create') return [{ op: 'CreateBlockList', method: 'POST', path: '/api/v2/blocklists', body: desired!.fields, idempotent: false }];
+    const body = pick(desired!.fields, changedTopLevel(fields));
+    return [{ op: 'UpdateBlockList', method: 'PUT', path: '/api/v2/blocklists/{name}', params: { name }, body, idempotent: true }];
+  },
+  async reread(api, desired) {
+    const name = String(desired.fields.name);
+    try {
+      const res = await api.send<{ blocklist?: Rec }>({ op: 'GetBlockList', method: 'GET', path: '/api/v2/blocklists/{name}', params: { name }, idempotent: true });
+      return res.blocklist ? toLive(res.blocklist) : undefined;
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return undefined;
+      throw err;
+    }
+  },
+  toFile: (live) => live.fields,
+};

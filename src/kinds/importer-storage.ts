@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import type { LiveObject, Rec } from '../model.js';
+import { envPlaceholder, isRecord, liveObject, overlay, pick } from './shared.js';
+import type { ApiRequest, KindSpec } from './types.js';
+
+/**
+ * The importer's external storage (a singleton): an S3 bucket reached through a cross-account IAM role (no
+ * secret; the whole `aws_s3` block reads back), or a GCS bucket with a service-account key (`gcs.credentials`:
+ * secret, reads back only as `credentials_set`).
+ *
+ * UpsertImporterExternalStorage (PUT) replaces the whole configuration and GCS needs its credentials on every
+ * call, so the file must declare them and every write sends the whole value; readable fields the file no longer
+ * declares are sent as they are live, so they are kept, never reset.
+ *
+ * Deletion: stream-sync never deletes it (`prunable: false`). A section cannot be `null`, and a missing section
+ * means "unmanaged"; to remove the configuration, use DeleteImporterExternalStorage outside stream-sync and drop
+ * the section from the file.
+ */
+export const IMPORTER_STORAGE_TYPES = ['aws_s3', 'gcs'] as const;
+const ADDRESS = 'importer_external_storage';
+/** AWS's IAM role ARN form (partition `aws`, `aws-cn`, `aws-us-gov`; a 12-digit account). */
+const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
+const nonEmpty = (what: string) => z.string().min(1, `${what} must not be empty`);
+
+const awsS3Schema = z
+  .object({
+    bucket: nonEmpty('bucket'),
+    region: nonEmpty('region'),
+    role_arn: z.string().regex(ROLE_ARN, 'role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/stream-import'),
+    path_prefix: z.string().optional(),
+  })
+  .strict();
+
+const gcsSchema = z
+  .object({
+    bucket: nonEmpty('bucket'),
+    /** The service-account key (JSON), e.g. `${file:/run/secrets/gcs.json}`. */
+    credentials: nonEmpty('credentials'),
+    path_prefix: z.string().optional(),
+  })
+  .strict();
+
+export const importerStorageSchema = z
+  .object({
+    type: z.enum(IMPORTER_STORAGE_TYPES),
+    aws_s3: awsS3Schema.optional(),
+    gcs: gcsSchema.optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const other = s.type === 'aws_s3' ? 'gcs' : 'aws_s3';
+    if (s[s.type] === undefined) ctx.addIssue({ code: 'custom', path: [s.type], message: `type ${s.type} needs its ${s.type} block` });
+    if (s[other] !== undefined) ctx.addIssue({ code: 'custom', path: [other], message: `${other} cannot be used with type ${s.type}` });
+  });
+
+/** GetImporterExternalStorage's answer in the file's shape: the active type's block, without `credentials_set`. */
+export function importerStorageLive(res: Rec): LiveObject {
+  const type = String(res.type);
+  const fields: Rec = { type };
+  const block = res[type];
+  if (isRecord(block)) {
+    const readable = type === 'aws_s3' ? ['bucket', 'region', 'role_arn', 'path_prefix'] : ['bucket', 'path_prefix'];
+    fields[type] = pick(block, readable);
+  }
+  return liveObject('importer_external_storage', ADDRESS, fields);
+}
+
+export const importerStorageKind: KindSpec = {
+  kind: 'importer_external_storage',
+  section: 'importer_external_storage',
+  singleton: true,
+  schema: importerStorageSchema,
+  entries: (section) => [{ kind: 'importer_external_storage', fields: section as Rec, path: ['importer_external_storage'] }],
+  address: () => ADDRESS,
+  dependsOn: [],
+  secretFields: ['/gcs/credentials'],
+  writeOnlyFields: [],
+  setFields: [],
+  identityFields: [],
+  prunable: false,
+  async fetch(api) {
+    try {
+      const res = await api.send<Rec>({ op: 'GetImporterExternalStorage', method: 'GET', path: '/api/v2/imports/v2/external-storage', idempotent: true });
+      return [importerStorageLive(res)];
+    } catch (err) {
+      // 404: nothing is configured.
+      if ((err as { status?: number }).status === 404) return [];
+      throw err;
+    }
+  },
+  requests({ action, desired, live }) {
+    if (action === 'delete') return [{ op: 'DeleteImporterExternalStorage', method: 'DELETE', path: '/api/v2/imports/v2/external-storage', idempotent: true }];
+    const want = desired!.fields;
+    const type = want.type as (typeof IMPORTER_STORAGE_TYPES)[number];
+    // The PUT replaces everything: keep the live block's readable fields the file does not declare.
+    const block = live?.fields.type === type ? overlay(live.fields[type], want[type]) : want[type];
+    const req: ApiRequest = { op: 'UpsertImporterExternalStorage', method: 'PUT', path: '/api/v2/imports/v2/external-storage', body: { type, [type]: block }, idempotent: true };
+    return [req];
+  },
+  toFile(live) {
+    const type = String(live.fields.type);
+    if (type !== 'gcs') return live.fields;
+    // The service-account key never reads back.
+    return { type, gcs: { ...(live.fields.gcs as Rec | undefined), credentials: envPlaceholder('importer_external_storage', undefined, 'gcs_credentials') } };
+  },
+};

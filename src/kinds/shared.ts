@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import type { DesiredObject, LiveObject, Rec } from '../model.js';
+
+/** A live object of `kind` at `address`. */
+export const liveObject = (kind: string, address: string, fields: Rec, builtin?: boolean): LiveObject =>
+  builtin ? { kind, address, fields, builtin } : { kind, address, fields };
+
+/** The declared value of a top-level field, as a plain record (for building request bodies). */
+export const declared = (d: DesiredObject | undefined): Rec => (d?.fields ?? {}) as Rec;
+
+/** Top-level field names a change touches (`/words` → `words`, `/settings/grants/x` → `settings`). */
+export const changedTopLevel = (paths: readonly { path: string }[]) => [...new Set(paths.map((f) => f.path.split('/')[1]!).filter(Boolean))];
+
+/** Only the keys of `obj` listed in `keys`. */
+export function pick(obj: Rec, keys: readonly string[]): Rec {
+  const out: Rec = {};
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}
+
+/** `desired` laid over `live`, recursively for plain objects: unmanaged nested fields are kept when a nested object is written whole. */
+export function overlay(live: unknown, desired: unknown): unknown {
+  if (!isRecord(live) || !isRecord(desired)) return desired;
+  const out: Rec = { ...live };
+  for (const [k, v] of Object.entries(desired)) out[k] = overlay(live[k], v);
+  return out;
+}
+
+export const isRecord = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Identifier-ish names used in addresses: no slashes, no control characters. */
+export const addressPart = (what: string, max: number) =>
+  z
+    .string()
+    .min(1, `${what} must not be empty`)
+    .max(max, `${what} must be at most ${max} characters`)
+    .refine((s) => !/[/\u0000-\u001f]/.test(s), `${what} must not contain "/" or control characters`);
+
+/**
+ * The `${env:…}` placeholder `export` writes for a value the API never returns: `STREAM_<KIND>_<NAME>_<FIELD>`
+ * in upper snake case (`envPlaceholder('push_provider', 'acme-fcm', 'firebase_credentials')` →
+ * `${env:STREAM_PUSH_PROVIDER_ACME_FCM_FIREBASE_CREDENTIALS}`); singletons pass no name.
+ */
+export function envPlaceholder(kind: string, name: string | undefined, field: string): string {
+  const upper = (s: string) => s.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '').toUpperCase();
+  return `\${env:${['STREAM', kind, name, field].filter((p): p is string => Boolean(p)).map(upper).join('_')}}`;
+}

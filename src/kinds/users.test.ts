@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { loadSpec } from '../../test/support/spec.js';
+import type { DesiredObject, LiveObject, Rec } from '../model.js';
+import { diffFields } from '../plan/diff.js';
+import type { Api, ApiRequest } from './types.js';
+import { idBatches, queryUsersRequest, userKind, userLive, userSchema } from './users.js';
+
+const memory = { fingerprint: () => 'fp', applied: () => undefined };
+const desired = (fields: Rec): DesiredObject => ({ kind: 'user', address: `user/${String(fields.id)}`, fields, sensitive: [] });
+/** The planned requests of a desired user against a live one (or none: a create), through the real diff. */
+function plan(fields: Rec, live?: Rec): ApiRequest[] {
+  const want = desired(fields);
+  const have = live ? userLive(live) : undefined;
+  const changes = diffFields(want, have, { spec: userKind, ignoredFields: [], memory });
+  if (have && changes.length === 0) return [];
+  return userKind.requests({ action: have ? 'update' : 'create', address: want.address, desired: want, live: have, fields: changes });
+}
+
+const spec = loadSpec();
+function expectValid(reqs: ApiRequest[]) {
+  if (!spec) return;
+  for (const r of reqs) expect(spec.validateRequest(r.op, r.body), `${r.op} body`).toEqual([]);
+}
+
+/** A live user the way QueryUsers answers it (FullUserResponse), with its server fields. */
+const LIVE_ANN: Rec = {
+  id: 'agent-ann',
+  name: 'Ann',
+  role: 'support-agent',
+  teams: ['blue', 'red'],
+  teams_role: { blue: 'admin' },
+  language: 'en',
+  invisible: false,
+  custom: { tier: 1, prefs: { theme: 'dark', lang: 'en' }, unmanaged: true },
+  created_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-01T00:00:00.000Z',
+  banned: false,
+  online: false,
+  shadow_banned: false,
+  blocked_user_ids: [],
+  devices: [],
+  unread_count: 0,
+};
+
+describe('user schema', () => {
+  it.each<[string, Rec]>([
+    ['the product example', { id: 'agent-ann', name: 'Ann', role: 'support-agent' }],
+    ['every UserRequest field', { id: 'a@b_c-1', name: 'A', image: 'https://x.example/a.png', role: 'user', teams: ['blue'], teams_role: { blue: 'admin' }, language: 'en', invisible: true, privacy_settings: { typing_indicators: { enabled: false }, read_receipts: { enabled: true } }, custom: { tier: 2, nested: { a: [1] } } }],
+    ['an empty custom map', { id: 'x', custom: {} }],
+  ])('accepts %s', (_name, value) => {
+    expect(userSchema.safeParse(value).success).toBe(true);
+  });
+
+  it.each<[string, Rec, RegExp]>([
+    ['a missing id', { name: 'A' }, /expected string/],
+    ['a slash in the id', { id: 'a/b' }, /letters, digits, "@", "_" and "-"/],
+    ['an unknown key', { id: 'a', nickname: 'x' }, /nickname/],
+    ['lifecycle keys (a later issue)', { id: 'a', deactivated: true }, /deactivated/],
+    ['a duplicate team', { id: 'a', teams: ['x', 'x'] }, /teams lists "x" twice/],
+    ['a wrong type', { id: 'a', invisible: 'yes' }, /expected boolean/],
+    ['a built-in field under custom', { id: 'a', custom: { role: 'admin' } }, /"role" is a built-in user field/],
+    ['a server field under custom', { id: 'a', custom: { created_at: 'x' } }, /"created_at" is a built-in user field/],
+    ['a dotted custom key', { id: 'a', custom: { 'a.b': 1 } }, /must not contain "\."/],
+    ['an unknown privacy setting', { id: 'a', privacy_settings: { presence: { enabled: true } } }, /presence/],
+    ['an empty role', { id: 'a', role: '' }, /role name must not be empty/],
+    ['a too long id', { id: 'x'.repeat(256) }, /at most 255/],
+  ])('rejects %s', (_name, value, message) => {
+    const res = userSchema.safeParse(value);
+    expect(res.success).toBe(false);
+    expect(res.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n')).toMatch(message);
+  });
+});
+
+describe('user requests', () => {
+  it('creates with UpdateUsers (an idempotent upsert) carrying only the declared fields', () => {
+    const reqs = plan({ id: 'agent-ann', name: 'Ann', role: 'support-agent', custom: { tier: 1 } });
+    expect(reqs).toEqual([
+      { op: 'UpdateUsers', method: 'POST', path: '/api/v2/users', body: { users: { 'agent-ann': { id: 'agent-ann', name: 'Ann', role: 'support-agent', custom: { tier: 1 } } } }, idempotent: true },
+    ]);
+    expectValid(reqs);
+  });
+
+  it.each<[string, Rec, Rec | undefined]>([
+    ['nothing when the declared fields match (server and unmanaged fields ignored)', { id: 'agent-ann', name: 'Ann', teams: ['red', 'blue'], custom: { tier: 1 } }, undefined],
+    ['a scalar field', { id: 'agent-ann', name: 'Annie' }, { name: 'Annie' }],
+    ['teams as a whole set', { id: 'agent-ann', teams: ['blue'] }, { teams: ['blue'] }],
+    ['one team role, keeping the undeclared teams', { id: 'agent-ann', teams_role: { red: 'user' } }, { teams_role: { blue: 'admin', red: 'user' } }],
+    ['a custom field by its own name', { id: 'agent-ann', custom: { tier: 2 } }, { tier: 2 }],
+    ['a new custom field', { id: 'agent-ann', custom: { plan: 'gold' } }, { plan: 'gold' }],
+    ['a nested custom field, keeping its unmanaged nested keys', { id: 'agent-ann', custom: { prefs: { theme: 'light' } } }, { prefs: { theme: 'light', lang: 'en' } }],
+    ['an explicit empty custom map, written whole', { id: 'agent-ann', custom: {} }, { custom: {} }],
+    ['privacy settings merged into the live ones', { id: 'agent-ann', privacy_settings: { read_receipts: { enabled: false } } }, { privacy_settings: { read_receipts: { enabled: false } } }],
+    ['only the changed fields of several', { id: 'agent-ann', name: 'Ann', role: 'admin', invisible: true }, { role: 'admin', invisible: true }],
+  ])('updates with UpdateUsersPartial: %s', (_name, fields, set) => {
+    const reqs = plan(fields, LIVE_ANN);
+    if (!set) {
+      expect(reqs).toEqual([]);
+      return;
+    }
+    expect(reqs).toEqual([{ op: 'UpdateUsersPartial', method: 'PATCH', path: '/api/v2/users', body: { users: [{ id: 'agent-ann', set }] }, idempotent: true }]);
+    expectValid(reqs);
+  });
+
+  it('never deletes users', () => {
+    expect(userKind.prunable).toBe(false);
+    expect(userKind.requests({ action: 'delete', address: 'user/a', live: userLive({ id: 'a' }), fields: [] })).toEqual([]);
+  });
+
+  it('is not exported (an app can have millions of users)', () => {
+    expect(userKind.toFile).toBeUndefined();
+  });
+
+  it('refers to its role and its team roles', () => {
+    expect(userKind.refs!({ id: 'a', role: 'support-agent', teams_role: { blue: 'admin', red: 'support-agent' } }).sort()).toEqual(['role/admin', 'role/support-agent']);
+    expect(userKind.refs!({ id: 'a' })).toEqual([]);
+  });
+});
+
+describe('user normalization and fetch', () => {
+  it('keeps UserRequest fields only, custom data under custom', () => {
+    expect(userLive(LIVE_ANN).fields).toEqual({
+      id: 'agent-ann',
+      name: 'Ann',
+      role: 'support-agent',
+      teams: ['blue', 'red'],
+      teams_role: { blue: 'admin' },
+      language: 'en',
+      invisible: false,
+      custom: { tier: 1, prefs: { theme: 'dark', lang: 'en' }, unmanaged: true },
+    });
+    expect(userLive({ id: 'b' }).fields).toEqual({ id: 'b', custom: {} });
+  });
+
+  it('batches ids by 100 and by URL length', () => {
+    const ids = Array.from({ length: 250 }, (_, i) => `u${i}`);
+    expect(idBatches(ids).map((b) => b.length)).toEqual([100, 100, 50]);
+    const long = Array.from({ length: 30 }, (_, i) => `${'x'.repeat(250)}${i}`);
+    const batches = idBatches(long);
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.flat()).toEqual(long);
+  });
+
+  it('queries only the declared and the referenced ids, deactivated users included', async () => {
+    const sent: ApiRequest[] = [];
+    const api: Api = {
+      send: async <T>(req: ApiRequest) => {
+        sent.push(req);
+        const ids = ((req.query!.payload as Rec).filter_conditions as { id: { $in: string[] } }).id.$in;
+        return { users: ids.filter((id) => id !== 'ghost').map((id) => ({ id, name: id })) } as T;
+      },
+    };
+    const declared = Array.from({ length: 150 }, (_, i) => desired({ id: `u${String(i).padStart(3, '0')}` }));
+    const live = await userKind.fetch(api, declared, { complete: true, referenced: ['user/ghost', 'user/u000', 'user/extra'] });
+    expect(sent).toHaveLength(2);
+    for (const req of sent) {
+      expect(req).toMatchObject({ op: 'QueryUsers', method: 'GET', path: '/api/v2/users', idempotent: true });
+      expect(req.query!.payload).toMatchObject({ limit: 100, include_deactivated_users: true });
+    }
+    expect(live.map((l) => l.address)).toContain('user/extra');
+    expect(live).toHaveLength(151);
+    expect(await userKind.fetch(api, [], { complete: true })).toEqual([]);
+    expect(sent).toHaveLength(2);
+  });
+});
+
+describe('user against the spec', () => {
+  it.skipIf(!spec)('the QueryUsers payload uses QueryUsersPayload keys within its limits', () => {
+    const payload = queryUsersRequest(['a', 'b']).query!.payload as Rec;
+    const props = spec!.raw.components.schemas.QueryUsersPayload.properties as Record<string, Rec>;
+    for (const key of Object.keys(payload)) expect(props).toHaveProperty(key);
+    expect(payload.limit).toBeLessThanOrEqual(props.limit!.maximum as number);
+    expect(props.filter_conditions!['x-stream-filter-fields']).toHaveProperty('id.operators', expect.arrayContaining(['$in']));
+  });
+});

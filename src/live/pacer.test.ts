@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { Pacer, readRateLimitHeaders, Semaphore } from './pacer.js';
+
+/** A fake clock whose sleep advances time instantly, so pacing is tested without waiting. */
+function fakeClock(start = 1_700_000_000_000) {
+  let t = start;
+  return { now: () => t, sleep: async (ms: number) => void (t += ms), advance: (ms: number) => void (t += ms) };
+}
+
+/** The largest number of grants inside any window of `windowMs` starting at a grant. */
+function maxInWindow(times: number[], windowMs = 1_000): number {
+  let max = 0;
+  for (const start of times) max = Math.max(max, times.filter((x) => x >= start && x < start + windowMs).length);
+  return max;
+}
+
+async function grantTimes(pacer: Pacer, op: string, n: number, now: () => number): Promise<number[]> {
+  const times: number[] = [];
+  await Promise.all(Array.from({ length: n }, () => pacer.acquire(op).then(() => times.push(now()))));
+  return times;
+}
+
+describe('Pacer', () => {
+  it('never grants more than the per-second share (limit / 30) in any one-second window', async () => {
+    const clock = fakeClock();
+    const pacer = new Pacer(clock);
+    pacer.seed({ UpdateApp: 60, QueryUsers: 1_000 });
+    const updates = await grantTimes(pacer, 'UpdateApp', 11, clock.now);
+    expect(updates).toHaveLength(11);
+    expect(maxInWindow(updates)).toBe(2);
+    const queries = await grantTimes(pacer, 'QueryUsers', 100, clock.now);
+    expect(maxInWindow(queries)).toBe(33);
+  });
+
+  it('uses the published limits before any header, and the default for unlisted operations', () => {
+    const pacer = new Pacer();
+    expect(pacer.perSecond('UpdateApp')).toBe(2);
+    expect(pacer.perSecond('UpdateUsers')).toBe(10);
+    expect(pacer.perSecond('GetApp')).toBe(333);
+    expect(pacer.perSecond('ListBlockLists')).toBe(33);
+  });
+
+  it('follows the latest X-RateLimit-Limit, with at least one request per second', () => {
+    const pacer = new Pacer();
+    pacer.observe('GetApp', { limit: 90 });
+    expect(pacer.perSecond('GetApp')).toBe(3);
+    pacer.observe('GetApp', { limit: 10 });
+    expect(pacer.perSecond('GetApp')).toBe(1);
+  });
+
+  it('waits until Reset once X-RateLimit-Remaining reaches 0', async () => {
+    const clock = fakeClock(1_000_000_000);
+    const pacer = new Pacer(clock);
+    await pacer.acquire('CreateRole');
+    pacer.observe('CreateRole', { limit: 1_000, remaining: 0, reset: 1_000_030 });
+    await pacer.acquire('CreateRole');
+    expect(clock.now()).toBe(1_000_030_000);
+  });
+
+  it('counts the remaining budget down between answers', async () => {
+    const clock = fakeClock(1_000_000_000);
+    const pacer = new Pacer(clock);
+    pacer.observe('CreateRole', { limit: 1_000, remaining: 2, reset: 1_000_030 });
+    await pacer.acquire('CreateRole');
+    await pacer.acquire('CreateRole');
+    expect(clock.now()).toBe(1_000_000_000);
+    await pacer.acquire('CreateRole');
+    expect(clock.now()).toBe(1_000_030_000);
+  });
+
+  it('caps the wait for Reset, so a skewed clock or a bogus header cannot stall a run', async () => {
+    const clock = fakeClock(1_000_000_000);
+    const pacer = new Pacer({ ...clock, maxResetWaitMs: 5_000 });
+    pacer.observe('CreateRole', { remaining: 0, reset: 1_003_600 });
+    await pacer.acquire('CreateRole');
+    expect(clock.now()).toBe(1_000_005_000);
+  });
+
+  it('ignores the earlier Reset of a per-second refusal once the minute window is known', async () => {
+    const clock = fakeClock(1_000_000_000);
+    const pacer = new Pacer(clock);
+    pacer.observe('CreateRole', { remaining: 500, reset: 1_000_060 });
+    pacer.observe('CreateRole', { remaining: 0, reset: 1_000_001 });
+    await pacer.acquire('CreateRole');
+    expect(clock.now()).toBe(1_000_000_000);
+  });
+
+  it('paces each operation on its own budget', async () => {
+    const clock = fakeClock();
+    const pacer = new Pacer(clock);
+    pacer.seed({ UpdateApp: 30 });
+    await pacer.acquire('UpdateApp');
+    const start = clock.now();
+    // UpdateApp's next turn is a second away; another endpoint does not wait for it.
+    await pacer.acquire('GetApp');
+    expect(clock.now()).toBe(start);
+  });
+
+  it('enters the gate only after the pacing delay, and grants in arrival order', async () => {
+    const clock = fakeClock();
+    const pacer = new Pacer(clock);
+    pacer.seed({ UpdateApp: 30 });
+    const gated: number[] = [];
+    const order: number[] = [];
+    await Promise.all(
+      [1, 2, 3].map((i) =>
+        pacer
+          .acquire('UpdateApp', async () => {
+            gated.push(clock.now());
+            return () => {};
+          })
+          .then(() => order.push(i)),
+      ),
+    );
+    expect(order).toEqual([1, 2, 3]);
+    expect(maxInWindow(gated)).toBe(1);
+  });
+});
+
+describe('readRateLimitHeaders', () => {
+  it('reads the numbers and ignores missing or malformed values', () => {
+    expect(readRateLimitHeaders({ 'x-ratelimit-limit': '60', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1700000060' })).toEqual({
+      limit: 60,
+      remaining: 0,
+      reset: 1_700_000_060,
+    });
+    expect(readRateLimitHeaders({ 'x-ratelimit-limit': 'abc' })).toEqual({ limit: undefined, remaining: undefined, reset: undefined });
+  });
+});
+
+describe('Semaphore', () => {
+  it('admits at most `size` holders and hands slots over in arrival order', async () => {
+    const sem = new Semaphore(2);
+    const a = await sem.acquire();
+    await sem.acquire();
+    const admitted: string[] = [];
+    const c = sem.acquire().then((r) => (admitted.push('c'), r));
+    const d = sem.acquire().then((r) => (admitted.push('d'), r));
+    await Promise.resolve();
+    expect(admitted).toEqual([]);
+    a();
+    a(); // a second release of the same slot is ignored
+    await c;
+    expect(admitted).toEqual(['c']);
+    (await c)();
+    await d;
+    expect(admitted).toEqual(['c', 'd']);
+  });
+});

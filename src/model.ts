@@ -1,0 +1,88 @@
+/**
+ * The shapes the pipeline passes along: desired files → DesiredState, live API → LiveState, both paired by
+ * address → Plan → apply. Types only.
+ */
+export type Rec = Record<string, unknown>;
+export type Action = 'create' | 'update' | 'delete';
+
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** One object the file declares, in its kind's desired shape (the API's own field names). */
+export interface DesiredObject {
+  kind: string;
+  address: string;
+  /** What the user declared, after `${env:}`/`${file:}` substitution. Only these fields are managed. */
+  fields: Rec;
+  /** JSON pointers into `fields` whose values are sensitive (secret fields and substituted values). */
+  sensitive: string[];
+  location?: SourceLocation;
+}
+
+/** One object as the API reports it, normalized into its kind's desired shape. */
+export interface LiveObject {
+  kind: string;
+  address: string;
+  fields: Rec;
+  /** Built-ins (roles and permissions with `custom: false`, the built-in block list) are never deleted. */
+  builtin?: boolean;
+}
+
+export interface Policy {
+  prune: string[];
+  max_deletes?: number;
+  protect: string[];
+  ignore: string[];
+  ignore_fields: Record<string, string[]>;
+  user_delete?: 'soft' | 'pruning' | 'hard';
+  check_user_id?: string;
+}
+
+export interface DesiredState {
+  /** Kinds whose section the file declares: only these are read, diffed and written. */
+  managedKinds: Set<string>;
+  objects: Map<string, DesiredObject>;
+  policy: Policy;
+  /** `app.expect_name`, when set. */
+  expectName?: string;
+  /** The files the state was read from. */
+  files: string[];
+}
+
+export interface LiveState {
+  objects: Map<string, LiveObject>;
+  appName?: string;
+}
+
+export interface FieldChange {
+  /** JSON pointer relative to the object, e.g. `/settings/sqs_secret`. */
+  path: string;
+  before: unknown;
+  after: unknown;
+  sensitive: boolean;
+}
+
+export interface Change {
+  address: string;
+  kind: string;
+  action: Action;
+  fields: FieldChange[];
+}
+
+export interface PlanWarning {
+  address: string;
+  message: string;
+}
+
+/** The plan as printed with `--format json` and saved with `--out`: exactly the contract's fields. */
+export interface PlanDocument {
+  format_version: '1';
+  target: { base_url: string; api_key: string; app_name: string | null };
+  summary: { create: number; update: number; delete: number; unchanged: number };
+  changes: Change[];
+  warnings: PlanWarning[];
+  live_fingerprint: string;
+}

@@ -1,0 +1,81 @@
+import equal from 'fast-deep-equal';
+import type { KindSpec } from '../kinds/types.js';
+import type { DesiredObject, FieldChange, LiveObject, Rec } from '../model.js';
+import { canonicalJson, sortedSet } from './canonical.js';
+import { matchesAny, overlaps, patternOverlaps, toPointer } from './pointer.js';
+
+export const SENSITIVE = '(sensitive value)';
+
+/** How the diff learns what a write-only value was when last applied (the state file's fingerprints). */
+export interface WriteOnlyMemory {
+  fingerprint(address: string, path: string, value: unknown): string;
+  applied(address: string, path: string): string | undefined;
+}
+
+export interface DiffOptions {
+  spec: Pick<KindSpec, 'secretFields' | 'writeOnlyFields' | 'setFields' | 'identityFields'>;
+  /** Pointer patterns that are never compared nor written (`policy.ignore_fields`). */
+  ignoredFields: readonly string[];
+  memory: WriteOnlyMemory;
+}
+
+const isPlainObject = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The field changes that make `live` equal to `desired` on the fields the desired object declares. Pure.
+ *
+ * - Only declared fields are compared; objects are compared on their declared keys, recursively (a removed
+ *   field is no longer managed, never reset).
+ * - Set-like arrays compare without order and print in canonical order.
+ * - Write-only fields (secrets among them) are never read back: they differ when their keyed fingerprint
+ *   differs from the one recorded when they were last applied.
+ * - With no live object (a create), every declared field is a change from null.
+ */
+export function diffFields(desired: DesiredObject, live: LiveObject | undefined, opts: DiffOptions): FieldChange[] {
+  const { spec, ignoredFields, memory } = opts;
+  const out: FieldChange[] = [];
+  // A value is sensitive when it is, holds or sits inside a secret or a substituted value.
+  const isSensitive = (path: string) => spec.secretFields.some((p) => patternOverlaps(p, path)) || desired.sensitive.some((s) => overlaps(s, path));
+  const show = (path: string, value: unknown) => {
+    if (value === undefined) return null;
+    if (isSensitive(path)) return value === null ? null : SENSITIVE;
+    return matchesAny(spec.setFields, path) && Array.isArray(value) ? sortedSet(value) : value;
+  };
+
+  const walk = (want: unknown, have: unknown, segments: string[]) => {
+    const path = toPointer(segments);
+    if (matchesAny(ignoredFields, path)) return;
+    if (segments.length === 1 && spec.identityFields.includes(segments[0]!)) return;
+    const sensitive = isSensitive(path);
+    if (matchesAny(spec.writeOnlyFields, path) || matchesAny(spec.secretFields, path)) {
+      const fp = memory.fingerprint(desired.address, path, want);
+      if (!live || memory.applied(desired.address, path) !== fp) {
+        out.push({ path, before: live && sensitive ? SENSITIVE : null, after: show(path, want), sensitive });
+      }
+      return;
+    }
+    if (isPlainObject(want) && !matchesAny(spec.setFields, path)) {
+      const haveObj = isPlainObject(have) ? have : undefined;
+      for (const key of Object.keys(want)) walk(want[key], haveObj?.[key], [...segments, key]);
+      // An explicitly empty object is a declared value of its own.
+      if (Object.keys(want).length === 0 && !equal(want, have ?? {})) out.push({ path, before: show(path, have), after: {}, sensitive });
+      return;
+    }
+    if (live && sameValue(want, have, matchesAny(spec.setFields, path))) return;
+    out.push({ path, before: live ? show(path, have) : null, after: show(path, want), sensitive });
+  };
+
+  for (const key of Object.keys(desired.fields)) walk(desired.fields[key], live?.fields[key], [key]);
+  return out;
+}
+
+function sameValue(want: unknown, have: unknown, isSet: boolean): boolean {
+  if (want === null && have === undefined) return true;
+  if (isSet && Array.isArray(want) && Array.isArray(have)) {
+    if (want.length !== have.length) return false;
+    const a = want.map(canonicalJson).sort();
+    const b = have.map(canonicalJson).sort();
+    return a.every((v, i) => v === b[i]);
+  }
+  return equal(want, have);
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { levelsFor, phaseLevels } from './order.js';
+
+// The kinds' ordering facts as data, the way kinds/index.ts declares them.
+const KINDS = [
+  { kind: 'role', dependsOn: [], releasedBy: ['app', 'user'] },
+  { kind: 'app', dependsOn: ['role'] },
+  { kind: 'blocklist', dependsOn: [] },
+  { kind: 'push_provider', dependsOn: [] },
+  { kind: 'push_template', dependsOn: ['push_provider'] },
+  { kind: 'user', dependsOn: ['role'] },
+  { kind: 'user_group', dependsOn: ['user'] },
+];
+
+describe('phaseLevels', () => {
+  const levels = phaseLevels(KINDS);
+  const before = (a: string, b: string) => levels.get(a)! < levels.get(b)!;
+
+  it.each([
+    ['role:upsert', 'app:upsert', 'roles before the grants that name them'],
+    ['push_provider:upsert', 'push_template:upsert', 'providers before their templates'],
+    ['user:upsert', 'user_group:upsert', 'users before group members'],
+    ['role:upsert', 'user:upsert', 'roles before the users that hold them'],
+    ['app:upsert', 'role:delete', 'grants released before a role is deleted'],
+    ['user:upsert', 'role:delete', 'users moved off a role before it is deleted'],
+    ['user_group:delete', 'user:delete', 'dependents deleted before what they depend on'],
+    ['blocklist:delete', 'blocklist:upsert', 'deletes of a kind before its creates (quota freed first)'],
+    ['push_provider:delete', 'push_provider:upsert', 'deletes of a kind before its creates'],
+    ['role:upsert', 'role:delete', 'a role swap while grants move: the new role exists before the old one goes'],
+  ])('%s runs before %s: %s', (a, b) => {
+    expect(before(a, b)).toBe(true);
+  });
+
+  it('refuses kinds whose dependencies form a cycle', () => {
+    expect(() => phaseLevels([{ kind: 'a', dependsOn: ['b'] }, { kind: 'b', dependsOn: ['a'] }])).toThrow(/cycle/);
+  });
+
+  it('groups changes into dense levels in order', () => {
+    const changes = [
+      { kind: 'user_group', action: 'create' as const, id: 1 },
+      { kind: 'role', action: 'create' as const, id: 2 },
+      { kind: 'blocklist', action: 'delete' as const, id: 3 },
+      { kind: 'blocklist', action: 'create' as const, id: 4 },
+    ];
+    const grouped = levelsFor(changes, levels).map((l) => l.map((c) => c.id).sort());
+    expect(grouped.flat().sort()).toEqual([1, 2, 3, 4]);
+    const pos = (id: number) => grouped.findIndex((l) => l.includes(id));
+    expect(pos(3)).toBeLessThan(pos(4));
+    expect(pos(2)).toBeLessThan(pos(1));
+  });
+});

@@ -1,0 +1,77 @@
+import type { KindSpec } from '../kinds/types.js';
+import type { Action } from '../model.js';
+
+export type Phase = 'upsert' | 'delete';
+export const phaseOf = (action: Action): Phase => (action === 'delete' ? 'delete' : 'upsert');
+const node = (kind: string, phase: Phase) => `${kind}:${phase}`;
+
+/**
+ * The order of a plan, as data: every (kind, phase) gets a level, and a change runs after every change of a
+ * lower level. The rules, in priority order:
+ * 1. dependencies first: a kind's creates/updates after those of the kinds it depends on (roles before the
+ *    grants and users that name them, providers before their templates, users before group members);
+ * 2. dependents' deletes before their dependencies' deletes;
+ * 3. releasing changes before deletes: a kind's deletes after the updates of the kinds that refer to it
+ *    (grants removed before their role is deleted);
+ * 4. deletes of a kind before its creates (names and quotas are freed first), unless that would contradict the
+ *    rules above (a role that is swapped for another while grants move is created before the old one goes).
+ */
+export function phaseLevels(kinds: readonly Pick<KindSpec, 'kind' | 'dependsOn' | 'releasedBy'>[]): Map<string, number> {
+  const after = new Map<string, Set<string>>();
+  const nodes = kinds.flatMap((k) => [node(k.kind, 'upsert'), node(k.kind, 'delete')]);
+  for (const n of nodes) after.set(n, new Set());
+  const edge = (before: string, later: string) => {
+    if (after.has(before) && after.has(later)) after.get(later)!.add(before);
+  };
+  for (const k of kinds) {
+    for (const d of k.dependsOn) edge(node(d, 'upsert'), node(k.kind, 'upsert'));
+    for (const j of kinds) if (j.dependsOn.includes(k.kind)) edge(node(j.kind, 'delete'), node(k.kind, 'delete'));
+    for (const r of k.releasedBy ?? []) edge(node(r, 'upsert'), node(k.kind, 'delete'));
+  }
+  for (const k of kinds) {
+    const del = node(k.kind, 'delete');
+    const up = node(k.kind, 'upsert');
+    if (!reaches(after, up, del)) edge(del, up);
+  }
+  const levels = new Map<string, number>();
+  const visiting = new Set<string>();
+  const level = (n: string): number => {
+    const known = levels.get(n);
+    if (known !== undefined) return known;
+    if (visiting.has(n)) throw new Error(`kind dependencies form a cycle through ${n}`);
+    visiting.add(n);
+    let l = 0;
+    for (const b of after.get(n)!) l = Math.max(l, level(b) + 1);
+    visiting.delete(n);
+    levels.set(n, l);
+    return l;
+  };
+  for (const n of nodes) level(n);
+  return levels;
+}
+
+/** Whether `from` must already run before `to` (a path of "after" edges leads from `to` back to `from`). */
+function reaches(after: Map<string, Set<string>>, from: string, to: string): boolean {
+  const seen = new Set<string>();
+  const stack = [to];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n === from) return true;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    stack.push(...(after.get(n) ?? []));
+  }
+  return false;
+}
+
+/** The level of each change, renumbered densely over the levels that actually hold changes. */
+export function levelsFor<T extends { kind: string; action: Action }>(changes: readonly T[], levels: Map<string, number>): T[][] {
+  const byLevel = new Map<number, T[]>();
+  for (const c of changes) {
+    const l = levels.get(node(c.kind, phaseOf(c.action)));
+    if (l === undefined) throw new Error(`no order for kind ${c.kind}`);
+    if (!byLevel.has(l)) byLevel.set(l, []);
+    byLevel.get(l)!.push(c);
+  }
+  return [...byLevel.entries()].sort((a, b) => a[0] - b[0]).map(([, cs]) => cs);
+}

@@ -1,0 +1,146 @@
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import { KINDS, kindSpec } from '../kinds/index.js';
+import type { KindSpec } from '../kinds/types.js';
+import type { Change, DesiredObject, DesiredState, LiveObject, LiveState, PlanDocument, PlanWarning } from '../model.js';
+import { canonicalJson, sha256 } from './canonical.js';
+import { diffFields, type WriteOnlyMemory } from './diff.js';
+import { levelsFor, phaseLevels } from './order.js';
+import { matchesAny, matchesGlob } from './pointer.js';
+
+/** One change of a plan with what the executor needs to carry it out (never printed). */
+export interface PlannedChange extends Change {
+  desired?: DesiredObject;
+  live?: LiveObject;
+}
+
+/** The plan: the printable document, and the same changes grouped into dependency levels for apply. */
+export interface Plan {
+  document: PlanDocument;
+  levels: PlannedChange[][];
+}
+
+export interface PlanInput {
+  desired: DesiredState;
+  live: LiveState;
+  memory: WriteOnlyMemory;
+  target: { base_url: string; api_key: string };
+  /** `--target`: only changes to these addresses (globs). */
+  targets?: readonly string[];
+  kinds?: readonly KindSpec[];
+}
+
+const ORDER_LEVELS = phaseLevels(KINDS);
+
+/** The plan that makes `live` match `desired`. Pure: same inputs, same plan. */
+export function buildPlan(input: PlanInput): Plan {
+  const { desired, live, memory } = input;
+  const kinds = (input.kinds ?? KINDS).filter((k) => desired.managedKinds.has(k.kind));
+  const { policy } = desired;
+  const changes: PlannedChange[] = [];
+  const warnings: PlanWarning[] = [];
+  let unchanged = 0;
+  const inTarget = (address: string) => !input.targets?.length || matchesGlob(input.targets, address);
+
+  for (const spec of kinds) {
+    const liveOfKind = [...live.objects.values()].filter((o) => o.kind === spec.kind);
+    const desiredOfKind = [...desired.objects.values()].filter((o) => o.kind === spec.kind);
+    for (const want of desiredOfKind) {
+      if (matchesGlob(policy.ignore, want.address)) {
+        warnings.push({ address: want.address, message: 'declared in the file but matched by policy.ignore: left alone' });
+        continue;
+      }
+      if (!inTarget(want.address)) continue;
+      const have = live.objects.get(want.address);
+      const ignoredFields = Object.entries(policy.ignore_fields)
+        .filter(([key]) => key === spec.kind || matchesGlob([key], want.address))
+        .flatMap(([, paths]) => paths);
+      let fields = diffFields(want, have, { spec, ignoredFields, memory });
+      if (have && spec.immutableFields?.length) {
+        const frozen = fields.filter((f) => matchesAny(spec.immutableFields!, f.path));
+        for (const f of frozen) {
+          warnings.push({ address: want.address, message: `${f.path} cannot be changed after creation (live: ${JSON.stringify(f.before)}, file: ${JSON.stringify(f.after)}); delete and recreate the object to change it` });
+        }
+        fields = fields.filter((f) => !frozen.includes(f));
+      }
+      if (!have) changes.push({ address: want.address, kind: spec.kind, action: 'create', fields, desired: want });
+      else if (fields.length) changes.push({ address: want.address, kind: spec.kind, action: 'update', fields, desired: want, live: have });
+      else unchanged++;
+    }
+    const pruned = prunes(spec, policy.prune);
+    for (const have of liveOfKind) {
+      if (desired.objects.has(have.address) || have.builtin || spec.isBuiltin?.(have)) continue;
+      if (matchesGlob(policy.ignore, have.address) || !inTarget(have.address)) continue;
+      if (!pruned) {
+        if (pruned === undefined) warnings.push({ address: have.address, message: 'not declared in the file, and the API cannot delete it: left as is' });
+        continue;
+      }
+      if (matchesGlob(policy.protect, have.address)) {
+        warnings.push({ address: have.address, message: 'not declared in the file, but protected by policy.protect: not deleted' });
+        continue;
+      }
+      changes.push({ address: have.address, kind: spec.kind, action: 'delete', fields: [], live: have });
+    }
+  }
+
+  const rank = new Map(KINDS.map((k, i) => [k.kind, i]));
+  const levels = levelsFor(changes, ORDER_LEVELS).map((level) =>
+    level.sort((a, b) => rank.get(a.kind)! - rank.get(b.kind)! || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0)),
+  );
+  const ordered = levels.flat();
+  const count = (action: string) => ordered.filter((c) => c.action === action).length;
+  return {
+    levels,
+    document: {
+      format_version: '1',
+      target: { base_url: input.target.base_url, api_key: input.target.api_key, app_name: live.appName ?? null },
+      summary: { create: count('create'), update: count('update'), delete: count('delete'), unchanged },
+      changes: ordered.map(({ address, kind, action, fields }) => ({ address, kind, action, fields })),
+      warnings,
+      live_fingerprint: liveFingerprint(live, kinds),
+    },
+  };
+}
+
+/**
+ * Whether undeclared live objects of this kind are deleted: true when its section is in `policy.prune`;
+ * undefined for a kind the API cannot delete whose parent section is pruned (so the plan warns); false otherwise.
+ */
+function prunes(spec: KindSpec, prune: readonly string[]): boolean | undefined {
+  if (spec.section) return spec.prunable && prune.includes(spec.section);
+  const parent = spec.declaredIn ? kindSpec(spec.declaredIn) : undefined;
+  return parent?.section && prune.includes(parent.section) ? undefined : false;
+}
+
+/** A digest of the live objects a plan was computed from: a saved plan is refused once it no longer matches. */
+export function liveFingerprint(live: LiveState, kinds: readonly KindSpec[]): string {
+  const managed = new Set(kinds.map((k) => k.kind));
+  const objects = [...live.objects.values()]
+    .filter((o) => managed.has(o.kind))
+    .sort((a, b) => (a.address < b.address ? -1 : 1))
+    .map((o) => [o.address, o.fields]);
+  return sha256(canonicalJson(objects));
+}
+
+/**
+ * References to objects that are neither declared nor live (a grant or a user naming a role that does not
+ * exist): located errors before anything is written. Only references into managed kinds can be checked.
+ */
+export function checkReferences(desired: DesiredState, live: LiveState): void {
+  const issues: ConfigIssue[] = [];
+  for (const obj of desired.objects.values()) {
+    for (const ref of kindSpec(obj.kind).refs?.(obj.fields) ?? []) {
+      const refKind = ref.split('/')[0]!;
+      if (!desired.managedKinds.has(refKind)) continue;
+      if (desired.objects.has(ref)) continue;
+      const existing = live.objects.get(ref);
+      if (existing) {
+        const section = kindSpec(refKind).section;
+        const deleted = !existing.builtin && section !== undefined && desired.policy.prune.includes(section) && !matchesGlob(desired.policy.protect, ref) && !matchesGlob(desired.policy.ignore, ref);
+        if (deleted) issues.push({ message: `${obj.address} refers to ${ref}, which the file does not declare and policy.prune would delete: declare it, or stop referring to it`, location: obj.location });
+        continue;
+      }
+      issues.push({ message: `${obj.address} refers to ${ref}, which is neither declared in the file nor present in the app`, location: obj.location });
+    }
+  }
+  if (issues.length) throw new ConfigError(issues);
+}

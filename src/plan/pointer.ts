@@ -1,0 +1,51 @@
+/** JSON pointers (RFC 6901) and the `*`-patterns kinds use to name fields. */
+
+const escape = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+const unescape = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~');
+
+export const toPointer = (segments: readonly (string | number)[]) => segments.map((s) => `/${escape(String(s))}`).join('');
+
+export const fromPointer = (pointer: string): string[] => (pointer === '' ? [] : pointer.slice(1).split('/').map(unescape));
+
+/** `pattern` matches `pointer` segment by segment; `*` matches any one segment. */
+export function matchesPattern(pattern: string, pointer: string): boolean {
+  const p = fromPointer(pattern);
+  const s = fromPointer(pointer);
+  return p.length === s.length && p.every((seg, i) => seg === '*' || seg === s[i]);
+}
+
+export const matchesAny = (patterns: readonly string[], pointer: string) => patterns.some((p) => matchesPattern(p, pointer));
+
+/** True when some pointer matched by `pattern` lies under `pointer`, or `pointer` under it (one holds the other). */
+export function patternOverlaps(pattern: string, pointer: string): boolean {
+  const p = fromPointer(pattern);
+  const s = fromPointer(pointer);
+  const n = Math.min(p.length, s.length);
+  for (let i = 0; i < n; i++) if (p[i] !== '*' && p[i] !== s[i]) return false;
+  return true;
+}
+
+/** True when `pointer` equals `other` or lies under it (or above it), i.e. one contains the other's value. */
+export function overlaps(a: string, b: string): boolean {
+  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+}
+
+export function getAt(value: unknown, pointer: string): unknown {
+  let cur = value;
+  for (const seg of fromPointer(pointer)) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[seg];
+  }
+  return cur;
+}
+
+/** Shell-style address globs (`blocklist/tmp-*`): `*` matches within one path segment, `**` across segments. */
+export function globToRegExp(glob: string): RegExp {
+  const re = glob
+    .split(/(\*\*|\*)/)
+    .map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${re}$`);
+}
+
+export const matchesGlob = (globs: readonly string[], address: string) => globs.some((g) => globToRegExp(g).test(address));

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../support/cli.js';
+import { useEmulator } from '../support/emulator.js';
+import { harness } from '../support/reconcile.js';
+
+const example = readFileSync(join(ROOT, 'config.example/stream.yaml'), 'utf8');
+
+describe('config.example/stream.yaml against the emulator', () => {
+  const env = useEmulator({ apps: [{ key: 'example', secret: 'example-secret', name: 'emulator' }] });
+
+  it('applies with no variable set, re-plans empty, and a reviewed edit plans exactly its changes', async () => {
+    const h = harness(env.emu);
+    try {
+      const applied = await h.apply(example);
+      expect(applied.result.failed).toEqual([]);
+      expect(applied.notConverged).toEqual([]);
+      expect(applied.plan.document.summary).toEqual({ create: 12, update: 1, delete: 0, unchanged: 0 });
+      expect((await h.plan(example)).plan.document.changes).toEqual([]);
+
+      const edited = example
+        .replace('words: [scam, spoiler, giveaway]', 'words: [scam, spoiler, giveaway, crypto]')
+        .replace('description: Tier 1 agents', 'description: Tier 1 and 2 agents')
+        .replace('members: [agent-ann, agent-bo]', 'members: [agent-ann, agent-bo, lead-cy]');
+      const { plan } = await h.plan(edited);
+      expect(plan.document.changes).toEqual([
+        { address: 'blocklist/banned-words', kind: 'blocklist', action: 'update', fields: [{ path: '/words', before: ['giveaway', 'scam', 'spoiler'], after: ['crypto', 'giveaway', 'scam', 'spoiler'], sensitive: false }] },
+        {
+          address: 'user_group/support',
+          kind: 'user_group',
+          action: 'update',
+          fields: [
+            { path: '/description', before: 'Tier 1 agents', after: 'Tier 1 and 2 agents', sensitive: false },
+            { path: '/members', before: ['agent-ann', 'agent-bo'], after: ['agent-ann', 'agent-bo', 'lead-cy'], sensitive: false },
+          ],
+        },
+      ]);
+      const second = await h.apply(edited);
+      expect(second.result.failed).toEqual([]);
+      expect((await h.plan(edited)).plan.document.changes).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { useEmulator } from '../support/emulator.js';
+import { harness } from '../support/reconcile.js';
+
+const FILE = `
+version: 1
+app:
+  settings:
+    webhook_url: https://hooks.acme.example/stream
+    webhook_events: [user.updated, message.new]
+    enforce_unique_usernames: app
+    sqs_secret: \${env:SQS_SECRET}
+    grants:
+      support-agent: [read-channel, create-message]
+roles:
+  - name: support-agent
+blocklists:
+  - name: banned-words
+    type: word
+    words: [spoiler, scam]
+    is_leet_check_enabled: true
+policy:
+  prune: [blocklists, roles]
+`;
+
+describe('app settings, roles and block lists against the emulator', () => {
+  const env = useEmulator();
+
+  it('applies a file, then plans no change; an edit plans exactly its change', async () => {
+    const h = harness(env.emu);
+    const first = await h.apply(FILE, { env: { SQS_SECRET: 'sentinel-sqs-secret' } });
+    expect(first.result.failed).toEqual([]);
+    expect(first.plan.document.summary).toMatchObject({ create: 2, update: 1, delete: 0 });
+    expect(first.notConverged).toEqual([]);
+    const again = await h.plan(FILE, { env: { SQS_SECRET: 'sentinel-sqs-secret' } });
+    expect(again.plan.document.changes).toEqual([]);
+    expect(JSON.stringify(first.plan.document)).not.toContain('sentinel-sqs-secret');
+
+    const edited = FILE.replace('[spoiler, scam]', '[scam, spoiler, fraud]');
+    const planned = await h.plan(edited, { env: { SQS_SECRET: 'sentinel-sqs-secret' } });
+    expect(planned.plan.document.changes).toEqual([
+      { address: 'blocklist/banned-words', kind: 'blocklist', action: 'update', fields: [{ path: '/words', before: ['scam', 'spoiler'], after: ['fraud', 'scam', 'spoiler'], sensitive: false }] },
+    ]);
+    await h.close();
+  });
+});

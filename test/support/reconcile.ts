@@ -1,0 +1,74 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadDesired } from '../../src/desired/load.js';
+import { type Applied, applyPlan, checkDeleteGuard, type EngineDeps, type Planned, planFor } from '../../src/engine.js';
+import type { RunningEmulator } from '../../src/emulator/server.js';
+import { type ApiClient, createApiClient } from '../../src/live/client.js';
+import type { DesiredState } from '../../src/model.js';
+import type { Api, ApiRequest } from '../../src/kinds/types.js';
+import { StateFile } from '../../src/state/state-file.js';
+import { loadSpec } from './spec.js';
+
+/** Writes `yaml` to a fresh temp file and loads it as the CLI would. */
+export function desiredFromYaml(yaml: string, env: NodeJS.ProcessEnv = {}): DesiredState {
+  const dir = mkdtempSync(join(tmpdir(), 'desired-'));
+  const file = join(dir, 'stream.yaml');
+  writeFileSync(file, yaml);
+  return loadDesired(file, { env, cwd: dir });
+}
+
+export interface Harness {
+  client: ApiClient;
+  /** Every request the engine sent, in order (before transport). */
+  sent: ApiRequest[];
+  state: StateFile;
+  deps: EngineDeps;
+  plan(yaml: string, opts?: { env?: NodeJS.ProcessEnv; targets?: string[] }): Promise<Planned & { desired: DesiredState }>;
+  /** Plans, checks the delete guard, applies, and reads back. */
+  apply(yaml: string, opts?: { env?: NodeJS.ProcessEnv; allowDeletes?: number }): Promise<Applied & Planned & { desired: DesiredState }>;
+  close(): Promise<void>;
+}
+
+/** The reconciler wired to an emulator the way the CLI wires it, with the state file kept in memory. */
+export function harness(emu: RunningEmulator, opts: { concurrency?: number; apiKey?: string; apiSecret?: string } = {}): Harness {
+  const apiKey = opts.apiKey ?? emu.apiKey;
+  const apiSecret = opts.apiSecret ?? emu.apiSecret;
+  const client = createApiClient({ baseUrl: emu.url, apiKey, apiSecret, concurrency: opts.concurrency ?? 8, minBackoffMs: 5, maxBackoffMs: 50 });
+  const state = StateFile.open(undefined, apiKey, apiSecret);
+  // Every request body the engine sends is held to the official spec's request schema (when the spec is present).
+  const spec = loadSpec();
+  const sent: ApiRequest[] = [];
+  const violations: string[] = [];
+  const api: Api = {
+    send(req) {
+      sent.push(req);
+      if (spec && req.body !== undefined) {
+        const errors = spec.validateRequest(req.op, req.body);
+        if (errors.length) violations.push(`${req.op}: ${errors.join('; ')} in ${JSON.stringify(req.body).slice(0, 300)}`);
+      }
+      return client.send(req);
+    },
+  };
+  const deps: EngineDeps = { api, state, target: { base_url: emu.url, api_key: apiKey }, concurrency: opts.concurrency ?? 8 };
+  return {
+    client,
+    sent,
+    state,
+    deps,
+    async plan(yaml, o = {}) {
+      const desired = desiredFromYaml(yaml, o.env);
+      return { ...(await planFor(deps, desired, { targets: o.targets })), desired };
+    },
+    async apply(yaml, o = {}) {
+      const desired = desiredFromYaml(yaml, o.env);
+      const planned = await planFor(deps, desired);
+      checkDeleteGuard(planned.plan, desired, o.allowDeletes);
+      return { ...planned, ...(await applyPlan(deps, planned.plan, desired)), desired };
+    },
+    async close() {
+      await client.close();
+      if (violations.length) throw new Error(`requests that do not match the official spec:\n${violations.join('\n')}`);
+    },
+  };
+}
