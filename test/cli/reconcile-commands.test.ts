@@ -163,6 +163,37 @@ describe('stream-sync validate, plan, apply and export', () => {
     }
   });
 
+  it('refuses an unknown --kinds with exit 1', async () => {
+    const r = await runCli(['export', '--kinds', 'blocklists,widgets'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot export widgets/);
+  });
+
+  it('keeps the secret out of debug logs, errors and the saved plan, on success and on API failure', async () => {
+    const file = write('secret.yaml', FILE.replace('webhook_url: https://hooks.acme.example/stream', 'webhook_url: https://hooks.acme.example/rotated'));
+    const out = join(dir, 'secret-plan.json');
+    const plan = await runCli(['plan', '-f', file, '--out', out, '--log-level', 'debug', '--log-format', 'json'], { ...env, SQS_SECRET: 'rotated-sentinel-91' });
+    emu.faults.configure({ rules: [{ kind: 'error', status: 400, op: 'UpdateApp' }] });
+    try {
+      const failed = await runCli(['apply', '-f', file, '--log-level', 'debug', '--log-format', 'json', '--state-file', join(dir, 'secret-state.json')], { ...env, SQS_SECRET: 'rotated-sentinel-91' });
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain('"level":20');
+      for (const text of [plan.stdout, plan.stderr, readFileSync(out, 'utf8'), failed.stdout, failed.stderr]) {
+        expect(text).not.toContain('rotated-sentinel-91');
+        expect(text).not.toContain('cli-secret-value');
+      }
+    } finally {
+      emu.faults.clear();
+    }
+  });
+
+  it('reads nothing of a kind the file does not declare', async () => {
+    const before = emu.requests.length;
+    const r = await runCli(['plan', '-f', write('roles-only.yaml', 'version: 1\nroles:\n  - name: support-agent\n')], env);
+    expect(r.code).toBe(0);
+    expect(emu.requests.slice(before).map((q) => q.op)).toEqual(['ListRoles']);
+  });
+
   it('exports a file that plans no change', async () => {
     const out = join(dir, 'exported.yaml');
     const r = await runCli(['export', '-o', out, '--kinds', 'app,roles,blocklists'], env);

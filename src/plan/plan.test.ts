@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors.js';
+import type { DesiredObject, DesiredState, LiveObject, LiveState, Policy } from '../model.js';
+import type { WriteOnlyMemory } from './diff.js';
+import { buildPlan, checkReferences } from './plan.js';
+
+const memory: WriteOnlyMemory = { fingerprint: () => 'fp', applied: () => undefined };
+const target = { base_url: 'http://x', api_key: 'k' };
+const policy = (p: Partial<Policy> = {}): Policy => ({ prune: [], protect: [], ignore: [], ignore_fields: {}, ...p });
+const d = (kind: string, name: string, fields: Record<string, unknown> = {}): DesiredObject => ({ kind, address: `${kind}/${name}`, fields: { name, ...fields }, sensitive: [], location: { file: 'f.yaml', line: 3, col: 5 } });
+const l = (kind: string, name: string, fields: Record<string, unknown> = {}, builtin?: boolean): LiveObject => ({ kind, address: `${kind}/${name}`, fields: { name, ...fields }, ...(builtin ? { builtin } : {}) });
+const state = (objects: DesiredObject[], p: Partial<Policy> = {}, kinds = ['blocklist', 'role']): DesiredState => ({
+  managedKinds: new Set(kinds),
+  objects: new Map(objects.map((o) => [o.address, o])),
+  policy: policy(p),
+  files: ['f.yaml'],
+});
+const liveOf = (objects: LiveObject[]): LiveState => ({ objects: new Map(objects.map((o) => [o.address, o])) });
+const actions = (plan: ReturnType<typeof buildPlan>) => plan.document.changes.map((c) => `${c.action} ${c.address}`);
+
+describe('buildPlan', () => {
+  const LIVE = liveOf([l('blocklist', 'keep', { words: ['a'] }), l('blocklist', 'old', { words: ['b'] }), l('blocklist', 'tmp-1', { words: [] }), l('role', 'user', {}, true), l('role', 'legacy', {})]);
+
+  it('creates, updates and counts unchanged objects', () => {
+    const plan = buildPlan({ desired: state([d('blocklist', 'keep', { words: ['a'] }), d('blocklist', 'new', { words: ['c'] }), d('role', 'legacy')]), live: LIVE, memory, target });
+    expect(actions(plan)).toEqual(['create blocklist/new']);
+    expect(plan.document.summary).toEqual({ create: 1, update: 0, delete: 0, unchanged: 2 });
+  });
+
+  it('deletes only with the section in policy.prune, never built-ins, protected or ignored objects', () => {
+    const desired = [d('blocklist', 'keep', { words: ['a'] })];
+    expect(actions(buildPlan({ desired: state(desired), live: LIVE, memory, target }))).toEqual([]);
+    const pruned = buildPlan({ desired: state(desired, { prune: ['blocklists', 'roles'], protect: ['role/legacy'], ignore: ['blocklist/tmp-*'] }), live: LIVE, memory, target });
+    expect(actions(pruned)).toEqual(['delete blocklist/old']);
+    expect(pruned.document.warnings).toEqual([{ address: 'role/legacy', message: 'not declared in the file, but protected by policy.protect: not deleted' }]);
+  });
+
+  it('leaves an unmanaged kind alone entirely', () => {
+    const plan = buildPlan({ desired: state([], { prune: ['blocklists'] }, ['role']), live: LIVE, memory, target });
+    expect(actions(plan)).toEqual([]);
+  });
+
+  it('never plans a change outside --target, deletes included', () => {
+    const desired = state([d('blocklist', 'keep', { words: ['z'] }), d('blocklist', 'new', { words: ['c'] })], { prune: ['blocklists'] });
+    expect(actions(buildPlan({ desired, live: LIVE, memory, target, targets: ['blocklist/new'] }))).toEqual(['create blocklist/new']);
+    expect(actions(buildPlan({ desired, live: LIVE, memory, target, targets: ['blocklist/o*'] }))).toEqual(['delete blocklist/old']);
+  });
+
+  it('warns about a declared object that policy.ignore matches, and leaves it alone', () => {
+    const plan = buildPlan({ desired: state([d('blocklist', 'tmp-1', { words: ['x'] })], { ignore: ['blocklist/tmp-*'] }), live: LIVE, memory, target });
+    expect(actions(plan)).toEqual([]);
+    expect(plan.document.warnings[0]!.message).toMatch(/matched by policy.ignore/);
+  });
+
+  it('orders deletes of a kind before its creates', () => {
+    const plan = buildPlan({ desired: state([d('blocklist', 'new', { words: ['c'] })], { prune: ['blocklists'] }), live: liveOf([l('blocklist', 'old')]), memory, target });
+    expect(plan.levels.map((lv) => lv.map((c) => c.action))).toEqual([['delete'], ['create']]);
+  });
+
+  it('fingerprints the live state it was computed from', () => {
+    const desired = state([d('blocklist', 'keep', { words: ['a'] })]);
+    const a = buildPlan({ desired, live: LIVE, memory, target }).document.live_fingerprint;
+    expect(buildPlan({ desired, live: LIVE, memory, target }).document.live_fingerprint).toBe(a);
+    const moved = liveOf([...LIVE.objects.values()].map((o) => (o.address === 'blocklist/old' ? l('blocklist', 'old', { words: ['moved'] }) : o)));
+    expect(buildPlan({ desired, live: moved, memory, target }).document.live_fingerprint).not.toBe(a);
+    expect(a).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+});
+
+describe('checkReferences', () => {
+  const userWithRole = (role: string): DesiredObject => ({ kind: 'user', address: 'user/ann', fields: { id: 'ann', role }, sensitive: [], location: { file: 'f.yaml', line: 9, col: 5 } });
+
+  it('refuses a reference to a role neither declared nor live, at the referring object', () => {
+    const desired = state([userWithRole('ghost')], {}, ['role', 'user']);
+    expect(() => checkReferences(desired, liveOf([]))).toThrow(ConfigError);
+    try {
+      checkReferences(desired, liveOf([]));
+    } catch (err) {
+      expect((err as ConfigError).issues[0]).toEqual({ message: 'user/ann refers to role/ghost, which is neither declared in the file nor present in the app', location: { file: 'f.yaml', line: 9, col: 5 } });
+    }
+  });
+
+  it('refuses a reference to a live role that policy.prune would delete', () => {
+    expect(() => checkReferences(state([userWithRole('legacy')], { prune: ['roles'] }, ['role', 'user']), liveOf([l('role', 'legacy')]))).toThrow(/policy.prune would delete/);
+  });
+
+  it('accepts built-in, declared and live references, and references into unmanaged kinds', () => {
+    expect(() => checkReferences(state([userWithRole('user')], { prune: ['roles'] }, ['role', 'user']), liveOf([l('role', 'user', {}, true)]))).not.toThrow();
+    expect(() => checkReferences(state([userWithRole('lead'), d('role', 'lead')], {}, ['role', 'user']), liveOf([]))).not.toThrow();
+    expect(() => checkReferences(state([userWithRole('anything')], {}, ['user']), liveOf([]))).not.toThrow();
+  });
+});
