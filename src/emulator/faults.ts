@@ -4,6 +4,11 @@ import { seededRandom } from './random.js';
  * Fault injection, deterministic under a seed. A rule applies to every operation, or to the ones it names;
  * `rate` is the probability per matching request (default 1), `times` caps how many requests it hits and
  * `after` skips that many matching requests first, so a test can say "the 2nd and 3rd CreateBlockList fail".
+ *
+ * Which requests count: those of a known app (`api_key` found) on an existing route, authenticated or not, that
+ * fit the body limit. A request with an unknown key, an unknown path or a wrong method is answered before faults
+ * are decided and never advances `after`/`times`. Injected failures are answered before authentication and do not
+ * spend the app's rate budget (only authenticated requests do).
  */
 interface RuleBase {
   op?: string | string[];

@@ -78,7 +78,8 @@ export class RateLimiter {
     }
     if (w.minuteCount >= limit) return { allowed: false, limit, remaining: 0, reset: minuteReset };
     if (w.secondCount >= perSecond) {
-      return { allowed: false, limit, remaining: limit - w.minuteCount, reset: (secondStart + 1_000) / 1000 };
+      // A refused request reports nothing left, whichever window refused it (the reset says when to come back).
+      return { allowed: false, limit, remaining: 0, reset: (secondStart + 1_000) / 1000 };
     }
     w.minuteCount++;
     w.secondCount++;

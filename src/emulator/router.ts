@@ -19,8 +19,11 @@ export interface RequestContext {
   rateLimiter: RateLimiter;
   /** Every operationId the emulator serves (for GetRateLimits). */
   operations: readonly string[];
-  /** A fresh UUID (v4) from the emulator's seeded generator; `newId(now)` gives a time-ordered UUID v7. */
-  newId(nowMs?: number): string;
+  /**
+   * A fresh UUID (v4) from the emulator's generator; `newId(now)` gives a time-ordered UUID v7. Pass `taken` (e.g.
+   * `(id) => app.polls.has(id)`) for an id that becomes a key: an id already in use is never handed out.
+   */
+  newId(nowMs?: number, taken?: (id: string) => boolean): string;
 }
 
 /** A handler returns the response body without `duration`; the server adds it and picks the status by method. */
@@ -45,6 +48,8 @@ interface Compiled {
 export interface Match {
   route: Route;
   params: Record<string, string>;
+  /** Set when a path parameter is not valid percent-encoding: the request is answered 400/4 (after auth). */
+  invalidParam?: string;
 }
 
 /** Path-template router. Literal segments win over parameters (`/roles/search` before `/roles/{name}`). */
@@ -75,10 +80,17 @@ export class Router {
         continue;
       }
       const params: Record<string, string> = {};
+      let invalidParam: string | undefined;
       c.names.forEach((n, i) => {
-        params[n] = decodeURIComponent(m[i + 1]!);
+        try {
+          params[n] = decodeURIComponent(m[i + 1]!);
+        } catch {
+          // Malformed percent-encoding (`%E0%A4%A`, `%ZZ`): a client error, never a crash.
+          invalidParam ??= n;
+          params[n] = m[i + 1]!;
+        }
       });
-      return { route: c.route, params };
+      return invalidParam === undefined ? { route: c.route, params } : { route: c.route, params, invalidParam };
     }
     return allowed.length ? { route: undefined, allowed } : undefined;
   }

@@ -8,6 +8,7 @@ import { authenticate } from './auth.js';
 import { errorBody, inputError, notFound, StreamApiError } from './errors.js';
 import { FaultInjector, type FaultConfig } from './faults.js';
 import { uuidFrom } from './ids.js';
+import { checkJsonInput } from './paths.js';
 import { seededRandom } from './random.js';
 import { RateLimiter, type RateLimitSetting } from './rate-limit.js';
 import { type Route, Router, type RequestContext } from './router.js';
@@ -31,9 +32,15 @@ export interface EmulatorOptions {
   apps?: EmulatorAppConfig[];
   rateLimits?: RateLimitSetting;
   faults?: FaultConfig;
-  /** Seed for generated ids and fault decisions. */
+  /**
+   * Seed for generated ids. Default: a random seed per process, so ids never repeat across restarts. With
+   * `dataFile`, the id generator's state is saved too and a restart continues from it (the seed is then unused).
+   */
   seed?: number;
-  /** Load state from this JSON file on start (when it exists) and save it on close. */
+  /**
+   * Load state from this JSON file on start (when it exists) and save it on close. Closing first runs every task
+   * still pending, so what was accepted before the restart has happened after it.
+   */
   dataFile?: string;
   logger?: Logger;
   /** How long a task stays pending, then running (ms). Default 50; 0 completes tasks at once. */
@@ -43,6 +50,8 @@ export interface EmulatorOptions {
   now?: () => number;
   /** Larger bodies answer 413/22. Default 10 MiB. */
   maxBodyBytes?: number;
+  /** How many of the most recent requests `requests` keeps. Default 10,000. */
+  requestLogLimit?: number;
 }
 
 export interface RequestRecord {
@@ -66,7 +75,7 @@ export interface RunningEmulator {
   faults: FaultInjector;
   rateLimiter: RateLimiter;
   tasks: Tasks;
-  /** Every request the emulator answered, in order (for asserting request counts). */
+  /** The most recent requests the emulator answered (at most `requestLogLimit`), oldest first. */
   requests: RequestRecord[];
   routes: readonly Route[];
   save(): Promise<void>;
@@ -78,22 +87,31 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const now = options.now ?? Date.now;
-  const random = seededRandom(options.seed ?? 0x5eed);
-  const newId = (nowMs?: number) => uuidFrom(random, nowMs);
   const quotas: Quotas = { ...PUBLISHED_QUOTAS, ...options.quotas };
   const rateLimiter = new RateLimiter(options.rateLimits ?? 'published');
   const faults = new FaultInjector(options.faults);
-  const tasks = new Tasks(options.taskStepMs ?? 50, () => newId());
   const router = new Router(allRoutes);
   const operations = allRoutes.map((r) => r.op);
   const log = options.logger;
   const maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
+  const requestLogLimit = Math.max(0, options.requestLogLimit ?? 10_000);
 
   const apps = new Map<string, AppState>();
+  let savedIdState: number | undefined;
   if (options.dataFile && existsSync(options.dataFile)) {
-    const raw = JSON.parse(await readFile(options.dataFile, 'utf8')) as { apps?: Rec[] };
+    const raw = JSON.parse(await readFile(options.dataFile, 'utf8')) as { apps?: Rec[]; idState?: unknown };
     for (const a of raw.apps ?? []) apps.set(String(a.key), deserializeApp(a));
+    if (typeof raw.idState === 'number') savedIdState = raw.idState;
   }
+  // Ids must not repeat across restarts: continue the saved generator, else use the seed, else a random one.
+  const random = seededRandom(savedIdState ?? options.seed ?? randomBytes(4).readUInt32BE(0));
+  /** A fresh id that `taken` (the map the id is for) does not hold yet. */
+  const newId = (nowMs?: number, taken?: (id: string) => boolean) => {
+    let id = uuidFrom(random, nowMs);
+    while (taken?.(id)) id = uuidFrom(random, nowMs);
+    return id;
+  };
+  const tasks = new Tasks(options.taskStepMs ?? 50, (taken) => newId(undefined, taken));
   const configured = options.apps?.length ? options.apps : apps.size ? [] : [{ key: 'emulator', secret: randomBytes(24).toString('hex') }];
   for (const cfg of configured) {
     const existing = apps.get(cfg.key);
@@ -113,10 +131,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     let status = 500;
     let slowMs = 0;
     const headers: Record<string, string> = {};
+    /** X-RateLimit-* for every answer, errors included; a request that is not counted sees the budget as it is. */
+    const setRateHeaders = (rate: { limit: number; remaining: number; reset: number }) => {
+      headers['x-ratelimit-limit'] = String(rate.limit);
+      headers['x-ratelimit-remaining'] = String(rate.remaining);
+      headers['x-ratelimit-reset'] = String(rate.reset);
+    };
+    const peekRate = () => setRateHeaders(rateLimiter.peek(app?.key ?? '', op, now()));
 
     const send = (code: number, body: Rec | string) => {
+      let text: string;
+      if (typeof body === 'string') text = body;
+      else {
+        try {
+          text = JSON.stringify(body);
+        } catch (err) {
+          // A response that cannot be serialized is the emulator's bug: answer 500 instead of crashing the request.
+          log?.error({ err, op }, 'emulator response is not serializable');
+          code = 500;
+          text = JSON.stringify(errorBody(op, new StreamApiError(500, -1, 'internal server error'), durationOf(start)));
+        }
+      }
       status = code;
-      const text = typeof body === 'string' ? body : JSON.stringify(body);
       res.writeHead(code, {
         ...headers,
         'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
@@ -127,6 +163,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const sendError = (err: StreamApiError) => send(err.status, errorBody(op, err, durationOf(start)));
 
     try {
+      peekRate();
       const matched = router.match(method, url.pathname);
       if (!matched) throw notFound(`no route for ${method} ${url.pathname}`);
       if (!matched.route) {
@@ -134,27 +171,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         throw new StreamApiError(405, 4, `method ${method} is not allowed on ${url.pathname}`);
       }
       op = matched.route.op;
+      peekRate();
+      if (!app) throw new StreamApiError(401, 2, apiKey ? `api_key "${apiKey}" not found` : 'api_key is missing from the query string', undefined, true);
       const raw = await readBody(req, maxBody);
 
+      // Faults are decided for requests of a known app, authenticated or not (see faults.ts).
       const fault = faults.decide(op);
       if (fault.delayMs) await sleep(fault.delayMs);
       const failure = fault.failure;
       if (failure?.kind === 'slow') slowMs = failure.ms;
 
-      if (!app) throw new StreamApiError(401, 2, apiKey ? `api_key "${apiKey}" not found` : 'api_key is missing from the query string', undefined, true);
-
-      const t = now();
-      const rate = rateLimiter.take(app.key, op, t);
-      const rateHeaders = {
-        'x-ratelimit-limit': String(rate.limit),
-        'x-ratelimit-remaining': String(rate.remaining),
-        'x-ratelimit-reset': String(rate.reset),
-      };
-      if (!(failure?.kind === 'rate_limit' && failure.resetHeaders === false)) Object.assign(headers, rateHeaders);
-      if (!rate.allowed) throw new StreamApiError(429, 9, `Too many requests, check response headers for more info`);
-
-      if (failure && (failure.kind === 'rate_limit')) {
-        headers['x-ratelimit-remaining'] = '0';
+      if (failure?.kind === 'rate_limit') {
+        if (failure.resetHeaders === false) {
+          for (const h of Object.keys(headers)) if (h.startsWith('x-ratelimit-')) delete headers[h];
+        } else headers['x-ratelimit-remaining'] = '0';
         throw new StreamApiError(429, 9, 'Too many requests, check response headers for more info');
       }
       if (failure?.kind === 'non_json') {
@@ -170,7 +200,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         throw new StreamApiError(failure.status ?? 500, -1, 'internal server error (injected fault)');
       }
 
+      const t = now();
       await authenticate(app, { authorization: header(req, 'authorization'), authType: header(req, 'stream-auth-type') }, t);
+      // Only authenticated requests spend the app's rate budget.
+      const rate = rateLimiter.take(app.key, op, t);
+      setRateHeaders(rate);
+      if (!rate.allowed) throw new StreamApiError(429, 9, `Too many requests, check response headers for more info`);
+
+      if (matched.invalidParam) {
+        const detail = `${matched.invalidParam} is not valid: malformed percent-encoding in the path`;
+        throw inputError(detail, { [matched.invalidParam]: detail });
+      }
       const body = await parseBody(req, raw, url);
       tasks.settle(app, t);
       const ctx: RequestContext = {
@@ -206,6 +246,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       }
     } finally {
       requests.push({ op, method, path: url.pathname, status, apiKey });
+      if (requests.length > requestLogLimit) requests.splice(0, requests.length - requestLogLimit);
       log?.debug({ method, path: url.pathname, op, status, ms: Number(process.hrtime.bigint() - start) / 1e6 }, 'request');
     }
   }
@@ -232,8 +273,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
   const save = async () => {
     if (!options.dataFile) return;
+    const t = now();
+    for (const app of apps.values()) tasks.settle(app, t);
     const tmp = `${options.dataFile}.tmp-${process.pid}`;
-    await writeFile(tmp, JSON.stringify({ apps: [...apps.values()].map(serializeApp) }), { mode: 0o600 });
+    await writeFile(tmp, JSON.stringify({ apps: [...apps.values()].map(serializeApp), idState: random.state }), { mode: 0o600 });
     await rename(tmp, options.dataFile);
   };
 
@@ -256,11 +299,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     routes: router.routes,
     save,
     async close() {
-      await save();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      try {
+        if (options.dataFile) {
+          // Accepted work is never lost across a restart: run what is still pending, then save.
+          const t = now();
+          for (const app of apps.values()) tasks.finishAll(app, t);
+        }
+        await save();
+      } finally {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      }
     },
   };
 }
@@ -284,16 +335,25 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
 async function parseBody(req: IncomingMessage, raw: Buffer, url: URL): Promise<unknown> {
   const type = header(req, 'content-type') ?? '';
   if (type.startsWith('multipart/form-data')) {
-    const form = await new Request(url, { method: 'POST', headers: { 'content-type': type }, body: raw }).formData();
-    const fields: Record<string, unknown> = {};
+    let form: FormData;
+    try {
+      form = await new Request(url, { method: 'POST', headers: { 'content-type': type }, body: raw }).formData();
+    } catch {
+      throw inputError('invalid request body: the body is not valid multipart/form-data');
+    }
+    const fields: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const [k, v] of form.entries()) fields[k] = v;
-    return fields;
+    return { ...fields };
   }
   const text = raw.toString('utf8').trim();
   if (!text) return {};
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text) as unknown;
   } catch {
     throw inputError('invalid request body: the body is not valid JSON');
   }
+  // One guard for every operation: no handler ever sees (or stores) a too-deep value or a `__proto__` key.
+  checkJsonInput(body);
+  return body;
 }

@@ -54,7 +54,10 @@ export interface TaskRecord {
   done_at: number;
   result?: Rec;
   error?: { type: string; description: string; stacktrace: string; version: string };
-  /** Applied once, when the task completes. Not persisted: a task restored from disk completes with its recorded result. */
+  /**
+   * Applied once, when the task completes. Not persisted: the emulator runs every unfinished task before saving on
+   * close, and a task restored unfinished (saved before its work ran) is marked failed on load.
+   */
   finish?: () => { result?: Rec; error?: string };
   finished?: boolean;
 }
@@ -138,6 +141,9 @@ export function serializeApp(app: AppState): Rec {
   return out;
 }
 
+/** The error of a task whose work was lost: it was saved unfinished and the emulator restarted. */
+export const RESTARTED_TASK_ERROR = 'the emulator restarted before the task ran';
+
 export function deserializeApp(raw: Rec): AppState {
   const app = emptyApp(String(raw.key), String(raw.secret));
   app.settings = raw.settings ?? {};
@@ -147,6 +153,13 @@ export function deserializeApp(raw: Rec): AppState {
   for (const f of MAP_FIELDS) {
     const entries = Array.isArray(raw[f]) ? (raw[f] as [string, unknown][]) : [];
     (app as Rec)[f] = new Map(entries);
+  }
+  for (const task of app.tasks.values()) {
+    if (task.finished) continue;
+    // Its work (`finish`) cannot be restored: report the task failed rather than completed with no effect.
+    task.finished = true;
+    task.running_at = task.done_at = Date.parse(task.created_at);
+    task.error = { type: 'Error', description: RESTARTED_TASK_ERROR, stacktrace: '', version: 'v2' };
   }
   return app;
 }

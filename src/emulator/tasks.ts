@@ -9,11 +9,17 @@ export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed';
  * Async tasks (DeleteUsers, DeactivateUsers, ReactivateUsers, ExportUsers, ImportBlockList, …): pending for
  * `stepMs`, running for another `stepMs`, then completed or failed. The work itself (`finish`) runs once, at
  * completion, so a client that does not wait for the task does not see its effect early.
+ *
+ * With `--data FILE`, closing the emulator first runs the work of every task still pending or running
+ * ({@link Tasks.finishAll}), so a task that was accepted is never lost; `save()` on a running emulator settles only
+ * the tasks that are due. A task restored from a file that was saved before its work ran (a crash after an explicit
+ * `save()`) comes back `failed` ({@link RESTARTED_TASK_ERROR}), never `completed` without its effect.
  */
 export class Tasks {
   constructor(
     private stepMs: number,
-    private readonly newId: () => string,
+    /** A fresh id; `taken` says which ids are already in use. */
+    private readonly newId: (taken: (id: string) => boolean) => string,
   ) {}
 
   setStep(ms: number): void {
@@ -21,7 +27,7 @@ export class Tasks {
   }
 
   create(app: AppState, type: string, nowMs: number, finish: TaskRecord['finish']): string {
-    const id = this.newId();
+    const id = this.newId((candidate) => app.tasks.has(candidate));
     const task: TaskRecord = {
       id,
       type,
@@ -46,6 +52,16 @@ export class Tasks {
   /** Runs due work for every task of `app` (called on each request, so effects land on time without timers). */
   settle(app: AppState, nowMs: number): void {
     for (const t of app.tasks.values()) if (!t.finished && nowMs >= t.done_at) this.complete(t);
+  }
+
+  /** Runs the work of every unfinished task of `app` now, due or not (on close, before the state is saved). */
+  finishAll(app: AppState, nowMs: number): void {
+    for (const t of app.tasks.values()) {
+      if (t.finished) continue;
+      t.running_at = Math.min(t.running_at, nowMs);
+      t.done_at = Math.min(t.done_at, nowMs);
+      this.complete(t);
+    }
   }
 
   private complete(task: TaskRecord): void {

@@ -7,7 +7,7 @@ import { inputError } from './errors.js';
  * `exception_fields`.
  */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const r = schema.safeParse(value);
+  const r = schema.safeParse(value, { reportInput: true });
   if (r.success) return r.data;
   const fields: Record<string, string> = {};
   const messages: string[] = [];

@@ -52,6 +52,9 @@ describe('block lists', () => {
     expect((await create({ name: 'max-words', words: words(10_000, 40) })).status).toBe(201);
     expect((await create({ name: 'too-many-words', words: words(10_001) })).status).toBe(400);
     expect((await create({ name: 'long-word', words: ['x'.repeat(41)] })).status).toBe(400);
+    // Word length counts characters (code points): 40 emoji are 40 characters, not 80 UTF-16 code units.
+    expect((await create({ name: 'emoji-words', words: ['😀'.repeat(40), 'ß'.repeat(40)] })).status).toBe(201);
+    expect((await create({ name: 'emoji-too-long', words: ['😀'.repeat(41)] })).status).toBe(400);
     expect((await create({ name: 'upper', words: ['Fudge'] })).status).toBe(400);
     expect((await create({ name: 'bad-regex', type: 'regex', words: ['(unclosed'] })).status).toBe(400);
     expect((await create({ name: 'regex', type: 'regex', words: ['\\bD\\d{3}\\b'] })).status).toBe(201);

@@ -1,5 +1,5 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
 import { serverToken, TestApi } from '../support/api.js';
 import { useEmulator } from '../support/emulator.js';
@@ -110,14 +110,49 @@ describe('rate limits', () => {
   };
 
   it('sends X-RateLimit-* headers on successes and errors alike', async () => {
-    let t = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const t = Date.UTC(2026, 0, 1, 12, 0, 0);
     const api = await start({ now: () => t });
     for (const res of [await api.call(probe), await api.call({ ...probe, secret: 'wrong' })]) {
       expect(res.headers.get('x-ratelimit-limit')).toBe('1000');
       expect(Number(res.headers.get('x-ratelimit-remaining'))).toBeLessThan(1000);
       expect(res.headers.get('x-ratelimit-reset')).toBe(String(Date.UTC(2026, 0, 1, 12, 1, 0) / 1000));
     }
-    t += 1;
+  });
+
+  it('sends X-RateLimit-* headers on errors answered before routing or auth: 404 route, 405, 413, 401/2', async () => {
+    const t = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const api = await start({ now: () => t, maxBodyBytes: 1000 });
+    const reset = String(Date.UTC(2026, 0, 1, 12, 1, 0) / 1000);
+    const answers = [
+      await api.call({ method: 'GET', path: '/api/v2/no-such-route' }),
+      await api.call({ method: 'PUT', path: '/api/v2/app', body: {} }, { skipRequestValidation: true }),
+      await api.call({ method: 'POST', path: '/api/v2/blocklists', rawBody: JSON.stringify({ name: 'x', words: Array(500).fill('abc') }), headers: { 'content-type': 'application/json' } }),
+      await api.call({ ...probe, apiKey: 'unknown-key' }),
+      await api.call({ ...probe, apiKey: null }),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([404, 405, 413, 401, 401]);
+    for (const res of answers) {
+      // Nothing was counted: the budget reads full.
+      expect(res.headers.get('x-ratelimit-limit')).toBe(res.headers.get('x-ratelimit-remaining'));
+      expect(Number(res.headers.get('x-ratelimit-limit'))).toBeGreaterThan(0);
+      expect(res.headers.get('x-ratelimit-reset')).toBe(reset);
+    }
+    expect(answers[2]!.headers.get('x-ratelimit-limit')).toBe('1000');
+  });
+
+  it('spends the rate budget only on authenticated requests', async () => {
+    let t = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const api = await start({ now: () => t, rateLimits: { perMinute: { GetTask: 3 } } });
+    for (let i = 0; i < 3; i++) {
+      expect((await api.call({ ...probe, secret: 'wrong' })).status).toBe(401);
+      t += 1000;
+    }
+    const statuses = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await api.call(probe)).status);
+      t += 1000;
+    }
+    expect(statuses).toEqual([404, 404, 404]);
   });
 
   it('allows limit/30 per second, then answers 429/9 until the next second', async () => {
@@ -128,7 +163,8 @@ describe('rate limits', () => {
     expect(statuses).toEqual([404, 404, 404, 429]);
     const limited = await api.call(probe);
     expect(limited.body.code).toBe(9);
-    expect(limited.headers.get('x-ratelimit-remaining')).toBe('87');
+    // Refused by the per-second window: nothing is left for now, whatever the minute window holds.
+    expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
     t += 1000;
     expect((await api.call(probe)).status).toBe(404);
   });
@@ -209,11 +245,27 @@ describe('fault injection', () => {
     expect(typeof res.body).toBe('string');
   });
 
-  it('holds a slow answer past a client timeout', async () => {
+  it('holds a slow answer past a client timeout, after the handler ran (the write happened)', async () => {
     env.emu.faults.configure({ rules: [{ kind: 'slow', ms: 400, times: 1 }] });
-    const url = `${env.emu.url}${probe.path}?api_key=${env.emu.apiKey}`;
-    const headers = { authorization: await serverToken(env.emu.apiSecret), 'stream-auth-type': 'jwt' };
-    await expect(fetch(url, { headers, signal: AbortSignal.timeout(50) })).rejects.toThrow(/abort|timeout/i);
+    const url = `${env.emu.url}/api/v2/roles?api_key=${env.emu.apiKey}`;
+    const headers = { authorization: await serverToken(env.emu.apiSecret), 'stream-auth-type': 'jwt', 'content-type': 'application/json' };
+    const request = fetch(url, { method: 'POST', headers, body: JSON.stringify({ name: 'slow_role' }), signal: AbortSignal.timeout(50) });
+    await expect(request).rejects.toThrow(/abort|timeout/i);
+    await vi.waitFor(() => expect(env.emu.app().roles.has('slow_role')).toBe(true));
+  });
+
+  it('decides faults only for requests of a known app: an unknown api_key does not use up a rule', async () => {
+    env.emu.faults.configure({ rules: [{ kind: 'error', status: 503, op: 'GetTask', times: 1 }] });
+    expect((await env.api.call({ ...probe, apiKey: 'unknown-key' })).status).toBe(401);
+    expect(env.emu.faults.hitCounts).toEqual([0]);
+    expect((await env.api.call(probe)).status).toBe(503);
+    expect((await env.api.call(probe)).status).toBe(404);
+  });
+
+  it('still injects faults into unauthenticated requests of a known app', async () => {
+    env.emu.faults.configure({ rules: [{ kind: 'error', status: 503, op: 'GetTask', times: 1 }] });
+    expect((await env.api.call({ ...probe, secret: 'wrong' })).status).toBe(503);
+    expect((await env.api.call({ ...probe, secret: 'wrong' })).status).toBe(401);
   });
 
   it('adds latency without failing the request', async () => {
@@ -231,5 +283,22 @@ describe('fault injection', () => {
     expect(run(7)).toEqual(run(7));
     expect(run(7)).not.toEqual(run(8));
     expect(run(7).filter((d) => d.startsWith('error')).length).toBeGreaterThan(10);
+  });
+});
+
+describe('request log', () => {
+  const env = useEmulator({ requestLogLimit: 3 });
+
+  it('keeps only the most recent requestLogLimit requests, oldest first', async () => {
+    for (let i = 0; i < 5; i++) await env.api.call({ method: 'GET', path: `/api/v2/tasks/t${i}` });
+    expect(env.emu.requests.map((r) => r.path)).toEqual(['/api/v2/tasks/t2', '/api/v2/tasks/t3', '/api/v2/tasks/t4']);
+  });
+});
+
+describe('close', () => {
+  it('stops the server even when saving the state fails', async () => {
+    const emu = await startEmulator({ port: 0, dataFile: '/nonexistent-dir/for/sure/state.json' });
+    await expect(emu.close()).rejects.toThrow();
+    await expect(fetch(`${emu.url}/api/v2/app`)).rejects.toThrow();
   });
 });

@@ -94,4 +94,21 @@ describe('user groups', () => {
     const tooBig = await env.api.call({ method: 'GET', path: '/api/v2/usergroups/search', query: { query: 'supp', limit: 26 } });
     expect(tooBig.status).toBe(400);
   });
+
+  it('refuses a soft-deleted user as a member and drops a hard-deleted user from every group', async () => {
+    const users = { 'ug-soft': { id: 'ug-soft' }, 'ug-hard': { id: 'ug-hard' }, 'ug-keep': { id: 'ug-keep' } };
+    await env.api.call({ method: 'POST', path: '/api/v2/users', body: { users } });
+    expect((await create({ id: 'del-a', name: 'A', member_ids: ['ug-hard', 'ug-keep'] })).status).toBe(201);
+    expect((await create({ id: 'del-b', name: 'B', member_ids: ['ug-hard'] })).status).toBe(201);
+
+    await env.api.call({ method: 'POST', path: '/api/v2/users/delete', body: { user_ids: ['ug-soft'], user: 'soft' } });
+    const soft = await env.api.call({ method: 'POST', path: '/api/v2/usergroups/del-a/members', body: { member_ids: ['ug-soft'] } });
+    expect([soft.status, soft.body.code]).toEqual([400, 4]);
+    expect((await create({ id: 'del-c', name: 'C', member_ids: ['ug-soft'] })).status).toBe(400);
+
+    await env.api.call({ method: 'POST', path: '/api/v2/users/delete', body: { user_ids: ['ug-hard'], user: 'hard', messages: 'hard', conversations: 'hard' } });
+    const members = async (id: string) => (await env.api.call({ method: 'GET', path: `/api/v2/usergroups/${id}` })).body.user_group.members.map((m: { user_id: string }) => m.user_id);
+    expect(await members('del-a')).toEqual(['ug-keep']);
+    expect(await members('del-b')).toEqual([]);
+  });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { inputError } from '../errors.js';
 import type { RequestContext, Route } from '../router.js';
+import { setOwn } from '../paths.js';
 import type { AppState, Rec } from '../store.js';
 import { nowIso, parseInput } from '../validate.js';
 import { defaultAppSettings, defaultGrants } from './app-defaults.js';
@@ -178,7 +179,7 @@ function applyEventHooks(ctx: RequestContext, hooks: NonNullable<UpdateApp['even
   const previous = new Map<string, Rec>((app.settings.event_hooks as Rec[]).map((h) => [String(h.id), h]));
   const secrets: Record<string, Rec> = {};
   app.settings.event_hooks = hooks.map((sent) => {
-    const hook: Rec = { ...sent, id: sent.id || ctx.newId() };
+    const hook: Rec = { ...sent, id: sent.id || ctx.newId(undefined, (id) => previous.has(id) || hooks.some((h) => h.id === id)) };
     const secret: Rec = {};
     for (const k of HOOK_SECRETS) {
       if (hook[k] !== undefined) secret[k] = hook[k];
@@ -189,7 +190,7 @@ function applyEventHooks(ctx: RequestContext, hooks: NonNullable<UpdateApp['even
       hook.failover_config = { ...hook.failover_config };
       delete hook.failover_config.gcs_credentials;
     }
-    if (Object.keys(secret).length) secrets[hook.id] = secret;
+    if (Object.keys(secret).length) setOwn(secrets, hook.id, secret);
     hook.created_at = previous.get(hook.id)?.created_at ?? nowIso(now);
     hook.updated_at = nowIso(now);
     return hook;

@@ -93,7 +93,8 @@ function checkWords(words: readonly string[], type: string, q: Quotas, field: st
       throw inputError(`${at} ${why}`, { [at]: `${at} ${why}` });
     };
     if (w.trim() === '') fail('must not be empty');
-    if (w.length > q.blocklistWordLength) fail(`must be a maximum of ${q.blocklistWordLength} characters in length`);
+    // Characters are code points (an emoji is one character), not UTF-16 code units.
+    if ([...w].length > q.blocklistWordLength) fail(`must be a maximum of ${q.blocklistWordLength} characters in length`);
     // Stream's docs: "The block list words must be in lowercase" (regexes, domains and emails are patterns, not words).
     if (type === 'word' && w !== w.toLowerCase()) fail('must be in lowercase');
     if (type === 'regex') {
@@ -158,7 +159,7 @@ export const blocklistsRoutes: Route[] = [
         throw inputError(`an app can have at most ${ctx.quotas.blocklists} block lists`);
       }
       const at = nowIso(ctx.now);
-      const list: Rec = { id: ctx.newId(), name: req.name, type, words };
+      const list: Rec = { id: ctx.newId(undefined, (id) => [...ctx.app.blocklists.values()].some((l) => l.id === id)), name: req.name, type, words };
       if (req.team !== undefined) list.team = req.team;
       const owner = req.user_id ?? req.user?.id;
       if (owner !== undefined) list.owner_user_id = owner;

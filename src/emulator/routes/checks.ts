@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { inputError, notFound } from '../errors.js';
 import type { Route } from '../router.js';
+import { readPath, setOwn } from '../paths.js';
 import type { AppState, CheckOutcome, Rec } from '../store.js';
 import { parseInput } from '../validate.js';
 
@@ -40,9 +41,8 @@ function tokenize(template: string): Token[] {
 
 function lookup(data: Rec, path: string): unknown {
   if (/^-?\d+$/.test(path)) return Number(path);
-  let v: unknown = data;
-  for (const part of path.split('.')) v = v && typeof v === 'object' ? (v as Rec)[part] : undefined;
-  return v;
+  // Template paths are written by clients: own keys only (`{{constructor.name}}` renders nothing).
+  return readPath(data, path.split('.'));
 }
 
 function evaluate(expr: string, data: Rec): unknown {
@@ -208,7 +208,7 @@ function checkPush(app: AppState, req: CheckPushRequest): Rec {
     for (const d of chosen) {
       const t: Target = { type: d.push_provider, name: d.push_provider_name ?? '' };
       const problem = addTarget(t);
-      if (problem) deviceErrors[d.id] = { provider: t.type, provider_name: t.name, error_message: problem };
+      if (problem) setOwn(deviceErrors, d.id, { provider: t.type, provider_name: t.name, error_message: problem });
     }
   }
 

@@ -16,8 +16,33 @@ const s3Schema = z.object({
   s3_region: z.string().min(1),
   s3_api_key: z.string().optional(),
   s3_secret: z.string().optional(),
-  s3_custom_endpoint_url: z.string().optional(),
+  s3_custom_endpoint_url: z
+    .string()
+    .refine(isEndpointUrl, { error: 'must be an http(s) URL without user name or password (credentials go in s3_api_key and s3_secret)' })
+    .optional(),
 });
+
+/** A custom S3 endpoint: an http(s) URL that carries no credentials (they would be echoed in CheckExternalStorage). */
+function isEndpointUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
+
+/** `raw` without any `user:password@` (defence for state saved before such URLs were refused). */
+function withoutUserinfo(raw: string): string {
+  try {
+    const url = new URL(raw);
+    url.username = '';
+    url.password = '';
+    return url.href;
+  } catch {
+    return raw;
+  }
+}
 
 const azureSchema = z.object({
   abs_account_name: z.string().min(1),
@@ -99,7 +124,7 @@ function testFileUrl(storage: Rec, secrets: Rec | undefined, file: string): stri
   switch (storage.type as StorageType) {
     case 's3': {
       const s3 = secrets?.aws_s3 as Rec | undefined;
-      if (s3?.s3_custom_endpoint_url) return `${String(s3.s3_custom_endpoint_url).replace(/\/$/, '')}/${storage.bucket}/${key}`;
+      if (s3?.s3_custom_endpoint_url) return `${withoutUserinfo(String(s3.s3_custom_endpoint_url)).replace(/\/$/, '')}/${storage.bucket}/${key}`;
       return `https://${storage.bucket}.s3.${s3?.s3_region ?? 'us-east-1'}.amazonaws.com/${key}`;
     }
     case 'gcs':

@@ -123,7 +123,7 @@ export const importsRoutes: Route[] = [
     handler: (ctx) => {
       const input = parseInput(createImportSchema, ctx.body);
       const at = nowIso(ctx.now);
-      const rec: Rec = { id: ctx.newId(), path: input.path, mode: input.mode, state: V1_PHASES.pending, history: [], created_at: at, updated_at: at };
+      const rec: Rec = { id: ctx.newId(undefined, (id) => ctx.app.imports.has(id)), path: input.path, mode: input.mode, state: V1_PHASES.pending, history: [], created_at: at, updated_at: at };
       rec[PRIVATE] = startTask(ctx, 'import');
       ctx.app.imports.set(rec.id, rec);
       return { import_task: refreshV1(ctx, rec) };
@@ -153,7 +153,7 @@ export const importsRoutes: Route[] = [
       const input = parseInput(createV2Schema, ctx.body);
       const at = nowIso(ctx.now);
       const rec: Rec = {
-        id: ctx.newId(),
+        id: ctx.newId(undefined, (id) => ctx.app.importsV2.has(id)),
         app_pk: appPk(ctx.app),
         product: input.product,
         state: IMPORT_V2_STATE.queued,

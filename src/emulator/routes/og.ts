@@ -35,11 +35,17 @@ function parseUrl(raw: string): URL {
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname.includes('.')) {
     throw inputError(`url ${raw} is not a valid http(s) URL`, { url: 'url must be a valid http(s) URL' });
   }
+  try {
+    decodeURIComponent(url.pathname);
+  } catch {
+    throw inputError(`url ${raw} has malformed percent-encoding in its path`, { url: 'url has malformed percent-encoding' });
+  }
   return url;
 }
 
 /** "my-first_post.html" → "My first post". */
 function titleFrom(segment: string): string {
+  // parseUrl has checked that the path's percent-encoding is well-formed.
   const words = decodeURIComponent(segment).replace(/\.[a-z0-9]+$/i, '').replace(/[-_+]+/g, ' ').trim();
   return words ? words[0]!.toUpperCase() + words.slice(1) : '';
 }

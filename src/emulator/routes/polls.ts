@@ -2,8 +2,10 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { inputError, notFound } from '../errors.js';
 import type { RequestContext, Route } from '../router.js';
+import { readPath, setOwn } from '../paths.js';
 import type { AppState, Rec } from '../store.js';
 import { nowIso, parseInput } from '../validate.js';
+import { userView } from './users.js';
 
 /**
  * Polls. A poll is stored as its settings plus `options` (PollOptionResponseData) in read shape; everything
@@ -128,9 +130,7 @@ function compare(a: unknown, b: unknown): number {
 
 /** Whether `record` satisfies one `{op: operand}` condition on `field` (`custom.key` reaches into custom data). */
 function matchCondition(record: Rec, field: string, type: FieldType, op: string, operand: unknown): boolean {
-  const path = field.split('.');
-  let value: unknown = record;
-  for (const p of path) value = value && typeof value === 'object' ? (value as Rec)[p] : undefined;
+  const value = readPath(record, field.split('.'));
   const v = comparable(value, type);
   const x = comparable(operand, type);
   switch (op) {
@@ -171,7 +171,9 @@ function compileFilter(q: Queryable, filter: Rec): (r: Rec) => boolean {
   const parts: ((r: Rec) => boolean)[] = [];
   for (const [key, cond] of Object.entries(filter)) {
     if (key === '$and' || key === '$or' || key === '$nor') {
-      if (!Array.isArray(cond)) throw filterError(`${key} needs an array of filters`);
+      if (!Array.isArray(cond) || !cond.every((c) => c !== null && typeof c === 'object' && !Array.isArray(c))) {
+        throw filterError(`${key} needs an array of filter objects`);
+      }
       const subs = cond.map((c) => compileFilter(q, c as Rec));
       parts.push(
         key === '$and' ? (r) => subs.every((s) => s(r)) : key === '$or' ? (r) => subs.some((s) => s(r)) : (r) => !subs.some((s) => s(r)),
@@ -179,7 +181,7 @@ function compileFilter(q: Queryable, filter: Rec): (r: Rec) => boolean {
       continue;
     }
     const base = key.split('.')[0]!;
-    const spec = q.fields[base];
+    const spec = Object.hasOwn(q.fields, base) ? q.fields[base] : undefined;
     if (!spec || (key !== base && base !== 'custom')) throw filterError(`field ${key} is not a valid filter field`);
     const conds: [string, unknown][] =
       cond && typeof cond === 'object' && !Array.isArray(cond) && Object.keys(cond).every((k) => k.startsWith('$'))
@@ -275,8 +277,8 @@ function pollView(app: AppState, poll: Rec, viewer: string | null | undefined): 
   for (const o of poll.options as Rec[]) {
     const forOption = optionVotes.filter((v) => v.option_id === o.id);
     if (forOption.length) {
-      counts[o.id] = forOption.length;
-      latest[o.id] = forOption.slice(0, LATEST_VOTES);
+      setOwn(counts, o.id, forOption.length);
+      setOwn(latest, o.id, forOption.slice(0, LATEST_VOTES));
     }
   }
   const view: Rec = {
@@ -289,7 +291,7 @@ function pollView(app: AppState, poll: Rec, viewer: string | null | undefined): 
     own_votes: viewer ? newestFirst.filter((v) => v.user_id === viewer) : [],
   };
   const creator = app.users.get(poll.created_by_id);
-  if (creator) view.created_by = creator;
+  if (creator) view.created_by = userView(app, creator);
   return view;
 }
 
@@ -306,12 +308,12 @@ function applyPartial(poll: Rec, set: Rec, unset: string[]): void {
   const known = pick(set, SETTING_KEYS);
   parseInput(z.object(settingFields).partial(), known);
   for (const [key, value] of Object.entries(set)) {
-    if (key in settingFields) poll[key] = value;
+    if (Object.hasOwn(settingFields, key)) poll[key] = value;
     else poll.custom = { ...poll.custom, [key]: value };
   }
   for (const key of unset) {
     if (key === 'max_votes_allowed') delete poll.max_votes_allowed;
-    else if (key in DEFAULTS) poll[key] = structuredClone(DEFAULTS[key as keyof typeof DEFAULTS]);
+    else if (Object.hasOwn(DEFAULTS, key)) poll[key] = structuredClone(DEFAULTS[key as keyof typeof DEFAULTS]);
     else {
       const { [key]: _gone, ...rest } = poll.custom as Rec;
       poll.custom = rest;
@@ -328,14 +330,19 @@ export const pollsRoutes: Route[] = [
       const input = parseInput(createSchema, ctx.body);
       const creator = actorId(input);
       if (!creator) throw inputError('either user or user_id must be provided when using server side auth', { user_id: 'user_id is a required field' });
-      const id = input.id ?? ctx.newId();
+      const id = input.id ?? ctx.newId(undefined, (candidate) => ctx.app.polls.has(candidate));
       if (ctx.app.polls.has(id)) throw inputError(`poll ${id} already exists`, { id: `poll ${id} already exists` });
       const options = input.options ?? [];
       requireUniqueTexts(options);
       const at = nowIso(ctx.now);
       const poll: Rec = { id, created_by_id: creator, created_at: at, updated_at: at };
       applySettings(poll, pick(input, SETTING_KEYS) as Settings);
-      poll.options = options.map((o) => ({ id: ctx.newId(), text: o.text, custom: o.custom ?? {} }));
+      const optionIds = new Set<string>();
+      poll.options = options.map((o) => {
+        const optionId = ctx.newId(undefined, (candidate) => optionIds.has(candidate));
+        optionIds.add(optionId);
+        return { id: optionId, text: o.text, custom: o.custom ?? {} };
+      });
       ctx.app.polls.set(id, poll);
       return pollResponse(ctx, poll, creator);
     },
@@ -411,7 +418,7 @@ export const pollsRoutes: Route[] = [
       const input = parseInput(createOptionSchema, ctx.body);
       const poll = findPoll(ctx.app, ctx.params.poll_id!);
       requireUniqueTexts([...(poll.options as Rec[]).map((o) => ({ text: String(o.text) })), input]);
-      const option = { id: ctx.newId(), text: input.text, custom: input.custom ?? {} };
+      const option = { id: ctx.newId(undefined, (candidate) => (poll.options as Rec[]).some((o) => o.id === candidate)), text: input.text, custom: input.custom ?? {} };
       (poll.options as Rec[]).push(option);
       poll.updated_at = nowIso(ctx.now);
       return { poll_option: option };

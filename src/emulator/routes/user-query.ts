@@ -4,6 +4,7 @@
  * paths and bare keys that are not user fields resolve into custom data, as Stream does.
  */
 import { inputError } from '../errors.js';
+import { getOwn, readPath } from '../paths.js';
 import type { Rec } from '../store.js';
 
 /** Fields of the user object itself; any other bare key names a custom field. */
@@ -48,12 +49,12 @@ const DEFAULT_SORT: SortParam[] = [
   { field: 'id', direction: -1 },
 ];
 
+/** The value a filter or sort field names; own keys only, so `constructor` or `__proto__` never resolve to a prototype. */
 function fieldValue(user: Rec, field: string): unknown {
   const path = field.split('.');
   const head = path[0]!;
-  let node: unknown = USER_FIELDS.has(head) ? user[head] : head === 'custom' ? user.custom : user.custom?.[head];
-  for (const key of path.slice(1)) node = node !== null && typeof node === 'object' ? (node as Rec)[key] : undefined;
-  return node;
+  const node: unknown = USER_FIELDS.has(head) ? getOwn(user, head) : head === 'custom' ? getOwn(user, 'custom') : readPath(user, ['custom', head]);
+  return readPath(node, path.slice(1));
 }
 
 const isPlainObject = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);

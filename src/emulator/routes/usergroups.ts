@@ -56,9 +56,13 @@ function findGroup(app: AppState, id: string, team: string | undefined | null): 
   return group;
 }
 
-/** "All user IDs must exist. The operation is all-or-nothing." (AddUserGroupMembers): unknown users fail the whole call. */
+/**
+ * "All user IDs must exist. The operation is all-or-nothing." (AddUserGroupMembers): unknown users fail the whole
+ * call. A deleted user (soft or pruned) does not exist for this purpose, as everywhere a request names a user;
+ * hard-deleting a user removes its memberships (users.ts `purgeUser`).
+ */
 function requireUsers(app: AppState, ids: string[]): void {
-  const missing = ids.filter((id) => !app.users.has(id));
+  const missing = ids.filter((id) => !app.users.get(id) || app.users.get(id)!.deleted_at);
   if (missing.length) throw inputError(`the following users do not exist: ${missing.join(', ')}`, { member_ids: `users do not exist: ${missing.join(', ')}` });
 }
 
@@ -106,7 +110,7 @@ export const usergroupsRoutes: Route[] = [
     op: 'CreateUserGroup',
     handler: (ctx) => {
       const input = parseInput(createSchema(ctx.quotas.userGroupMembersPerCall), ctx.body);
-      const id = input.id ?? ctx.newId(ctx.now);
+      const id = input.id ?? ctx.newId(ctx.now, (candidate) => ctx.app.userGroups.has(candidate));
       if (ctx.app.userGroups.has(id)) throw inputError(`user group ${id} already exists`, { id: `user group ${id} already exists` });
       const at = nowIso(ctx.now);
       const group: Rec = { id, name: input.name, created_at: at, updated_at: at, members: [] };

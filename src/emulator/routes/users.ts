@@ -7,6 +7,7 @@ import { SignJWT } from 'jose';
 import { z } from 'zod';
 import { inputError, notFound } from '../errors.js';
 import type { RequestContext, Route } from '../router.js';
+import { checkJsonInput, readPath, setOwn, writablePath, writePath } from '../paths.js';
 import type { AppState, Rec } from '../store.js';
 import { nowIso, parseInput, queryRequired } from '../validate.js';
 import { compileUserFilter, filterMentions, sortUsers } from './user-query.js';
@@ -135,9 +136,12 @@ function upsertedUser(app: AppState, input: UserInput, existing: Rec | undefined
   return user;
 }
 
-/** Resolves a `set`/`unset` key: writable fields, nested paths into them, and any other key into custom data. */
+/**
+ * Resolves a `set`/`unset` key: writable fields, nested paths into them, and any other key into custom data. Paths
+ * walk own keys only and may not name `__proto__`, `constructor` or `prototype` (400/4).
+ */
 function patchPath(user: Rec, key: string, value: unknown, where: string): void {
-  const [head, ...rest] = key.split('.') as [string, ...string[]];
+  const [head, ...rest] = writablePath(key, where) as [string, ...string[]];
   if (SERVER_FIELDS.has(head)) throw inputError(`${where}: field "${head}" cannot be updated`, { [where]: `field "${head}" cannot be updated` });
   if (isWritable(head) && rest.length === 0) {
     if (value !== null && value !== undefined) parseInput(z.object({ [key]: WRITABLE[head] }), { [key]: value });
@@ -146,15 +150,9 @@ function patchPath(user: Rec, key: string, value: unknown, where: string): void 
   }
   const root = isWritable(head) ? head : 'custom';
   const path = isWritable(head) ? rest : [head, ...rest];
-  const copy: Rec = structuredClone(user[root] ?? {});
-  let node = copy;
-  for (const seg of path.slice(0, -1)) {
-    if (node[seg] === null || typeof node[seg] !== 'object' || Array.isArray(node[seg])) node[seg] = {};
-    node = node[seg];
-  }
-  const last = path[path.length - 1]!;
-  if (value === null || value === undefined) delete node[last];
-  else node[last] = value;
+  const current = readPath(user, [root]);
+  const copy: Rec = current !== null && typeof current === 'object' && !Array.isArray(current) ? structuredClone(current as Rec) : {};
+  writePath(copy, path, value === null ? undefined : value);
   if (root !== 'custom') parseInput(z.object({ [root]: WRITABLE[root] }), { [root]: copy });
   user[root] = copy;
 }
@@ -176,7 +174,7 @@ function membershipDeletionTask(ctx: RequestContext, before: Map<string, Rec>, a
   for (const [id, user] of after) {
     const old = before.get(id);
     const gone = ((old?.teams ?? []) as string[]).filter((t) => !(user.teams as string[]).includes(t));
-    if (gone.length) removed[id] = gone;
+    if (gone.length) setOwn(removed, id, gone);
   }
   if (!Object.keys(removed).length) return '';
   return ctx.tasks.create(ctx.app, 'delete-team-memberships', ctx.now, () => ({ result: { removed_teams: removed } }));
@@ -214,7 +212,7 @@ function updateUsersPartial(ctx: RequestContext): Rec {
     if (!current || current.deleted_at) throw inputError(`user "${patch.id}" does not exist`, { [`users.${i}.id`]: `user "${patch.id}" does not exist` });
     const set = patch.set ?? {};
     const unset = patch.unset ?? [];
-    const both = unset.find((k) => k in set);
+    const both = unset.find((k) => Object.hasOwn(set, k));
     if (both) throw inputError(`users.${i}: field "${both}" is both in set and unset`);
     const user = structuredClone(current);
     for (const [k, v] of Object.entries(set)) patchPath(user, k, v, `users.${i}.set.${k}`);
@@ -252,6 +250,7 @@ function queryUsers(ctx: RequestContext): Rec {
   } catch {
     throw inputError('payload is not valid JSON', { payload: 'payload is not valid JSON' });
   }
+  checkJsonInput(json, 'payload');
   const q = parseInput(queryPayload(ctx.quotas.queryUsersLimit, ctx.quotas.queryUsersOffset), json);
   const matches = compileUserFilter(q.filter_conditions);
   // Deleted users show up only when the filter asks about deletion; deactivated ones only when included.
@@ -295,10 +294,10 @@ function perUser(app: AppState, ids: string[], work: (user: Rec) => void): Rec {
   const users: Rec = {};
   for (const id of new Set(ids)) {
     const user = app.users.get(id);
-    if (!user || user.deleted_at) users[id] = { status: 'failed', error: `user "${id}" does not exist` };
+    if (!user || user.deleted_at) setOwn(users, id, { status: 'failed', error: `user "${id}" does not exist` });
     else {
       work(user);
-      users[id] = { status: 'ok' };
+      setOwn(users, id, { status: 'ok' });
     }
   }
   return { users };
@@ -323,11 +322,15 @@ const deleteMany = z.object({
   new_call_owner_id: z.string().nullish(),
 });
 
-/** Everything keyed by a user, removed with a hard-deleted user. */
+/** Everything keyed by a user, removed with a hard-deleted user: devices, blocks, preferences, locations, group memberships. */
 function purgeUser(app: AppState, id: string): void {
   app.users.delete(id);
   for (const map of [app.devices, app.blockedUsers, app.pushPreferences, app.liveLocations]) {
     for (const [key, value] of map) if (key === id || value.user_id === id || value.blocked_user_id === id || key.startsWith(`${id}/`)) map.delete(key);
+  }
+  for (const group of app.userGroups.values()) {
+    const members = group.members as Rec[] | undefined;
+    if (members?.some((m) => m.user_id === id)) group.members = members.filter((m) => m.user_id !== id);
   }
 }
 
