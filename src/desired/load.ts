@@ -75,14 +75,13 @@ function merge(parsed: { file: ParsedFile; value: Rec }[], issues: ConfigIssue[]
   for (const { file, value } of parsed) {
     for (const [section, sectionValue] of Object.entries(value)) {
       if (section === 'version') continue;
-      const here = file.locate([section]);
       if (SINGLETON_SECTIONS.includes(section)) {
         const first = singletonAt.get(section);
         if (first) {
           issues.push({ message: `${section} is already defined at ${formatLocation(first)}: define it in one file only`, location: file.locateKey([], section) });
           continue;
         }
-        singletonAt.set(section, here);
+        singletonAt.set(section, file.locateKey([], section));
       }
       if (section === 'policy') {
         policyRaw = sectionValue as Rec;
@@ -105,8 +104,28 @@ function merge(parsed: { file: ParsedFile; value: Rec }[], issues: ConfigIssue[]
     }
   }
   const policy = toPolicy(policyRaw);
+  issues.push(...offlineReferenceIssues(objects, managedKinds, policy));
   if (issues.length) throw new ConfigError(issues);
   return { managedKinds, objects, policy, expectName, files: parsed.map((p) => p.file.file).concat(parsed.length ? [] : [path]) };
+}
+
+/**
+ * References that cannot resolve whatever the app holds: into a kind the file manages and prunes, an address
+ * that is neither declared nor built-in would be deleted, or never exist. Other references are checked against
+ * the live app when planning.
+ */
+function offlineReferenceIssues(objects: Map<string, DesiredObject>, managed: Set<string>, policy: Policy): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const obj of objects.values()) {
+    const spec = KINDS.find((k) => k.kind === obj.kind)!;
+    for (const ref of spec.refs?.(obj.fields) ?? []) {
+      const target = KINDS.find((k) => ref.startsWith(`${k.kind}/`));
+      if (!target?.section || !managed.has(target.kind) || !policy.prune.includes(target.section)) continue;
+      if (objects.has(ref) || target.builtins?.includes(ref)) continue;
+      issues.push({ message: `${obj.address} refers to ${ref}, which is not declared in ${target.section} (and ${target.section} is in policy.prune)`, location: obj.location });
+    }
+  }
+  return issues;
 }
 
 /** Substituted values under an entry, as pointers relative to the entry's fields. */

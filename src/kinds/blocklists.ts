@@ -59,6 +59,7 @@ export const blocklistKind: KindSpec = {
   immutableFields: ['/type'],
   prunable: true,
   isBuiltin: (live) => live.builtin === true,
+  builtins: [`blocklist/${BUILTIN_BLOCKLIST}`],
   async fetch(api) {
     return (await listAll(api)).map(toLive);
   },

@@ -24,6 +24,7 @@ export const roleKind: KindSpec = {
   identityFields: ['name'],
   prunable: true,
   isBuiltin: (live) => live.builtin === true,
+  builtins: BUILTIN_ROLES.map((r) => `role/${r}`),
   async fetch(api) {
     const res = await api.send<{ roles: Rec[] }>({ op: 'ListRoles', method: 'GET', path: '/api/v2/roles', idempotent: true });
     return res.roles.map((r) => liveObject('role', `role/${String(r.name)}`, { name: r.name }, r.custom === false));

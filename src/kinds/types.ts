@@ -82,6 +82,8 @@ export interface KindSpec {
   prunable: boolean;
   /** Built-ins are never deleted and never shown as drift. */
   isBuiltin?(live: LiveObject): boolean;
+  /** Addresses every app has (built-ins), known without reading the app: offline reference checks accept them. */
+  builtins?: readonly string[];
   /**
    * Reads the live objects of this kind that the plan needs, normalized into the desired shape. `desired` holds
    * this kind's declared objects; `all` every declared object (for kinds whose reads follow another's).
