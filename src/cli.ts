@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { runCheck } from './commands/check.js';
 import { EXPORTABLE_SECTIONS, runExport } from './commands/export.js';
 import { type Output, runApply, runPlan } from './commands/plan.js';
 import { type EmbeddedEmulator, openSession, type Session } from './commands/session.js';
@@ -101,8 +102,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--dry-run', 'print the plan and stop')
     .option('--plan <file>', 'execute exactly this saved JSON plan; refused when the live state has moved since')
     .addOption(new Option('--allow-deletes <n>', 'raise policy.max_deletes for this run').argParser(intArg('--allow-deletes', 0, 1_000_000)))
-    .action(async (flags: CommonFlags & { dryRun?: boolean; plan?: string; allowDeletes?: number }) => {
-      setExit(await withSession(flags, (desired, session) => runApply(desired, { dryRun: Boolean(flags.dryRun), planFile: flags.plan, allowDeletes: flags.allowDeletes, targets: flags.target }, session, output())));
+    .option('--verify', 'after apply, run the live checks touching what changed (exit 1 if any fails)')
+    .action(async (flags: CommonFlags & { dryRun?: boolean; plan?: string; allowDeletes?: number; verify?: boolean }) => {
+      setExit(await withSession(flags, (desired, session) => runApply(desired, { dryRun: Boolean(flags.dryRun), planFile: flags.plan, allowDeletes: flags.allowDeletes, targets: flags.target, verify: Boolean(flags.verify) }, session, output())));
+    });
+
+  commonOptions(program.command('check').description('run the live checks Stream offers for what the file declares (exit 0 all pass, 1 any fails)'))
+    .action(async (flags: CommonFlags) => {
+      setExit(await withSession(flags, (desired, session) => runCheck(desired, { targets: flags.target }, session, output())));
     });
 
   commonOptions(program.command('export').description('write the live configuration as a desired-state file (secrets as ${env:…} placeholders)'), { file: false, emulator: true })
@@ -110,6 +117,30 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--kinds <list>', `comma-separated kinds to export (${EXPORTABLE_SECTIONS.join(', ')})`, (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .action(async (flags: CommonFlags & { output?: string; kinds?: string[] }) => {
       setExit(await withSession({ ...flags, file: flags.output ?? '.' }, (_d, session) => runExport({ output: flags.output, kinds: flags.kinds }, session, output()), false));
+    });
+
+  commonOptions(program.command('watch').description('daemon: reconcile now, then on every change of the file(s) and every interval (exit 0 on SIGTERM/SIGINT)'))
+    .option('--interval <duration>', 'resync period, shortened by up to 10% jitter (e.g. 30s, 5m, 1h)', '5m')
+    .option('--dry-run', 'only report drift (a log line per drifted address, and a gauge); apply nothing')
+    .option('--listen <host:port>', 'serve /healthz, /readyz and /metrics there (e.g. 127.0.0.1:9464)')
+    .option('--poll', 'poll the file system instead of relying on its events (network filesystems)')
+    .action(async (flags: CommonFlags & { interval: string; dryRun?: boolean; listen?: string; poll?: boolean }, cmd: Command) => {
+      // Signals are caught before anything starts: a SIGTERM during startup still ends in a clean stop, within 10 s
+      // even if something keeps the event loop alive. A second signal stops at once.
+      const stop = new AbortController();
+      const onSignal = () => {
+        if (stop.signal.aborted) process.exit(1);
+        stop.abort();
+        setTimeout(() => process.exit(0), 9_500).unref();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      // Loaded here so the other commands never load chokidar and prom-client.
+      const { runWatch } = await import('./daemon/watch.js');
+      // A daemon logs each run at info (the other commands default to warn), on stdout.
+      const level = cmd.getOptionValueSource('logLevel') === 'default' ? 'info' : flags.logLevel;
+      const logger = createLogger({ level, format: flags.logFormat, fd: 1 });
+      setExit(await runWatch(flags, { env: process.env, logger, signal: stop.signal, startEmulator: embeddedEmulator }));
     });
 
   program
@@ -201,7 +232,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err as { code?: string; message?: string };
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-    if (e.code?.startsWith('commander.')) return 1;
+    // Only commander's codes are strings of that form: an ApiError's `code` is Stream's number.
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) return 1;
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.issues.map(formatIssue).join('\n')}\n${err.issues.length} problem${err.issues.length === 1 ? '' : 's'} in the desired state: nothing was changed.\n`);
       return 1;

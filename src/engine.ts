@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { executePlan, type ApplyResult } from './apply/execute.js';
-import { GuardError } from './errors.js';
+import { GuardError, UsageError } from './errors.js';
 import { KINDS } from './kinds/index.js';
 import type { Api } from './kinds/types.js';
+import { readUserLifecycle, recordManagedUsers, type TaskWait, userDeleteBatcher } from './kinds/user-lifecycle.js';
 import { fetchLive } from './live/fetch.js';
 import type { DesiredState, LiveState } from './model.js';
 import { buildPlan, checkReferences, type Plan } from './plan/plan.js';
@@ -15,6 +16,8 @@ export interface EngineDeps {
   target: { base_url: string; api_key: string };
   concurrency: number;
   logger?: Logger;
+  /** How async tasks (DeleteUsers) are awaited; defaults to polling GetTask for up to 120 s. */
+  taskWait?: Partial<TaskWait>;
 }
 
 export interface Planned {
@@ -24,12 +27,15 @@ export interface Planned {
 
 /** Reads live state for the managed kinds, checks references and the app-name guard, and builds the plan. */
 export async function planFor(deps: EngineDeps, desired: DesiredState, opts: { targets?: readonly string[] } = {}): Promise<Planned> {
-  const live = await fetchLive(deps.api, desired);
-  if (desired.expectName !== undefined && live.appName !== desired.expectName) {
-    throw new GuardError(`app.expect_name is "${desired.expectName}" but the API key belongs to app "${live.appName ?? '(unknown)'}": refusing to plan or apply against another app`);
+  const fetched = await fetchLive(deps.api, desired);
+  if (desired.expectName !== undefined && fetched.appName !== desired.expectName) {
+    throw new GuardError(`app.expect_name is "${desired.expectName}" but the API key belongs to app "${fetched.appName ?? '(unknown)'}": refusing to plan or apply against another app`);
   }
+  // Users beyond the declared ones: the inventory's (for pruning) and soft-deleted declared ones (to restore).
+  const users = await readUserLifecycle(deps.api, desired, fetched, deps.state.managedUsers);
+  const live = users.live;
   checkReferences(desired, live);
-  const plan = buildPlan({ desired, live, memory: deps.state, target: deps.target, targets: opts.targets });
+  const plan = users.annotate(buildPlan({ desired, live, memory: deps.state, target: deps.target, targets: opts.targets }));
   return { plan, live };
 }
 
@@ -50,7 +56,9 @@ export interface Applied {
 
 /** Executes the plan, then reads back the kinds it touched and reports what did not converge. */
 export async function applyPlan(deps: EngineDeps, plan: Plan, desired: DesiredState): Promise<Applied> {
-  const result = await executePlan(plan, { api: deps.api, state: deps.state, concurrency: deps.concurrency, logger: deps.logger });
+  const batchers = [userDeleteBatcher(desired.policy, deps.taskWait)];
+  const result = await executePlan(plan, { api: deps.api, state: deps.state, concurrency: deps.concurrency, logger: deps.logger, batchers });
+  recordManagedUsers(deps.state, desired, plan, result);
   deps.state.save();
   if (result.applied.length === 0) return { result, notConverged: [] };
   const touched = new Set(plan.levels.flat().filter((c) => result.applied.includes(c.address)).map((c) => c.kind));

@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
 import { kindSpec } from '../kinds/index.js';
 import type { Api, ApiRequest } from '../kinds/types.js';
+import { userUpsertBatchers } from '../kinds/user-upserts.js';
+import type { Action } from '../model.js';
 import { matchesAny } from '../plan/pointer.js';
 import type { Plan, PlannedChange } from '../plan/plan.js';
 import type { StateFile } from '../state/state-file.js';
+import { redact, sensitiveValues } from './redact.js';
 
 export interface ApplyFailure {
   address: string;
@@ -18,11 +21,23 @@ export interface ApplyResult {
   skipped: { address: string; reason: string }[];
 }
 
+/**
+ * Changes of one kind and action the API carries out together rather than one by one (DeleteUsers takes up to
+ * 100 users and answers one task to await): the executor hands a level's matching changes to `run` as a group.
+ */
+export interface ChangeBatcher {
+  kind: string;
+  action: Action;
+  /** Carries out the changes; resolves with an error message for each change that failed (the others applied). */
+  run(changes: readonly PlannedChange[], api: Api): Promise<Map<string, string>>;
+}
+
 export interface ExecuteOptions {
   api: Api;
   state: StateFile;
   concurrency: number;
   logger?: Logger;
+  batchers?: readonly ChangeBatcher[];
 }
 
 const isAmbiguous = (err: unknown) => (err as { ambiguous?: boolean } | null)?.ambiguous === true;
@@ -36,26 +51,63 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<ApplyResult> {
   const result: ApplyResult = { applied: [], failed: [], skipped: [] };
   const broken = new Set<string>();
+  const blocked = (change: PlannedChange): boolean => {
+    const blocker = refsOf(change).find((r) => broken.has(r));
+    if (!blocker) return false;
+    broken.add(change.address);
+    result.skipped.push({ address: change.address, reason: `${blocker} was not applied` });
+    return true;
+  };
+  const failed = (change: PlannedChange, raw: string) => {
+    // The API may quote the request back in its error: never let the change's secrets out that way.
+    const error = redact(raw, sensitiveValues(change.desired, kindSpec(change.kind)));
+    broken.add(change.address);
+    result.failed.push({ address: change.address, action: change.action, error });
+    opts.logger?.warn({ address: change.address, action: change.action, err: error }, 'change failed');
+  };
+  // The caller's batchers first; merging user upserts into calls of 100 users needs nothing from the caller.
+  const batchers = [...(opts.batchers ?? []), ...userUpsertBatchers];
   for (const level of plan.levels) {
-    await runPool(level, opts.concurrency, async (change) => {
-      const blocker = refsOf(change).find((r) => broken.has(r));
-      if (blocker) {
-        broken.add(change.address);
-        result.skipped.push({ address: change.address, reason: `${blocker} was not applied` });
-        return;
-      }
+    const { single, batches } = splitBatches(level, batchers);
+    const one = runPool(single, opts.concurrency, async (change) => {
+      if (blocked(change)) return;
       try {
         await executeChange(change, opts);
         result.applied.push(change.address);
       } catch (err) {
-        broken.add(change.address);
-        result.failed.push({ address: change.address, action: change.action, error: message(err) });
-        opts.logger?.warn({ address: change.address, action: change.action, err: message(err) }, 'change failed');
+        failed(change, message(err));
       }
     });
+    const grouped = [...batches].map(async ([batcher, changes]) => {
+      const ready = changes.filter((c) => !blocked(c));
+      if (ready.length === 0) return;
+      const errors = await batcher.run(ready, opts.api).catch((err: unknown) => new Map(ready.map((c) => [c.address, message(err)])));
+      for (const change of ready) {
+        const error = errors.get(change.address);
+        if (error !== undefined) failed(change, error);
+        else {
+          result.applied.push(change.address);
+          recordApplied(change, opts.state);
+        }
+      }
+    });
+    await Promise.all([one, ...grouped]);
     opts.state.save();
   }
   return result;
+}
+
+/** A level's changes: those a batcher takes, grouped by batcher, and the rest. */
+function splitBatches(level: readonly PlannedChange[], batchers: readonly ChangeBatcher[]): { single: PlannedChange[]; batches: Map<ChangeBatcher, PlannedChange[]> } {
+  const single: PlannedChange[] = [];
+  const batches = new Map<ChangeBatcher, PlannedChange[]>();
+  for (const change of level) {
+    const batcher = batchers.find((b) => b.kind === change.kind && b.action === change.action);
+    if (!batcher) single.push(change);
+    else if (batches.has(batcher)) batches.get(batcher)!.push(change);
+    else batches.set(batcher, [change]);
+  }
+  return { single, batches };
 }
 
 function refsOf(change: PlannedChange): string[] {
@@ -69,6 +121,9 @@ async function executeChange(change: PlannedChange, { api, state, logger }: Exec
     try {
       await api.send(req);
     } catch (err) {
+      // A delete answered 404 reached its goal: the object is gone (an earlier attempt whose answer was lost,
+      // retried, or someone else). The read back and the next plan still see anything left.
+      if (change.action === 'delete' && (err as { status?: number } | null)?.status === 404) continue;
       if (!(i === 0 && change.action === 'create' && !req.idempotent && isAmbiguous(err) && change.desired && spec.reread)) throw err;
       // The create may have happened: look before sending it again, never blindly re-send.
       const found = await spec.reread(api, change.desired);
@@ -76,10 +131,16 @@ async function executeChange(change: PlannedChange, { api, state, logger }: Exec
       if (!found) await api.send(req as ApiRequest);
     }
   }
+  recordApplied(change, state);
+}
+
+/** What the state file learns from an applied change: a delete forgets the object, others record their write-only values. */
+function recordApplied(change: PlannedChange, state: StateFile): void {
   if (change.action === 'delete') {
     state.forget(change.address);
     return;
   }
+  const spec = kindSpec(change.kind);
   const writeOnly = [...spec.writeOnlyFields, ...spec.secretFields];
   for (const f of change.fields) {
     if (matchesAny(writeOnly, f.path)) state.record(change.address, f.path, valueAt(change.desired!.fields, f.path));

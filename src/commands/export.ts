@@ -41,7 +41,13 @@ export async function runExport(flags: { output?: string; kinds?: string[] }, se
     if (doc[section] === undefined) delete doc[section];
   }
   const schemaRef = relative(flags.output ? dirname(resolve(flags.output)) : process.cwd(), SCHEMA_FILE);
-  const text = `# yaml-language-server: $schema=${schemaRef}\n# Exported by stream-sync from ${session.deps.target.base_url} (app ${live.appName ?? session.deps.target.api_key}).\n${stringify(doc, { lineWidth: 0 })}`;
+  const header = [
+    `# yaml-language-server: $schema=${schemaRef}`,
+    `# Exported by stream-sync from ${session.deps.target.base_url} (app ${live.appName ?? session.deps.target.api_key}).`,
+    '# Secrets the API never returns are ${env:…} placeholders: set those variables before planning. An S3 external',
+    '# storage that uses Stream\'s IAM role instead of keys: remove its s3_api_key and s3_secret lines.',
+  ];
+  const text = `${header.join('\n')}\n${stringify(doc, { lineWidth: 0 })}`;
   if (flags.output) writeFileSync(flags.output, text);
   else out.stdout(text);
   return 0;

@@ -4,6 +4,7 @@ import { GuardError } from '../errors.js';
 import type { DesiredState, PlanDocument } from '../model.js';
 import { canonicalJson } from '../plan/canonical.js';
 import { parsePlanJson, type PlanFormat, renderJson, renderPlan } from '../plan/render/index.js';
+import { runVerify } from './check.js';
 import type { Session } from './session.js';
 
 export interface Output {
@@ -21,6 +22,7 @@ export interface PlanFlags {
 
 /** `plan`: 0 no changes (or changes without --detailed-exitcode), 2 changes with it. Errors throw (exit 1). */
 export async function runPlan(desired: DesiredState, flags: PlanFlags, session: Session, out: Output): Promise<number> {
+  await session.client.seedFromApi();
   const { plan } = await planFor(session.deps, desired, { targets: flags.targets });
   out.stdout(renderPlan(plan.document, flags.format, { color: out.color }));
   if (flags.out) writeFileSync(flags.out, renderJson(plan.document), { mode: 0o600 });
@@ -32,6 +34,8 @@ export interface ApplyFlags {
   planFile?: string;
   allowDeletes?: number;
   targets: string[];
+  /** After apply, run the live checks touching what was applied (`check`); a failing one makes the exit 1. */
+  verify?: boolean;
 }
 
 /**
@@ -39,20 +43,26 @@ export interface ApplyFlags {
  * 0 applied or nothing to do; 1 on any failed or unconverged change (reported per address).
  */
 export async function runApply(desired: DesiredState, flags: ApplyFlags, session: Session, out: Output): Promise<number> {
+  await session.client.seedFromApi();
   const { plan } = await planFor(session.deps, desired, { targets: flags.targets });
   if (flags.planFile) checkSavedPlan(flags.planFile, plan.document);
   const doc = plan.document;
   out.stdout(renderPlan(doc, 'text', { color: out.color, dryRun: flags.dryRun && doc.changes.length > 0 }));
-  if (doc.changes.length === 0 || flags.dryRun) return 0;
+  if (flags.dryRun) return 0;
   checkDeleteGuard(plan, desired, flags.allowDeletes);
+  // Even with nothing to change this runs: it records the declared users in the inventory (pruning by inventory).
   const { result, notConverged } = await applyPlan(session.deps, plan, desired);
+  if (doc.changes.length === 0) return 0;
   const byAction = (a: string) => doc.changes.filter((c) => c.action === a && result.applied.includes(c.address)).length;
   const lines = [`Apply ${result.failed.length || notConverged.length ? 'finished with errors' : 'complete'}: ${byAction('create')} created, ${byAction('update')} updated, ${byAction('delete')} deleted.`];
   for (const f of result.failed) lines.push(`  failed  ${f.address} (${f.action}): ${f.error}`);
   for (const s of result.skipped) lines.push(`  skipped ${s.address}: ${s.reason}`);
   for (const a of notConverged) lines.push(`  not converged ${a}: still differs from the file after apply (read back)`);
   out.stdout(`${lines.join('\n')}\n`);
-  return result.failed.length || result.skipped.length || notConverged.length ? 1 : 0;
+  const code = result.failed.length || result.skipped.length || notConverged.length ? 1 : 0;
+  if (!flags.verify) return code;
+  const applied = doc.changes.filter((c) => result.applied.includes(c.address));
+  return Math.max(code, await runVerify(desired, applied, session.deps.api, out));
 }
 
 /** A saved plan applies only while the live state and the planned changes are exactly what was reviewed. */

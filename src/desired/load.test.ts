@@ -54,3 +54,9 @@ describe('loadDesired', () => {
     expect(d.objects.get('app')!.sensitive).toEqual(['/settings/sqs_secret']);
   });
 });
+
+describe('loadDesired with users pruned by inventory', () => {
+  it('accepts references to undeclared users even with users in policy.prune (they are never implied deleted)', () => {
+    expect(issues({ 'a.yaml': 'version: 1\nusers:\n  - id: ann\n    blocked_users: [spammer-1]\nuser_groups:\n  - id: g\n    name: G\n    members: [outsider]\npolicy:\n  prune: [users]\n' })).toEqual([]);
+  });
+});

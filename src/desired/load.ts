@@ -44,9 +44,10 @@ export function loadDesired(path: string, opts: LoadOptions = {}): DesiredState 
 
   for (const full of desiredFiles(path)) {
     const shown = relative(cwd, full) || basename(full);
-    let text: string;
+    // Bytes, not text: parseYamlFile refuses what is not UTF-8 instead of reading it as replacement characters.
+    let text: Buffer;
     try {
-      text = readFileSync(full, 'utf8');
+      text = readFileSync(full);
     } catch (err) {
       issues.push({ message: `${shown}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       continue;
@@ -120,7 +121,7 @@ function offlineReferenceIssues(objects: Map<string, DesiredObject>, managed: Se
     const spec = KINDS.find((k) => k.kind === obj.kind)!;
     for (const ref of spec.refs?.(obj.fields) ?? []) {
       const target = KINDS.find((k) => ref.startsWith(`${k.kind}/`));
-      if (!target?.section || !managed.has(target.kind) || !policy.prune.includes(target.section)) continue;
+      if (!target?.section || target.prunedByInventory || !managed.has(target.kind) || !policy.prune.includes(target.section)) continue;
       if (objects.has(ref) || target.builtins?.includes(ref)) continue;
       issues.push({ message: `${obj.address} refers to ${ref}, which is not declared in ${target.section} (and ${target.section} is in policy.prune)`, location: obj.location });
     }

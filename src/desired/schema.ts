@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { KINDS } from '../kinds/index.js';
 
-const addressGlob = z.string().min(1).regex(/^[a-z_]+(\/.*)?$/, 'an address looks like kind/name (globs with * allowed), e.g. blocklist/tmp-*');
+const KIND_NAMES = KINDS.map((k) => k.kind);
+/** An address or address glob: it must start with a kind's name, so a typo cannot silently match nothing. */
+const addressGlob = z
+  .string()
+  .min(1)
+  .refine((g) => KIND_NAMES.includes(g.split('/')[0]!), {
+    message: `an address starts with a kind: ${KIND_NAMES.join(', ')} (e.g. role/legacy-admin, blocklist/tmp-*)`,
+  });
 
 /** Sections `policy.prune` may name: those of kinds the API can delete. */
 export const PRUNABLE_SECTIONS = KINDS.filter((k) => k.section && k.prunable).map((k) => k.section!);
@@ -17,7 +24,8 @@ export const policySchema = z
     /** Addresses (globs) left alone and never shown as drift. */
     ignore: z.array(addressGlob).optional(),
     /** Address (glob) → JSON pointers of fields never compared nor written. */
-    ignore_fields: z.record(z.string().min(1), z.array(z.string().regex(/^\//, 'a field is a JSON pointer such as /settings/webhook_url'))).optional(),
+    /** Kind, address or address glob → JSON pointers of fields never compared nor written. */
+    ignore_fields: z.record(addressGlob, z.array(z.string().regex(/^\//, 'a field is a JSON pointer such as /settings/webhook_url'))).optional(),
     user_delete: z.enum(['soft', 'pruning', 'hard']).optional(),
     check_user_id: z.string().min(1).optional(),
   })

@@ -28,7 +28,12 @@ export type FaultRule =
   /** The answer is held back `ms` (longer than a client's timeout); the handler runs first. */
   | (RuleBase & { kind: 'slow'; ms: number })
   /** A non-JSON body (plain text), as proxies send, with a 5xx or 429 status. */
-  | (RuleBase & { kind: 'non_json'; status?: number; body?: string });
+  | (RuleBase & { kind: 'non_json'; status?: number; body?: string })
+  /**
+   * An error whose message quotes the request body back (default 400/4), as validation errors of some APIs and
+   * proxies do: what a client sent, secrets included, comes back in the error. `format: 'text'` answers plain text.
+   */
+  | (RuleBase & { kind: 'echo_body'; status?: number; format?: 'json' | 'text' });
 
 export type FaultKind = FaultRule['kind'];
 

@@ -191,6 +191,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         send(failure.status ?? 503, failure.body ?? 'upstream connect error or disconnect/reset before headers');
         return;
       }
+      if (failure?.kind === 'echo_body') {
+        const echoed = `the request body is invalid: ${raw.toString('utf8')}`;
+        if (failure.format === 'text') {
+          send(failure.status ?? 400, echoed);
+          return;
+        }
+        throw new StreamApiError(failure.status ?? 400, 4, echoed);
+      }
       if (failure?.kind === 'reset' && failure.when !== 'after') {
         status = 0;
         req.socket.destroy();

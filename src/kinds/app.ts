@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../model.js';
+import { checkGrantsWithoutPermissions } from './permissions.js';
 import { isRecord, liveObject, overlay } from './shared.js';
 import type { ApiRequest, KindSpec } from './types.js';
 
@@ -155,7 +156,8 @@ export const appKind: KindSpec = {
     return s.settings ? [{ kind: 'app', fields: { settings: s.settings }, path: ['app'] }] : [];
   },
   address: () => 'app',
-  dependsOn: ['role'],
+  // Grants name roles and permissions: custom ones are created first.
+  dependsOn: ['role', 'permission'],
   refs: (fields) => Object.keys((fields.settings as Rec | undefined)?.grants ?? {}).map((role) => `role/${role}`),
   secretFields: [
     '/settings/sqs_secret',
@@ -188,8 +190,9 @@ export const appKind: KindSpec = {
   ],
   identityFields: [],
   prunable: false,
-  async fetch(api) {
-    const res = await api.send<{ app: Rec }>({ op: 'GetApp', method: 'GET', path: '/api/v2/app', idempotent: true });
+  async fetch(api, _desired, { all }) {
+    // Granted permission ids are checked before any write, even when permissions are not managed.
+    const [res] = await Promise.all([api.send<{ app: Rec }>({ op: 'GetApp', method: 'GET', path: '/api/v2/app', idempotent: true }), checkGrantsWithoutPermissions(api, all ?? [])]);
     return [appLive(res.app)];
   },
   requests({ desired, live, fields }) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../model.js';
-import { addressPart, changedTopLevel, liveObject, pick } from './shared.js';
+import { addressPart, changedTopLevel, liveObject, noDuplicates, pick } from './shared.js';
 import type { Api, KindSpec } from './types.js';
 
 /** Every app has this list; nothing marks it as built-in, so the name does. */
@@ -12,14 +12,24 @@ export const blocklistSchema = z
   .object({
     name: addressPart('a block list name', 255),
     type: z.enum(['word', 'regex', 'domain', 'domain_allowlist', 'email', 'email_allowlist']).optional(),
-    words: z.array(z.string().min(1).max(40, 'a block list word must be at most 40 characters')).max(10_000, 'a block list holds at most 10,000 words'),
+    words: z
+      .array(z.string().min(1).refine((w) => [...w].length <= 40, 'a block list word must be at most 40 characters'))
+      .max(10_000, 'a block list holds at most 10,000 words')
+      .superRefine(noDuplicates('words')),
     team: z.string().optional(),
     is_leet_check_enabled: z.boolean().optional(),
     is_plural_check_enabled: z.boolean().optional(),
     is_confusable_folding_enabled: z.boolean().optional(),
     is_substring_matching_enabled: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  // Stream keeps the words of a `word` list in lowercase and refuses others: say so before any request.
+  .superRefine((b, ctx) => {
+    if ((b.type ?? 'word') !== 'word') return;
+    b.words.forEach((w, i) => {
+      if (w !== w.toLowerCase()) ctx.addIssue({ code: 'custom', message: `the words of a "word" block list must be lowercase ("${w}")`, path: ['words', i] });
+    });
+  });
 
 const address = (name: unknown) => `blocklist/${String(name)}`;
 
@@ -65,15 +75,17 @@ export const blocklistKind: KindSpec = {
   },
   requests({ action, desired, live, fields }) {
     const name = String((desired ?? live)!.fields.name);
-    if (action === 'delete') return [{ op: 'DeleteBlockList', method: 'DELETE', path: '/api/v2/blocklists/{name}', params: { name }, idempotent: true }];
+    // A list is found by name and team: the team goes with every request that names a list.
+    const team = (desired?.fields.team ?? live?.fields.team) as string | undefined;
+    if (action === 'delete') return [{ op: 'DeleteBlockList', method: 'DELETE', path: '/api/v2/blocklists/{name}', params: { name }, query: { team }, idempotent: true }];
     if (action === 'create') return [{ op: 'CreateBlockList', method: 'POST', path: '/api/v2/blocklists', body: desired!.fields, idempotent: false }];
-    const body = pick(desired!.fields, changedTopLevel(fields));
+    const body = { ...pick(desired!.fields, changedTopLevel(fields)), ...(team === undefined ? {} : { team }) };
     return [{ op: 'UpdateBlockList', method: 'PUT', path: '/api/v2/blocklists/{name}', params: { name }, body, idempotent: true }];
   },
   async reread(api, desired) {
     const name = String(desired.fields.name);
     try {
-      const res = await api.send<{ blocklist?: Rec }>({ op: 'GetBlockList', method: 'GET', path: '/api/v2/blocklists/{name}', params: { name }, idempotent: true });
+      const res = await api.send<{ blocklist?: Rec }>({ op: 'GetBlockList', method: 'GET', path: '/api/v2/blocklists/{name}', params: { name }, query: { team: desired.fields.team as string | undefined }, idempotent: true });
       return res.blocklist ? toLive(res.blocklist) : undefined;
     } catch (err) {
       if ((err as { status?: number }).status === 404) return undefined;

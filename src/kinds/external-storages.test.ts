@@ -85,7 +85,7 @@ describe('external storage requests', () => {
 
 describe('external storage export', () => {
   it.each([
-    ['s3', { aws_s3: { s3_region: '${env:STREAM_EXTERNAL_STORAGE_RECORDINGS_S3_REGION}' } }],
+    ['s3', { aws_s3: { s3_region: '${env:STREAM_EXTERNAL_STORAGE_RECORDINGS_S3_REGION}', s3_api_key: '${env:STREAM_EXTERNAL_STORAGE_RECORDINGS_S3_API_KEY}', s3_secret: '${env:STREAM_EXTERNAL_STORAGE_RECORDINGS_S3_SECRET}' } }],
     ['gcs', { gcs_credentials: '${env:STREAM_EXTERNAL_STORAGE_RECORDINGS_GCS_CREDENTIALS}' }],
     [
       'abs',

@@ -96,6 +96,14 @@ export const externalStorageKind: KindSpec = {
   async fetch(api) {
     return (await listAll(api)).map(externalStorageLive);
   },
+  warnings({ action, desired, fields }) {
+    // UpdateExternalStorage replaces aws_s3 whole: a block without keys switches the storage to Stream's IAM role.
+    const s3 = desired?.fields.aws_s3 as Rec | undefined;
+    const sendsS3 = action === 'update' && s3 !== undefined && fields.some((f) => f.path.startsWith('/aws_s3/') || f.path === '/storage_type');
+    return sendsS3 && s3!.s3_api_key === undefined
+      ? ['aws_s3 is sent whole and declares no s3_api_key/s3_secret: the storage will use Stream\'s IAM role, and keys set before are removed']
+      : [];
+  },
   requests({ action, desired, live, fields }) {
     const name = String((desired ?? live)!.fields.name);
     if (action === 'delete') return [{ op: 'DeleteExternalStorage', method: 'DELETE', path: '/api/v2/external_storage/{name}', params: { name }, idempotent: true }];
@@ -117,10 +125,12 @@ export const externalStorageKind: KindSpec = {
     const name = String(live.fields.name);
     const out = pick(live.fields, READ_FIELDS);
     if (out.path === '') delete out.path;
-    // Credentials never read back: placeholders for what the type needs (S3 with its IAM role needs only the region).
+    // Credentials never read back: placeholders for what the type may hold. The API replaces aws_s3 whole, so an
+    // exported block without its keys would remove them on the next apply: the keys are exported as placeholders
+    // too, and a storage that uses Stream's IAM role drops those two lines (the export's header says so).
     switch (live.fields.storage_type as StorageType) {
       case 's3':
-        out.aws_s3 = { s3_region: envPlaceholder('external_storage', name, 's3_region') };
+        out.aws_s3 = Object.fromEntries(['s3_region', 's3_api_key', 's3_secret'].map((f) => [f, envPlaceholder('external_storage', name, f)]));
         break;
       case 'gcs':
         out.gcs_credentials = envPlaceholder('external_storage', name, 'gcs_credentials');

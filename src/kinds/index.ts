@@ -1,7 +1,12 @@
 import { appKind } from './app.js';
+import { blockedUserKind } from './blocked-users.js';
 import { blocklistKind } from './blocklists.js';
+import { deviceKind } from './devices.js';
 import { externalStorageKind } from './external-storages.js';
 import { importerStorageKind } from './importer-storage.js';
+import { permissionKind } from './permissions.js';
+import { pollKind } from './polls.js';
+import { pushPreferenceKind } from './push-preferences.js';
 import { pushProviderKind, pushTemplateKind } from './push-providers.js';
 import { roleKind } from './roles.js';
 import type { KindSpec } from './types.js';
@@ -9,7 +14,7 @@ import { userGroupKind } from './user-groups.js';
 import { userKind } from './users.js';
 
 /** Every kind stream-sync manages, in the order plans list them. The one registry: nothing else lists kinds. */
-export const KINDS: readonly KindSpec[] = [appKind, roleKind, blocklistKind, pushProviderKind, pushTemplateKind, externalStorageKind, importerStorageKind, userKind, userGroupKind];
+export const KINDS: readonly KindSpec[] = [appKind, roleKind, permissionKind, blocklistKind, pushProviderKind, pushTemplateKind, externalStorageKind, importerStorageKind, userKind, deviceKind, blockedUserKind, pushPreferenceKind, userGroupKind, pollKind];
 
 export const kindByName = new Map(KINDS.map((k) => [k.kind, k]));
 export const kindBySection = new Map(KINDS.filter((k) => k.section).map((k) => [k.section!, k]));

@@ -28,13 +28,15 @@ export function overlay(live: unknown, desired: unknown): unknown {
 
 export const isRecord = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Identifier-ish names used in addresses: no slashes, no control characters. */
+/** Identifier-ish names used in addresses: no slashes, no control characters (C0, DEL and C1 alike). */
 export const addressPart = (what: string, max: number) =>
   z
     .string()
     .min(1, `${what} must not be empty`)
     .max(max, `${what} must be at most ${max} characters`)
-    .refine((s) => !/[/\u0000-\u001f]/.test(s), `${what} must not contain "/" or control characters`);
+    .refine((s) => !/[/\u0000-\u001f\u007f-\u009f]/.test(s), `${what} must not contain "/" or control characters`)
+    // `.` and `..` are dot segments in a URL path: a request for them would reach another resource.
+    .refine((s) => s !== '.' && s !== '..', `${what} must not be "." or ".."`);
 
 /**
  * The `${env:…}` placeholder `export` writes for a value the API never returns: `STREAM_<KIND>_<NAME>_<FIELD>`
@@ -45,3 +47,12 @@ export function envPlaceholder(kind: string, name: string | undefined, field: st
   const upper = (s: string) => s.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '').toUpperCase();
   return `\${env:${['STREAM', kind, name, field].filter((p): p is string => Boolean(p)).map(upper).join('_')}}`;
 }
+
+/** A set written as a list: the same value twice would never compare equal to what the API keeps. */
+export const noDuplicates = (what: string) => (items: readonly string[], ctx: z.RefinementCtx) => {
+  const seen = new Set<string>();
+  for (const [i, item] of items.entries()) {
+    if (seen.has(item)) ctx.addIssue({ code: 'custom', message: `${what} lists "${item}" twice`, path: [i] });
+    seen.add(item);
+  }
+};

@@ -80,6 +80,11 @@ export interface KindSpec {
   immutableFields?: readonly string[];
   /** Whether `policy.prune` may name this kind (deletes exist in the API). */
   prunable: boolean;
+  /**
+   * Pruned by inventory: only objects stream-sync managed before (the state file) are deleted when they leave the
+   * file, so an undeclared object is never implied to be deleted (users: an app can have millions).
+   */
+  prunedByInventory?: boolean;
   /** Built-ins are never deleted and never shown as drift. */
   isBuiltin?(live: LiveObject): boolean;
   /** Addresses every app has (built-ins), known without reading the app: offline reference checks accept them. */
@@ -93,6 +98,8 @@ export interface KindSpec {
    * writes them (pruning only needs their addresses).
    */
   fetch(api: Api, desired: DesiredObject[], opts: { complete: boolean; referenced?: readonly string[]; forExport?: boolean; all?: readonly DesiredObject[] }): Promise<LiveObject[]>;
+  /** Consequences of a change the user should read in the plan (e.g. a block the API replaces whole). */
+  warnings?(change: ChangeInput): string[];
   /** The requests that realise one change, in order. */
   requests(change: ChangeInput): ApiRequest[];
   /**

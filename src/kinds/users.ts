@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import type { LiveObject, Rec } from '../model.js';
+import type { DesiredObject, LiveObject, Rec } from '../model.js';
+import { blockedUsersSchema } from './blocked-users.js';
+import { deviceSchema } from './devices.js';
+import { pushPreferencesSchema } from './push-preferences.js';
 import { isRecord, liveObject, overlay, pick } from './shared.js';
-import type { Api, ApiRequest, ChangeInput, KindSpec } from './types.js';
+import type { ApiRequest, ChangeInput, DesiredEntry, KindSpec } from './types.js';
+import { noDuplicates, queryUsersByIds, userIdSchema } from './user-ids.js';
+import { type SatelliteList, withDeclaredLists } from './user-satellites.js';
 
-/** Stream's rule for user ids: letters, digits, `@`, `_` and `-` (so never a `/`), at most 255 characters. */
-export const userIdSchema = z
-  .string()
-  .min(1, 'a user id must not be empty')
-  .max(255, 'a user id must be at most 255 characters')
-  .regex(/^[@\w-]+$/, 'a user id may only contain letters, digits, "@", "_" and "-"');
+// Where other kinds have always found them.
+export { idBatches, noDuplicates, queryUsersRequest, userIdSchema } from './user-ids.js';
 
 /** The fields of a user the API reads back (UserResponse) beyond UserRequest's: custom data may not use them. */
 const SERVER_FIELDS = [
@@ -35,14 +36,6 @@ const RESERVED = new Set<string>(['id', ...USER_FIELDS, ...SERVER_FIELDS]);
 
 const toggle = z.object({ enabled: z.boolean() }).strict();
 const roleName = z.string().min(1, 'a role name must not be empty').max(64, 'a role name must be at most 64 characters');
-/** A set written as a list: the same value twice would never compare equal to what the API keeps. */
-export const noDuplicates = (what: string) => (items: readonly string[], ctx: z.RefinementCtx) => {
-  const seen = new Set<string>();
-  for (const [i, item] of items.entries()) {
-    if (seen.has(item)) ctx.addIssue({ code: 'custom', message: `${what} lists "${item}" twice`, path: [i] });
-    seen.add(item);
-  }
-};
 
 /**
  * Custom data: a map under `custom`, as UserRequest has it. Stream keeps custom fields beside the built-in
@@ -71,53 +64,68 @@ export const userSchema = z
     invisible: z.boolean().optional(),
     privacy_settings: z.object({ typing_indicators: toggle.optional(), read_receipts: toggle.optional(), delivery_receipts: toggle.optional() }).strict().optional(),
     custom: customData.optional(),
+    /** `true` deactivates the user (DeactivateUser), `false` reactivates it (ReactivateUser); unset, left as is. */
+    deactivated: z.boolean().optional(),
+    /** `device/<user_id>/<id>`: with the key present (even `[]`), this user's devices are managed. */
+    devices: z.array(deviceSchema).superRefine(noDuplicateIds).optional(),
+    /** `blocked_user/<user_id>/<blocked_user_id>`: with the key present (even `[]`), this user's blocks are managed. */
+    blocked_users: blockedUsersSchema.optional(),
+    /** `push_preference/<user_id>`: write-only, applied when its fingerprint changes. */
+    push_preferences: pushPreferencesSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((u, ctx) => {
+    const self = u.blocked_users?.indexOf(u.id) ?? -1;
+    if (self >= 0) ctx.addIssue({ code: 'custom', message: `user "${u.id}" cannot block itself`, path: ['blocked_users', self] });
+  });
+
+function noDuplicateIds(devices: readonly { id: string }[], ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  devices.forEach((d, j) => {
+    if (seen.has(d.id)) ctx.addIssue({ code: 'custom', message: `devices lists "${d.id}" twice`, path: [j, 'id'] });
+    seen.add(d.id);
+  });
+}
+
+/** A device token belongs to one user: the API moves a device registered for another user, so two users cannot both declare it. */
+const usersSchema = z.array(userSchema).superRefine((users, ctx) => {
+  const owner = new Map<string, string>();
+  users.forEach((u, i) =>
+    u.devices?.forEach((d, j) => {
+      const first = owner.get(d.id);
+      if (first !== undefined && first !== u.id) ctx.addIssue({ code: 'custom', message: `device "${d.id}" is already declared under user "${first}": a device belongs to one user`, path: [i, 'devices', j, 'id'] });
+      else owner.set(d.id, u.id);
+    }),
+  );
+});
+
+const SATELLITE_LISTS: readonly SatelliteList[] = ['devices', 'blocked_users'];
+
+/** A declared user and its satellites, each its own object: the user's entry keeps only UserRequest's fields and `deactivated`. */
+function userEntries(user: Rec, i: number): DesiredEntry[] {
+  const { devices, blocked_users, push_preferences, ...fields } = user as Rec & { devices?: Rec[]; blocked_users?: string[]; push_preferences?: Rec };
+  const lists = SATELLITE_LISTS.filter((l) => user[l] !== undefined);
+  const at = (...rest: (string | number)[]) => ['users', i, ...rest];
+  return [
+    { kind: 'user', fields: withDeclaredLists(fields, lists), path: at() },
+    ...(devices ?? []).map((d, j): DesiredEntry => ({ kind: 'device', fields: { user_id: user.id, ...d }, path: at('devices', j) })),
+    ...(blocked_users ?? []).map((b, j): DesiredEntry => ({ kind: 'blocked_user', fields: { user_id: user.id, blocked_user_id: b }, path: at('blocked_users', j) })),
+    ...(push_preferences ? [{ kind: 'push_preference', fields: { user_id: user.id, ...push_preferences }, path: at('push_preferences') }] : []),
+  ];
+}
 
 const address = (id: unknown) => `user/${String(id)}`;
 
-/** A live user (QueryUsers' FullUserResponse) in the file's shape: UserRequest's fields, custom data under `custom`. */
-export function userLive(u: Rec): LiveObject {
+/**
+ * A live user (QueryUsers' FullUserResponse) in the file's shape: UserRequest's fields, custom data under `custom`,
+ * and `deactivated` from `deactivated_at`. `notOurs` marks a user read only because a declared object refers to
+ * it: like a built-in, it is never deleted nor shown as drift (users are pruned by inventory, see user-lifecycle).
+ */
+export function userLive(u: Rec, notOurs = false): LiveObject {
   const fields = pick(u, ['id', ...USER_FIELDS]);
   if (!isRecord(fields.custom)) fields.custom = {};
-  return liveObject('user', address(u.id), fields);
-}
-
-/** One QueryUsers call carries at most 100 ids, and keeps its URL short (ids can be 255 characters long). */
-const BATCH = 100;
-const BATCH_CHARS = 6_000;
-export function idBatches(ids: readonly string[]): string[][] {
-  const out: string[][] = [];
-  let cur: string[] = [];
-  let chars = 0;
-  for (const id of ids) {
-    if (cur.length && (cur.length === BATCH || chars + id.length > BATCH_CHARS)) {
-      out.push(cur);
-      cur = [];
-      chars = 0;
-    }
-    cur.push(id);
-    chars += id.length + 3;
-  }
-  if (cur.length) out.push(cur);
-  return out;
-}
-
-export function queryUsersRequest(ids: readonly string[]): ApiRequest {
-  return {
-    op: 'QueryUsers',
-    method: 'GET',
-    path: '/api/v2/users',
-    // Deactivated users are still users: a declared one must be found, not created again.
-    query: { payload: { filter_conditions: { id: { $in: ids } }, limit: BATCH, include_deactivated_users: true } },
-    idempotent: true,
-  };
-}
-
-/** The users with these ids (never a listing of the app's users: an app can have millions). */
-async function queryByIds(api: Api, ids: readonly string[]): Promise<Rec[]> {
-  const pages = await Promise.all(idBatches(ids).map((batch) => api.send<{ users: Rec[] }>(queryUsersRequest(batch))));
-  return pages.flatMap((p) => p.users);
+  fields.deactivated = typeof u.deactivated_at === 'string' && u.deactivated_at !== '';
+  return liveObject('user', address(u.id), fields, notOurs);
 }
 
 /** The `set` of UpdateUsersPartial that realises an update's field changes; custom fields are set by their own name. */
@@ -127,7 +135,8 @@ export function partialSet({ desired, live, fields }: Pick<ChangeInput, 'desired
   const set: Rec = {};
   for (const { path } of fields) {
     const [, top, key] = path.split('/');
-    if (!top || top === 'id') continue;
+    // `deactivated` is not a user field: it is realised by DeactivateUser / ReactivateUser.
+    if (!top || top === 'id' || top === 'deactivated') continue;
     if (top === 'custom' && key !== undefined) {
       const wantCustom = want.custom as Rec;
       const haveCustom = (isRecord(have.custom) ? have.custom : {}) as Rec;
@@ -142,19 +151,52 @@ export function partialSet({ desired, live, fields }: Pick<ChangeInput, 'desired
   return set;
 }
 
+/** DeactivateUser / ReactivateUser for a change of `/deactivated` (reactivation before the update, deactivation after it). */
+function lifecycleRequests({ desired, live, fields }: Pick<ChangeInput, 'desired' | 'live' | 'fields'>, id: string): { before: ApiRequest[]; after: ApiRequest[] } {
+  const none = { before: [], after: [] };
+  if (!fields.some((f) => f.path === '/deactivated')) return none;
+  const want = desired!.fields.deactivated;
+  const was = live?.fields.deactivated === true;
+  const req = (op: 'DeactivateUser' | 'ReactivateUser'): ApiRequest => ({
+    op,
+    method: 'POST',
+    path: op === 'DeactivateUser' ? '/api/v2/users/{user_id}/deactivate' : '/api/v2/users/{user_id}/reactivate',
+    params: { user_id: id },
+    body: {},
+    // Deactivating a deactivated user (or reactivating an active one) changes nothing: safe to send again.
+    idempotent: true,
+  });
+  if (want === true && !was) return { before: [], after: [req('DeactivateUser')] };
+  if (want === false && was) return { before: [req('ReactivateUser')], after: [] };
+  return none;
+}
+
+function partialUpdate(change: Pick<ChangeInput, 'desired' | 'live' | 'fields'>, id: string): ApiRequest[] {
+  const set = partialSet(change);
+  if (Object.keys(set).length === 0) return [];
+  return [{ op: 'UpdateUsersPartial', method: 'PATCH', path: '/api/v2/users', body: { users: [{ id, set }] }, idempotent: true }];
+}
+
 /**
  * Users (`user/<id>`): created with UpdateUsers (an upsert by id), updated with UpdateUsersPartial so fields the
  * file does not declare are kept. Only declared fields are managed; `teams` is a set; `teams_role` and `custom`
- * are managed per declared key. Users are never deleted here and never listed: only declared users (and users
- * other declared objects refer to, such as group members) are read, by id. `export` leaves users out.
+ * are managed per declared key; `deactivated` maps to DeactivateUser / ReactivateUser. Users are never listed:
+ * only declared users (and users other declared objects refer to, such as group members) are read, by id.
+ *
+ * The rest of the lifecycle is in `user-lifecycle.ts`: deletes (only of users stream-sync managed before, with
+ * `users` in `policy.prune`), run in batches through DeleteUsers and awaited; and the restore of a soft-deleted
+ * user the file declares, which the plan shows as a create that carries the deleted user as its live object.
+ * `export` leaves users out.
  */
 export const userKind: KindSpec = {
   kind: 'user',
   section: 'users',
-  schema: z.array(userSchema),
-  entries: (section) => (section as Rec[]).map((fields, i) => ({ kind: 'user', fields, path: ['users', i] })),
+  schema: usersSchema,
+  entries: (section) => (section as Rec[]).flatMap(userEntries),
   address: (fields) => address(fields.id),
   dependsOn: ['role'],
+  // Group memberships are released before the users they name are deleted.
+  releasedBy: ['user_group'],
   refs: (fields) => {
     const roles = [fields.role, ...Object.values((fields.teams_role as Rec | undefined) ?? {})].filter((r): r is string => typeof r === 'string');
     return [...new Set(roles)].map((r) => `role/${r}`);
@@ -163,27 +205,36 @@ export const userKind: KindSpec = {
   writeOnlyFields: [],
   setFields: ['/teams'],
   identityFields: ['id'],
-  // Deleting users (by inventory, with `policy.user_delete`) belongs to the user lifecycle, not here.
-  prunable: false,
+  // Only by inventory (user-lifecycle.ts): undeclared users read here are never deletable.
+  prunable: true,
+  prunedByInventory: true,
   async fetch(api, desired, opts) {
-    const declared = desired.map((d) => String(d.fields.id));
+    const declared = new Set(desired.map((d) => String(d.fields.id)));
     const referenced = (opts.referenced ?? []).filter((a) => a.startsWith('user/')).map((a) => a.slice('user/'.length));
-    const ids = [...new Set([...declared, ...referenced])].sort();
-    if (ids.length === 0) return [];
-    return (await queryByIds(api, ids)).map(userLive);
+    return (await queryUsersByIds(api, [...declared, ...referenced])).map((u) => userLive(u, !declared.has(String(u.id))));
   },
   requests(change) {
     const { action, desired, live } = change;
-    if (action === 'delete') return [];
     const id = String((desired ?? live)!.fields.id);
+    // Deletes carry the app's delete mode and are awaited as one task per 100 users: user-lifecycle.ts runs them.
+    if (action === 'delete') throw new Error(`${change.address}: user deletes run in batches through DeleteUsers (userDeleteBatcher), not one by one`);
+    const { before, after } = lifecycleRequests(change, id);
+    if (action === 'create' && live) {
+      // A soft-deleted user the file declares again: restore it, then write what the file declares over what it kept.
+      const restore: ApiRequest = { op: 'RestoreUsers', method: 'POST', path: '/api/v2/users/restore', body: { user_ids: [id] }, idempotent: false };
+      return [restore, ...before, ...partialUpdate(change, id), ...after];
+    }
     if (action === 'create') {
       const user = { id, ...pick(desired!.fields, USER_FIELDS) };
       // An upsert by id: sending it again after an ambiguous failure is safe.
-      return [{ op: 'UpdateUsers', method: 'POST', path: '/api/v2/users', body: { users: { [id]: user } }, idempotent: true }];
+      return [{ op: 'UpdateUsers', method: 'POST', path: '/api/v2/users', body: { users: { [id]: user } }, idempotent: true }, ...after];
     }
-    const set = partialSet(change);
-    if (Object.keys(set).length === 0) return [];
-    return [{ op: 'UpdateUsersPartial', method: 'PATCH', path: '/api/v2/users', body: { users: [{ id, set }] }, idempotent: true }];
+    return [...before, ...partialUpdate(change, id), ...after];
+  },
+  /** After an ambiguous RestoreUsers: the user, if it is back. */
+  async reread(api, desired: DesiredObject) {
+    const [found] = await queryUsersByIds(api, [String(desired.fields.id)]);
+    return found && !found.deleted_at ? userLive(found) : undefined;
   },
   // No toFile: `export` never lists users (an app can have millions); declare the ones to manage by hand.
 };

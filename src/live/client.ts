@@ -215,6 +215,29 @@ export class ApiClient implements Api {
     this.pacer.seed(limits);
   }
 
+  /**
+   * Paces by the app's own limits: one GetRateLimits (server-side) at the start of a run, each endpoint's
+   * `{limit, remaining, reset}` taken as its answers' headers would be. Best effort: sent as non-idempotent so
+   * a failed answer is not retried with back-offs that would delay the run (only a refusal that provably did
+   * nothing, a 429 or a connection never made, is re-sent, as for any request); on any failure the published
+   * defaults stay, except a 401, which is thrown. Returns whether it seeded.
+   */
+  async seedFromApi(): Promise<boolean> {
+    try {
+      const res = await this.send<{ server_side?: Record<string, Rec | null> }>({ op: 'GetRateLimits', method: 'GET', path: '/api/v2/rate_limits', query: { server_side: true }, idempotent: false });
+      const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+      for (const [op, info] of Object.entries(res.server_side ?? {})) {
+        if (info && typeof info === 'object') this.pacer.observe(op, { limit: num(info.limit), remaining: num(info.remaining), reset: num(info.reset) });
+      }
+      return true;
+    } catch (err) {
+      // A refused identity fails every request of the run the same way: stop at this one, no fan-out of reads.
+      if (err instanceof ApiError && err.status === 401) throw err;
+      this.log?.debug({ op: 'GetRateLimits', err: err instanceof Error ? err.message : String(err) }, 'GetRateLimits failed; pacing by the published limits');
+      return false;
+    }
+  }
+
   stats(): ClientStats {
     return structuredClone(this.counters);
   }
@@ -269,6 +292,9 @@ export class ApiClient implements Api {
         attempt++;
         started = this.now();
       },
+      // Any request may be re-sent when it provably was not processed: Stream's rate limiter refuses (429) before
+      // the handler runs, and a connection never made carried nothing. Other failures re-send idempotent ones only.
+      retryable: req.idempotent ? undefined : (f) => f.statusCode === 429 || (f.statusCode === undefined && f.code !== undefined && NOT_SENT_CODES.has(f.code)),
     });
     const options: Dispatcher.RequestOptions & { retryOptions: RetryHandler.RetryOptions } = {
       origin: this.origin,
@@ -278,8 +304,8 @@ export class ApiClient implements Api {
       body,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
-      // A POST marked idempotent (an upsert) is retried like a PUT; any other request is never re-sent.
-      retryOptions: { methods: req.idempotent ? [req.method] : [], retry },
+      // A POST marked idempotent (an upsert) is retried like a PUT; any other only as `retryable` above allows.
+      retryOptions: { methods: [req.method], retry },
     };
 
     let res: Dispatcher.ResponseData;
@@ -389,10 +415,22 @@ export function toApiError(req: Pick<ApiRequest, 'op' | 'idempotent'>, status: n
   if (envelope && (typeof envelope.code === 'number' || typeof envelope.message === 'string')) {
     const code = typeof envelope.code === 'number' ? envelope.code : -1;
     const detail = typeof envelope.message === 'string' ? detailOf(envelope.message) : `HTTP ${status}`;
-    return new ApiError(req.op, status, code, detail, envelope.unrecoverable === true, ambiguous);
+    const hint = status === 401 ? AUTH_HINTS[code] : undefined;
+    return new ApiError(req.op, status, code, hint ? `${detail} (${hint})` : detail, envelope.unrecoverable === true, ambiguous);
   }
   return new ApiError(req.op, status, -1, summarize(text) || 'the answer has no body', false, ambiguous);
 }
+
+/**
+ * What to fix, by Stream's 401 code: the user sees one error and must not have to decode it. The token is signed
+ * fresh (valid from 5 s ago for 5 minutes), so a time refusal means the clocks disagree.
+ */
+const AUTH_HINTS: Record<number, string> = {
+  2: 'check STREAM_API_KEY: Stream knows no app with this key',
+  43: 'check STREAM_API_SECRET: it is not the secret of this API key',
+  40: "the token stream-sync has just signed was refused as expired: this machine's clock is behind Stream's; synchronise it (NTP)",
+  41: "the token stream-sync has just signed was refused as not valid yet: this machine's clock is ahead of Stream's; synchronise it (NTP)",
+};
 
 function describeNetworkError(code: string, err: unknown, timeoutMs: number): string {
   switch (code) {

@@ -91,6 +91,11 @@ export interface RetryHooks {
   onRetry(f: FailedAttempt, retry: number, delayMs: number): void;
   /** Runs after the back-off, just before the next attempt is dispatched (pacing, a fresh token). */
   beforeRetry(): Promise<void>;
+  /**
+   * A further condition on retrying, beyond the default decision: a non-idempotent request may be sent again
+   * only when the failure proves it was not processed (a 429, or a connection that was never made).
+   */
+  retryable?(f: FailedAttempt): boolean;
 }
 
 /**
@@ -102,7 +107,7 @@ export function retryCallback(hooks: RetryHooks): RetryHandler.RetryCallback {
   return (err, { state, opts }, cb) => {
     const f = err as FailedAttempt;
     const o = opts.retryOptions ?? {};
-    if (!shouldRetry(f, opts.method, o, state.counter)) {
+    if (!shouldRetry(f, opts.method, o, state.counter) || (hooks.retryable && !hooks.retryable(f))) {
       cb(err);
       return;
     }

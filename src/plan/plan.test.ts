@@ -90,3 +90,31 @@ describe('checkReferences', () => {
     expect(() => checkReferences(state([userWithRole('anything')], {}, ['user']), liveOf([]))).not.toThrow();
   });
 });
+
+describe('policy patterns and targets', () => {
+  const LIVE = liveOf([l('blocklist', 'keep', { words: ['a'] }), l('role', 'legacy', {}), l('role', 'a/b', {})]);
+
+  it('lets * match across "/" so push_provider/* protects every provider', () => {
+    const live = liveOf([{ kind: 'blocklist', address: 'blocklist/x/y', fields: { name: 'x/y' } }]);
+    const plan = buildPlan({ desired: state([], { prune: ['blocklists'], protect: ['blocklist/*'] }), live, memory, target });
+    expect(actions(plan)).toEqual([]);
+  });
+
+  it('warns about a protect pattern that matches nothing (a likely typo)', () => {
+    const plan = buildPlan({ desired: state([], { protect: ['role/legacy-admn'] }), live: LIVE, memory, target });
+    expect(plan.document.warnings).toEqual([{ address: 'role/legacy-admn', message: 'policy.protect pattern matches no object in the file or the app' }]);
+  });
+
+  it('pulls the declared objects a target depends on into the plan, but never a delete', () => {
+    const desired = state([d('role', 'newrole'), { kind: 'user', address: 'user/u1', fields: { id: 'u1', role: 'newrole' }, sensitive: [] }, d('role', 'other')], { prune: ['roles'] }, ['role', 'user']);
+    const plan = buildPlan({ desired, live: liveOf([l('role', 'legacy')]), memory, target, targets: ['user/u1'] });
+    expect(actions(plan)).toEqual(['create role/newrole', 'create user/u1']);
+  });
+
+  it('leaves ignored fields out of the object apply writes', () => {
+    const want = d('blocklist', 'keep', { words: ['b'], is_leet_check_enabled: true });
+    const plan = buildPlan({ desired: state([want], { ignore_fields: { blocklist: ['/is_leet_check_enabled'] } }), live: LIVE, memory, target });
+    expect(plan.levels.flat()[0]!.desired!.fields).toEqual({ name: 'keep', words: ['b'] });
+    expect(plan.document.changes[0]!.fields.map((f) => f.path)).toEqual(['/words']);
+  });
+});

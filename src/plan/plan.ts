@@ -5,7 +5,7 @@ import type { Change, DesiredObject, DesiredState, LiveObject, LiveState, PlanDo
 import { canonicalJson, sha256 } from './canonical.js';
 import { diffFields, type WriteOnlyMemory } from './diff.js';
 import { levelsFor, phaseLevels } from './order.js';
-import { matchesAny, matchesGlob } from './pointer.js';
+import { fromPointer, matchesAny, matchesGlob } from './pointer.js';
 
 /** One change of a plan with what the executor needs to carry it out (never printed). */
 export interface PlannedChange extends Change {
@@ -39,7 +39,7 @@ export function buildPlan(input: PlanInput): Plan {
   const changes: PlannedChange[] = [];
   const warnings: PlanWarning[] = [];
   let unchanged = 0;
-  const inTarget = (address: string) => !input.targets?.length || matchesGlob(input.targets, address);
+  const inTarget = targetFilter(input.targets, desired);
 
   for (const spec of kinds) {
     const liveOfKind = [...live.objects.values()].filter((o) => o.kind === spec.kind);
@@ -55,6 +55,8 @@ export function buildPlan(input: PlanInput): Plan {
         .filter(([key]) => key === spec.kind || matchesGlob([key], want.address))
         .flatMap(([, paths]) => paths);
       let fields = diffFields(want, have, { spec, ignoredFields, memory });
+      // Ignored fields are neither compared nor written: apply works from the desired object without them.
+      const effective = ignoredFields.length ? withoutFields(want, ignoredFields) : want;
       if (have && spec.immutableFields?.length) {
         const frozen = fields.filter((f) => matchesAny(spec.immutableFields!, f.path));
         for (const f of frozen) {
@@ -62,9 +64,11 @@ export function buildPlan(input: PlanInput): Plan {
         }
         fields = fields.filter((f) => !frozen.includes(f));
       }
-      if (!have) changes.push({ address: want.address, kind: spec.kind, action: 'create', fields, desired: want });
-      else if (fields.length) changes.push({ address: want.address, kind: spec.kind, action: 'update', fields, desired: want, live: have });
-      else unchanged++;
+      if (!have || fields.length) {
+        const change: PlannedChange = { address: want.address, kind: spec.kind, action: have ? 'update' : 'create', fields, desired: effective, ...(have ? { live: have } : {}) };
+        changes.push(change);
+        for (const message of spec.warnings?.(change) ?? []) warnings.push({ address: want.address, message });
+      } else unchanged++;
     }
     const pruned = prunes(spec, policy.prune);
     for (const have of liveOfKind) {
@@ -82,6 +86,7 @@ export function buildPlan(input: PlanInput): Plan {
     }
   }
 
+  warnings.push(...unmatchedPatterns(desired, live, kinds));
   const rank = new Map(KINDS.map((k, i) => [k.kind, i]));
   const levels = levelsFor(changes, ORDER_LEVELS).map((level) =>
     level.sort((a, b) => rank.get(a.kind)! - rank.get(b.kind)! || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0)),
@@ -99,6 +104,50 @@ export function buildPlan(input: PlanInput): Plan {
       live_fingerprint: liveFingerprint(live, kinds),
     },
   };
+}
+
+/**
+ * `--target`: the addresses it names, and (as Terraform does) the declared objects they depend on, so a
+ * targeted user gets its new role too. Deletes are never pulled in: only a target names a delete.
+ */
+function targetFilter(targets: readonly string[] | undefined, desired: DesiredState): (address: string, action?: string) => boolean {
+  if (!targets?.length) return () => true;
+  const included = new Set<string>();
+  const visit = (address: string) => {
+    if (included.has(address)) return;
+    included.add(address);
+    const obj = desired.objects.get(address);
+    if (obj) for (const ref of kindSpec(obj.kind).refs?.(obj.fields) ?? []) visit(ref);
+  };
+  for (const obj of desired.objects.values()) if (matchesGlob(targets, obj.address)) visit(obj.address);
+  return (address) => matchesGlob(targets, address) || included.has(address);
+}
+
+/** The desired object without the fields `policy.ignore_fields` names. */
+function withoutFields(obj: DesiredObject, pointers: readonly string[]): DesiredObject {
+  const fields = structuredClone(obj.fields);
+  for (const p of pointers) {
+    const segs = fromPointer(p);
+    let cur: unknown = fields;
+    for (const seg of segs.slice(0, -1)) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[seg] : undefined;
+    if (cur && typeof cur === 'object') delete (cur as Record<string, unknown>)[segs[segs.length - 1]!];
+  }
+  return { ...obj, fields };
+}
+
+/**
+ * A protect pattern that matches nothing is likely a typo: say so rather than silently protect nothing. (Ignore
+ * patterns often name scratch objects that come and go, so they stay quiet.)
+ */
+function unmatchedPatterns(desired: DesiredState, live: LiveState, kinds: readonly KindSpec[]): PlanWarning[] {
+  const managed = new Set(kinds.map((k) => k.kind));
+  const addresses = [...live.objects.keys(), ...desired.objects.keys()];
+  const out: PlanWarning[] = [];
+  for (const pattern of desired.policy.protect) {
+    if (!managed.has(pattern.split('/')[0]!) || addresses.some((a) => matchesGlob([pattern], a))) continue;
+    out.push({ address: pattern, message: 'policy.protect pattern matches no object in the file or the app' });
+  }
+  return out;
 }
 
 /**

@@ -39,12 +39,15 @@ export function getAt(value: unknown, pointer: string): unknown {
   return cur;
 }
 
-/** Shell-style address globs (`blocklist/tmp-*`): `*` matches within one path segment, `**` across segments. */
+/**
+ * Address globs (`blocklist/tmp-*`, `push_provider/*`): `*` matches any run of characters, `/` included, so
+ * `push_provider/*` covers every provider whatever its type. Everything else matches literally.
+ */
 export function globToRegExp(glob: string): RegExp {
   const re = glob
-    .split(/(\*\*|\*)/)
-    .map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
-    .join('');
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
   return new RegExp(`^${re}$`);
 }
 

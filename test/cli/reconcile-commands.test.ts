@@ -191,7 +191,8 @@ describe('stream-sync validate, plan, apply and export', () => {
     const before = emu.requests.length;
     const r = await runCli(['plan', '-f', write('roles-only.yaml', 'version: 1\nroles:\n  - name: support-agent\n')], env);
     expect(r.code).toBe(0);
-    expect(emu.requests.slice(before).map((q) => q.op)).toEqual(['ListRoles']);
+    // GetRateLimits seeds the pacing at the start of every plan/apply: it reads no kind.
+    expect(emu.requests.slice(before).map((q) => q.op)).toEqual(['GetRateLimits', 'ListRoles']);
   });
 
   it('exports a file that plans no change', async () => {

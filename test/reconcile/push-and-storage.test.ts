@@ -285,10 +285,25 @@ describe('export of push providers and storages', () => {
         STREAM_PUSH_PROVIDER_ACME_FCM_FIREBASE_CREDENTIALS: vars.FCM_CREDENTIALS,
         STREAM_PUSH_PROVIDER_IOS_APN_AUTH_KEY: vars.APN_KEY,
         STREAM_EXTERNAL_STORAGE_RECORDINGS_S3_REGION: 'us-east-1',
+        STREAM_EXTERNAL_STORAGE_RECORDINGS_S3_API_KEY: 'AKIAEXAMPLE',
+        STREAM_EXTERNAL_STORAGE_RECORDINGS_S3_SECRET: vars.S3_SECRET,
         STREAM_EXTERNAL_STORAGE_EXPORTS_GCS_CREDENTIALS: vars.GCS_KEY,
       },
     });
     expect(exported.plan.document.changes).toEqual([]);
+    await h.close();
+  });
+});
+
+describe('external storage credentials, which the API replaces whole', () => {
+  const env = useEmulator();
+
+  it('warns in the plan when an update sends aws_s3 without keys, which removes the keys set before', async () => {
+    const h = harness(env.emu);
+    const file = (s3: string) => `version: 1\nexternal_storages:\n  - name: rec\n    storage_type: s3\n    bucket: b\n    aws_s3: { ${s3} }\n`;
+    expect((await h.apply(file('s3_region: us-east-1, s3_api_key: AKIAKEY, s3_secret: topsecret'))).result.failed).toEqual([]);
+    const { plan } = await h.plan(file('s3_region: eu-west-1'));
+    expect(plan.document.warnings).toEqual([{ address: 'external_storage/rec', message: "aws_s3 is sent whole and declares no s3_api_key/s3_secret: the storage will use Stream's IAM role, and keys set before are removed" }]);
     await h.close();
   });
 });

@@ -31,10 +31,11 @@ export interface Harness {
 }
 
 /** The reconciler wired to an emulator the way the CLI wires it, with the state file kept in memory. */
-export function harness(emu: RunningEmulator, opts: { concurrency?: number; apiKey?: string; apiSecret?: string } = {}): Harness {
+export function harness(emu: RunningEmulator, opts: { concurrency?: number; apiKey?: string; apiSecret?: string; timeoutMs?: number } = {}): Harness {
   const apiKey = opts.apiKey ?? emu.apiKey;
   const apiSecret = opts.apiSecret ?? emu.apiSecret;
-  const client = createApiClient({ baseUrl: emu.url, apiKey, apiSecret, concurrency: opts.concurrency ?? 8, minBackoffMs: 5, maxBackoffMs: 50 });
+  // `timeoutMs`: a small client timeout, for tests that hold answers back past it (the client's default is 10 s).
+  const client = createApiClient({ baseUrl: emu.url, apiKey, apiSecret, concurrency: opts.concurrency ?? 8, minBackoffMs: 5, maxBackoffMs: 50, timeoutMs: opts.timeoutMs });
   const state = StateFile.open(undefined, apiKey, apiSecret);
   // Every request body the engine sends is held to the official spec's request schema (when the spec is present).
   const spec = loadSpec();

@@ -1,0 +1,88 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestEvent } from '../live/client.js';
+import { VERSION } from '../version.js';
+
+/** How a run ended, as `stream_sync_reconcile_total{result}` counts it. */
+export type RunResult = 'success' | 'error' | 'invalid_config' | 'refused';
+
+/**
+ * The daemon's Prometheus metrics, on a registry of its own (never prom-client's global one, so two daemons in
+ * one test process do not share counters). Every name starts with `stream_sync_`, the process metrics included.
+ */
+export class DaemonMetrics {
+  readonly registry = new Registry();
+
+  readonly reconciles = new Counter({
+    name: 'stream_sync_reconcile_total',
+    help: 'Reconcile runs, by result: success, error (retried with back-off), invalid_config (the file is invalid and no valid one was ever loaded), refused (a guard refused: expect_name, max_deletes, references).',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+
+  readonly duration = new Histogram({
+    name: 'stream_sync_reconcile_duration_seconds',
+    help: 'Duration of reconcile runs: read the file, read the app, plan, apply, read back.',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers: [this.registry],
+  });
+
+  readonly drifted = new Gauge({
+    name: 'stream_sync_drifted_objects',
+    help: 'Objects that differ from the configuration in force after the last run: with --dry-run every drifted object, otherwise those that failed or did not converge.',
+    registers: [this.registry],
+  });
+
+  readonly changes = new Counter({
+    name: 'stream_sync_changes_total',
+    help: 'Changes applied or failed, by action (create, update, delete) and result (applied, failed).',
+    labelNames: ['action', 'result'],
+    registers: [this.registry],
+  });
+
+  readonly apiRequests = new Counter({
+    name: 'stream_sync_api_requests_total',
+    help: 'Stream API requests (every attempt, retries included), by operation id and HTTP status ("error" when no answer arrived).',
+    labelNames: ['operation', 'status'],
+    registers: [this.registry],
+  });
+
+  readonly rateLimited = new Counter({
+    name: 'stream_sync_api_rate_limited_total',
+    help: 'Stream API answers with status 429 (rate limited), by operation id.',
+    labelNames: ['operation'],
+    registers: [this.registry],
+  });
+
+  readonly lastSuccess = new Gauge({
+    name: 'stream_sync_last_success_timestamp_seconds',
+    help: 'Unix time of the last successful reconcile (0 before the first one).',
+    registers: [this.registry],
+  });
+
+  readonly configValid = new Gauge({
+    name: 'stream_sync_config_valid',
+    help: '1 when the desired-state file is valid and in force, 0 while it is invalid (the last valid configuration stays in force).',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    new Gauge({ name: 'stream_sync_build_info', help: 'Always 1; the version label is the running stream-sync.', labelNames: ['version'], registers: [this.registry] }).set({ version: VERSION }, 1);
+    collectDefaultMetrics({ register: this.registry, prefix: 'stream_sync_' });
+    this.lastSuccess.set(0);
+    for (const result of ['success', 'error', 'invalid_config', 'refused'] satisfies RunResult[]) this.reconciles.inc({ result }, 0);
+  }
+
+  /** The API client's `onRequest` hook. */
+  readonly onRequest = (e: RequestEvent): void => {
+    this.apiRequests.inc({ operation: e.op, status: String(e.status) });
+    if (e.status === 429) this.rateLimited.inc({ operation: e.op });
+  };
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { applyPlan, checkDeleteGuard, type EngineDeps, planFor } from '../engine.js';
+import { ConfigError, formatIssue, GuardError } from '../errors.js';
+import type { Api } from '../kinds/types.js';
+import type { ClientStats } from '../live/client.js';
+import type { Change } from '../model.js';
+import type { StateFile } from '../state/state-file.js';
+import type { StateLock } from './lock.js';
+import type { Outcome, Trigger } from './loop.js';
+import type { DaemonMetrics, RunResult } from './metrics.js';
+import type { ConfigSource } from './source.js';
+
+/** What `/healthz` and `/readyz` report, updated by each run. */
+export interface DaemonStatus {
+  stopping: boolean;
+  /** A reconcile has succeeded at least once. */
+  ready: boolean;
+  runs: number;
+  lastSuccessAt?: number;
+  lastRun?: { reconcile_id: string; result: RunResult | 'stopped'; finished_at: string; error?: string };
+}
+
+export interface ReconcilerDeps {
+  source: ConfigSource;
+  /** The API as the daemon sends to it (requests refused once stopping). */
+  api: Api;
+  client: { stats(): ClientStats; seedFromApi(): Promise<boolean> };
+  target: { base_url: string; api_key: string };
+  concurrency: number;
+  targets: readonly string[];
+  dryRun: boolean;
+  /** The state file, read afresh for each run (another process may have written it since). */
+  openState(): StateFile;
+  /** Held for the whole run when set (not with --dry-run, which writes nothing, nor with --emulator). */
+  lock?: StateLock;
+  signal: AbortSignal;
+  metrics: DaemonMetrics;
+  status: DaemonStatus;
+  logger: Logger;
+  /** The client's per-request debug lines go to the current run's logger, so they carry its reconcile_id. */
+  useRunLogger?(log: Logger): void;
+  now?: () => number;
+}
+
+interface RunReport {
+  result: RunResult;
+  changes: { create: number; update: number; delete: number };
+  applied: number;
+  failed: number;
+  notConverged: number;
+  drifted?: number;
+  error?: string;
+}
+
+const countActions = (changes: readonly Change[]) => ({
+  create: changes.filter((c) => c.action === 'create').length,
+  update: changes.filter((c) => c.action === 'update').length,
+  delete: changes.filter((c) => c.action === 'delete').length,
+});
+
+const sumRequests = (s: ClientStats) => Object.values(s.requests).reduce((n, byStatus) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0);
+
+/**
+ * One reconcile: read the file (keeping the last valid configuration when it is not), take the state-file lock,
+ * read the app, plan, then apply (or, with --dry-run, report the drift), and log one summary line. Every line of
+ * a run carries its `reconcile_id`.
+ */
+export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trigger[]) => Promise<Outcome> {
+  const now = deps.now ?? Date.now;
+  let lastWarnings = '';
+
+  return async function reconcile(triggers) {
+    const id = randomUUID();
+    const log = deps.logger.child({ reconcile_id: id });
+    deps.useRunLogger?.(log);
+    const started = now();
+    const before = deps.client.stats();
+    log.debug({ triggers }, 'reconcile started');
+    // Filled in as the run goes, so a run that fails (or is stopped) midway still reports what it had done.
+    const progress: RunReport = { result: 'error', changes: { create: 0, update: 0, delete: 0 }, applied: 0, failed: 0, notConverged: 0 };
+    let report: RunReport;
+    try {
+      report = await run(log, progress);
+    } catch (err) {
+      const message = err instanceof ConfigError ? err.issues.map(formatIssue).join('; ') : (err as Error).message;
+      const refused = err instanceof GuardError || err instanceof ConfigError;
+      if (!deps.signal.aborted) log.error({ err: message }, refused ? 'reconcile refused: nothing was applied' : 'reconcile failed');
+      report = { ...progress, result: refused ? 'refused' : 'error', error: message };
+    }
+    const after = deps.client.stats();
+    const durationMs = now() - started;
+    const stopped = deps.signal.aborted && report.result !== 'success';
+    const result = stopped ? 'stopped' : report.result;
+
+    deps.status.runs++;
+    deps.status.lastRun = { reconcile_id: id, result, finished_at: new Date(now()).toISOString(), ...(report.error ? { error: report.error } : {}) };
+    if (!stopped) {
+      deps.metrics.reconciles.inc({ result: report.result });
+      deps.metrics.duration.observe(durationMs / 1000);
+      if (report.drifted !== undefined) deps.metrics.drifted.set(report.drifted);
+    }
+    if (report.result === 'success') {
+      deps.status.ready = true;
+      deps.status.lastSuccessAt = now();
+      deps.metrics.lastSuccess.set(Math.floor(now() / 1000));
+    }
+    const { create, update, delete: del } = report.changes;
+    log.info(
+      {
+        result,
+        triggers,
+        dry_run: deps.dryRun,
+        changes: report.changes,
+        applied: report.applied,
+        failed: report.failed,
+        not_converged: report.notConverged,
+        drifted: report.drifted,
+        duration_ms: durationMs,
+        requests: sumRequests(after) - sumRequests(before),
+        writes: after.writes - before.writes,
+        retries: after.retries - before.retries,
+        rate_limited: after.rateLimited - before.rateLimited,
+      },
+      `reconcile ${result}: ${create} to create, ${update} to update, ${del} to delete${outcomeNote(deps.dryRun, stopped, report, after.writes - before.writes)} in ${durationMs} ms`,
+    );
+    if (report.result === 'success') return 'success';
+    return report.result === 'error' ? 'error' : 'terminal';
+  };
+
+  async function run(log: Logger, progress: RunReport): Promise<RunReport> {
+    const loaded = deps.source.load();
+    deps.metrics.configValid.set(loaded.problem ? 0 : 1);
+    if (loaded.problem) {
+      const keeping = loaded.desired ? 'the last valid configuration stays in force' : 'no valid configuration has been loaded yet: nothing is reconciled until the file changes';
+      const line = { problems: loaded.problem.message.split('\n') };
+      if (loaded.newProblem) log.error(line, `the desired state is invalid and is not applied; ${keeping}`);
+      else log.debug(line, `the desired state is still invalid; ${keeping}`);
+    }
+    const desired = loaded.desired;
+    if (!desired) return { ...progress, result: 'invalid_config', error: loaded.problem?.message };
+
+    const release = deps.lock
+      ? await deps.lock.acquire({
+          signal: deps.signal,
+          onWait: (h) => log.info({ lock: deps.lock!.path, holder: h ? { pid: h.pid, hostname: h.hostname, since: h.acquired_at } : undefined }, 'waiting for the state-file lock: another stream-sync is reconciling this app'),
+        })
+      : () => {};
+    try {
+      const engine: EngineDeps = { api: deps.api, state: deps.openState(), target: deps.target, concurrency: deps.concurrency, logger: log };
+      await deps.client.seedFromApi();
+      const { plan } = await planFor(engine, desired, { targets: deps.targets });
+      const doc = plan.document;
+      const warnings = JSON.stringify(doc.warnings);
+      if (warnings !== lastWarnings) for (const w of doc.warnings) log.warn({ address: w.address }, `plan warning: ${w.message}`);
+      lastWarnings = warnings;
+      const changes = countActions(doc.changes);
+      progress.changes = changes;
+      for (const c of doc.changes) {
+        log.info({ address: c.address, action: c.action, fields: c.fields.map((f) => f.path) }, `${deps.dryRun ? 'drift: ' : ''}${c.action} ${c.address}`);
+      }
+      if (deps.dryRun || doc.changes.length === 0) return { result: 'success', changes, applied: 0, failed: 0, notConverged: 0, drifted: doc.changes.length };
+
+      checkDeleteGuard(plan, desired);
+      const { result, notConverged } = await applyPlan(engine, plan, desired);
+      progress.applied = result.applied.length;
+      progress.failed = result.failed.length;
+      for (const c of doc.changes) {
+        const failed = result.failed.some((f) => f.address === c.address);
+        if (failed || result.applied.includes(c.address)) deps.metrics.changes.inc({ action: c.action, result: failed ? 'failed' : 'applied' });
+      }
+      for (const s of result.skipped) log.warn({ address: s.address }, `skipped: ${s.reason}`);
+      const broken = result.failed.length + result.skipped.length + notConverged.length;
+      return {
+        result: broken ? 'error' : 'success',
+        changes,
+        applied: result.applied.length,
+        failed: result.failed.length,
+        notConverged: notConverged.length,
+        drifted: broken,
+        error: broken ? `${result.failed.length} failed, ${result.skipped.length} skipped, ${notConverged.length} did not converge` : undefined,
+      };
+    } finally {
+      release();
+    }
+  }
+}
+
+function outcomeNote(dryRun: boolean, stopped: boolean, report: RunReport, writes: number): string {
+  if (dryRun) return ' (dry run: nothing applied)';
+  // Stopped midway the executor's tally is not known; what was sent is.
+  if (stopped) return `; stopped midway after ${writes} write request${writes === 1 ? '' : 's'}`;
+  return `; ${report.applied} applied${report.failed ? `, ${report.failed} failed` : ''}`;
+}
