@@ -59,14 +59,18 @@ async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, se
   }
 }
 
-function commonOptions(cmd: Command, opts: { file?: boolean; emulator?: boolean } = { file: true, emulator: true }): Command {
-  if (opts.file !== false) cmd.requiredOption('-f, --file <path>', 'desired-state file, or a directory of *.yaml/*.yml files');
-  if (opts.emulator !== false) cmd.option('--emulator', 'start an embedded Stream API emulator and target it (demo, tests)');
-  return cmd
+/** The flags the connected commands share; `export` reads the whole app, so it takes no file, target or state file. */
+function commonOptions(cmd: Command, opts: { file?: boolean } = {}): Command {
+  const file = opts.file !== false;
+  if (file) cmd.requiredOption('-f, --file <path>', 'desired-state file, or a directory of *.yaml/*.yml files');
+  cmd
+    .option('--emulator', 'start an embedded Stream API emulator and target it (demo, tests)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn'))
     .addOption(new Option('--log-format <format>', 'log format (default: pretty on a TTY, JSON otherwise)').choices(['json', 'pretty']))
-    .addOption(new Option('--concurrency <n>', 'requests in flight at once').default(8).argParser(intArg('--concurrency', 1, 64)))
-    .option('--target <address>', 'restrict to these addresses (repeatable; globs with *)', collect, [])
+    .addOption(new Option('--concurrency <n>', 'requests in flight at once').default(8).argParser(intArg('--concurrency', 1, 64)));
+  if (!file) return cmd;
+  return cmd
+    .option('--target <address>', 'restrict to these addresses and what they depend on (repeatable; * matches any characters)', collect, [])
     .option('--state-file <path>', 'state file (default: .stream-sync/state.json beside the config)');
 }
 
@@ -112,7 +116,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await withSession(flags, (desired, session) => runCheck(desired, { targets: flags.target }, session, output())));
     });
 
-  commonOptions(program.command('export').description('write the live configuration as a desired-state file (secrets as ${env:…} placeholders)'), { file: false, emulator: true })
+  commonOptions(program.command('export').description('write the live configuration as a desired-state file (secrets as ${env:…} placeholders)'), { file: false })
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .option('--kinds <list>', `comma-separated kinds to export (${EXPORTABLE_SECTIONS.join(', ')})`, (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .action(async (flags: CommonFlags & { output?: string; kinds?: string[] }) => {

@@ -11,6 +11,8 @@ import type { Session } from './session.js';
 
 /** Sections `export` can write: kinds that have a file form. */
 export const EXPORTABLE_SECTIONS = KINDS.filter((k) => k.section && k.toFile).map((k) => k.section!);
+/** Polls are mostly what end users create in chat: exported only when `--kinds` names them. */
+const DEFAULT_SECTIONS = EXPORTABLE_SECTIONS.filter((s) => s !== 'polls');
 
 const SCHEMA_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '../../schema/stream-sync.schema.json');
 
@@ -19,7 +21,7 @@ const SCHEMA_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '../../sche
  * returns become `${env:…}` placeholders, and users are never listed (an app can have millions).
  */
 export async function runExport(flags: { output?: string; kinds?: string[] }, session: Session, out: Output): Promise<number> {
-  const sections = flags.kinds ?? EXPORTABLE_SECTIONS;
+  const sections = flags.kinds ?? DEFAULT_SECTIONS;
   const unknown = sections.filter((s) => !EXPORTABLE_SECTIONS.includes(s));
   if (unknown.length) throw new UsageError(`--kinds: cannot export ${unknown.join(', ')}; exportable kinds: ${EXPORTABLE_SECTIONS.join(', ')}`);
   const scope: DesiredState = {

@@ -3,6 +3,7 @@ import type { LiveObject, Rec } from '../model.js';
 import { checkGrantsWithoutPermissions } from './permissions.js';
 import { isRecord, liveObject, overlay } from './shared.js';
 import type { ApiRequest, KindSpec } from './types.js';
+import { fromPointer } from '../plan/pointer.js';
 
 const record = z.record(z.string(), z.unknown());
 const stringList = z.array(z.string());
@@ -93,7 +94,7 @@ export const appSettingsSchema = z
     reminders_interval: z.number().int().min(60).max(86_400).optional(),
     reminders_max_members: z.number().int().min(2).optional(),
     reminders_max_per_user: z.number().int().min(1).max(100_000).optional(),
-    revoke_tokens_issued_before: z.union([z.number(), z.string()]).optional(),
+    revoke_tokens_issued_before: z.iso.datetime({ offset: true, error: 'revoke_tokens_issued_before must be an RFC 3339 time such as 2025-01-31T12:00:00Z' }).optional(),
     sns_key: z.string().optional(),
     sns_secret: z.string().optional(),
     sns_topic_arn: z.string().optional(),
@@ -200,7 +201,7 @@ export const appKind: KindSpec = {
     const have = (live?.fields.settings ?? {}) as Rec;
     const body: Rec = {};
     for (const { path } of fields) {
-      const [, top, key, sub] = path.split('/');
+      const [top, key, sub] = fromPointer(path);
       if (top !== 'settings' || !key) continue;
       if (key === 'grants') {
         // Only the roles that differ: UpdateApp merges grants per role (and `null` would reset them all).

@@ -5,6 +5,7 @@ import { canonicalJson } from '../plan/canonical.js';
 import { addressPart, changedTopLevel, isRecord, liveObject, overlay, pick } from './shared.js';
 import type { Api, ApiRequest, ChangeInput, KindSpec } from './types.js';
 import { noDuplicates, userIdSchema } from './user-ids.js';
+import { fromPointer } from '../plan/pointer.js';
 
 /**
  * Polls (`poll/<id>`; the id is required in the file so a poll is addressable). Settings are written with
@@ -141,7 +142,7 @@ export function partialUpdate({ desired, live, fields }: Pick<ChangeInput, 'desi
   const set: Rec = {};
   const unset: string[] = [];
   for (const { path } of fields) {
-    const [, top, key] = path.split('/');
+    const [top, key] = fromPointer(path);
     if (top === 'custom') {
       const wantCustom = (want.custom ?? {}) as Rec;
       const haveCustom = (isRecord(have.custom) ? have.custom : {}) as Rec;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DesiredObject, LiveObject, Rec } from '../model.js';
+import { fromPointer } from '../plan/pointer.js';
 
 /** A live object of `kind` at `address`. */
 export const liveObject = (kind: string, address: string, fields: Rec, builtin?: boolean): LiveObject =>
@@ -9,7 +10,7 @@ export const liveObject = (kind: string, address: string, fields: Rec, builtin?:
 export const declared = (d: DesiredObject | undefined): Rec => (d?.fields ?? {}) as Rec;
 
 /** Top-level field names a change touches (`/words` → `words`, `/settings/grants/x` → `settings`). */
-export const changedTopLevel = (paths: readonly { path: string }[]) => [...new Set(paths.map((f) => f.path.split('/')[1]!).filter(Boolean))];
+export const changedTopLevel = (paths: readonly { path: string }[]) => [...new Set(paths.map((f) => fromPointer(f.path)[0]!).filter(Boolean))];
 
 /** Only the keys of `obj` listed in `keys`. */
 export function pick(obj: Rec, keys: readonly string[]): Rec {

@@ -7,6 +7,7 @@ import { isRecord, liveObject, overlay, pick } from './shared.js';
 import type { ApiRequest, ChangeInput, DesiredEntry, KindSpec } from './types.js';
 import { noDuplicates, queryUsersByIds, userIdSchema } from './user-ids.js';
 import { type SatelliteList, withDeclaredLists } from './user-satellites.js';
+import { fromPointer } from '../plan/pointer.js';
 
 // Where other kinds have always found them.
 export { idBatches, noDuplicates, queryUsersRequest, userIdSchema } from './user-ids.js';
@@ -134,7 +135,7 @@ export function partialSet({ desired, live, fields }: Pick<ChangeInput, 'desired
   const have = live?.fields ?? {};
   const set: Rec = {};
   for (const { path } of fields) {
-    const [, top, key] = path.split('/');
+    const [top, key] = fromPointer(path);
     // `deactivated` is not a user field: it is realised by DeactivateUser / ReactivateUser.
     if (!top || top === 'id' || top === 'deactivated') continue;
     if (top === 'custom' && key !== undefined) {

@@ -44,3 +44,35 @@ describe('app settings, roles and block lists against the emulator', () => {
     await h.close();
   });
 });
+
+describe('names that need escaping in a JSON pointer', () => {
+  const env = useEmulator();
+
+  it('applies grants of a role named with "~" and custom keys with "/" and "~", then plans no change', async () => {
+    const h = harness(env.emu);
+    const file = `version: 1
+app:
+  settings:
+    grants:
+      ops~team: [read-channel]
+roles:
+  - name: ops~team
+users:
+  - id: u1
+    custom: { "a/b": 1, "x~y": 2 }
+`;
+    try {
+      const applied = await h.apply(file);
+      expect(applied.result.failed).toEqual([]);
+      expect(applied.notConverged).toEqual([]);
+      expect((await h.plan(file)).plan.document.changes).toEqual([]);
+      const edited = file.replace('"a/b": 1, "x~y": 2', '"a/b": 10, "x~y": 20');
+      const updated = await h.apply(edited);
+      expect(updated.plan.document.changes.map((c) => c.fields.map((f) => f.path))).toEqual([['/custom/a~1b', '/custom/x~0y']]);
+      expect(updated.notConverged).toEqual([]);
+      expect((await h.plan(edited)).plan.document.changes).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+});
