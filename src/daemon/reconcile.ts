@@ -25,7 +25,7 @@ export interface ReconcilerDeps {
   source: ConfigSource;
   /** The API as the daemon sends to it (requests refused once stopping). */
   api: Api;
-  client: { stats(): ClientStats; seedFromApi(): Promise<boolean> };
+  client: { stats(): ClientStats; seedFromApi(): Promise<boolean>; renewToken(): void };
   target: { base_url: string; api_key: string };
   concurrency: number;
   targets: readonly string[];
@@ -148,6 +148,8 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
       : () => {};
     try {
       const engine: EngineDeps = { api: deps.api, state: deps.openState(), target: deps.target, concurrency: deps.concurrency, logger: log };
+      // A token signed for this run: one cached across runs may have expired at Stream if this clock is behind.
+      deps.client.renewToken();
       await deps.client.seedFromApi();
       const { plan } = await planFor(engine, desired, { targets: deps.targets });
       const doc = plan.document;

@@ -35,6 +35,10 @@ export interface DaemonOptions {
   lockRetryMs?: number;
   /** Per request attempt; short enough that a stop waiting for the request in flight ends within 10 s. Default 7 s. */
   requestTimeoutMs?: number;
+  /** The API client's retry back-off and longest rate-limit wait (its defaults: 200 ms to 30 s). */
+  clientBackoffMs?: { min: number; max: number };
+  /** The API client's clock (token expiry, pacing); tests move it to age a token without waiting. */
+  clientNow?: () => number;
   /** How long a stop waits for the run in flight. Default 8 s. */
   stopGraceMs?: number;
 }
@@ -87,6 +91,9 @@ export async function startDaemon(opts: DaemonOptions, io: DaemonIo): Promise<Da
       apiSecret: conn.apiSecret,
       concurrency: opts.concurrency,
       timeoutMs: opts.requestTimeoutMs ?? 7_000,
+      minBackoffMs: opts.clientBackoffMs?.min,
+      maxBackoffMs: opts.clientBackoffMs?.max,
+      now: opts.clientNow,
       logger: { debug: ((obj: object, msg?: string) => runLog.debug(obj, msg)) as Logger['debug'] },
       onRequest: metrics.onRequest,
       // Back-off and pacing waits end when the daemon stops: no new attempt starts after SIGTERM.

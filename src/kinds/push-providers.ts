@@ -137,9 +137,21 @@ export function templateLive(type: string, name: string, t: Rec): LiveObject {
   return liveObject('push_template', templateAddress(type, name, t.event_type), fields);
 }
 
-async function listProviders(api: Api): Promise<Rec[]> {
-  const res = await api.send<{ push_providers?: Rec[] }>({ op: 'ListPushProviders', method: 'GET', path: '/api/v2/push_providers', idempotent: true });
-  return res.push_providers ?? [];
+/**
+ * Providers and templates are fetched concurrently, and both may need the provider list: callers while a read is
+ * in flight share it (one request), and nothing is cached once it settles, so every plan reads afresh.
+ */
+const inFlight = new WeakMap<Api, Promise<Rec[]>>();
+function listProviders(api: Api): Promise<Rec[]> {
+  let read = inFlight.get(api);
+  if (!read) {
+    read = api
+      .send<{ push_providers?: Rec[] }>({ op: 'ListPushProviders', method: 'GET', path: '/api/v2/push_providers', idempotent: true })
+      .then((res) => res.push_providers ?? [])
+      .finally(() => inFlight.delete(api));
+    inFlight.set(api, read);
+  }
+  return read;
 }
 
 /** The templates of one provider; a provider that does not exist (yet) has none. */

@@ -119,6 +119,11 @@ export class ServerToken {
     this.#now = now;
   }
 
+  /** The next `token()` signs a new one. */
+  renew(): void {
+    this.#cached = undefined;
+  }
+
   token(): Promise<string> {
     if (this.#cached && this.#cached.expMs - this.#now() >= RENEW_BEFORE_MS) return Promise.resolve(this.#cached.token);
     // Concurrent requests at renewal share one signature.
@@ -213,6 +218,15 @@ export class ApiClient implements Api {
   /** Preloads per-minute limits (GetRateLimits), so pacing is right before the first answer's headers. */
   seed(limits: Record<string, number>): void {
     this.pacer.seed(limits);
+  }
+
+  /**
+   * The next request signs a new token. A long-lived caller (the daemon) calls it at the start of each run, as
+   * each CLI run starts with a new token: a cached one ages by this machine's clock, and when that clock is behind
+   * Stream's by more than the renewal margin (a minute), Stream sees the token expire before it is renewed.
+   */
+  renewToken(): void {
+    this.#token.renew();
   }
 
   /**

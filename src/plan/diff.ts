@@ -71,11 +71,28 @@ export function diffFields(desired: DesiredObject, live: LiveObject | undefined,
 
 function sameValue(want: unknown, have: unknown, isSet: boolean): boolean {
   if (want === null && have === undefined) return true;
-  if (isSet && Array.isArray(want) && Array.isArray(have)) {
-    if (want.length !== have.length) return false;
-    const a = want.map(canonicalJson).sort();
-    const b = have.map(canonicalJson).sort();
-    return a.every((v, i) => v === b[i]);
-  }
+  if (isSet && Array.isArray(want) && Array.isArray(have)) return sameMultiset(want, have);
   return equal(want, have);
+}
+
+/**
+ * Set-like arrays are equal when they hold the same items as many times, in any order. Linear: a block list of
+ * 10,000 words is compared on every plan. Strings (nearly every set) are their own key; other items are keyed by
+ * their canonical JSON, in a namespace of their own so the string `1` never meets the number 1.
+ */
+function sameMultiset(want: readonly unknown[], have: readonly unknown[]): boolean {
+  if (want.length !== have.length) return false;
+  const key = (v: unknown) => (typeof v === 'string' ? `s${v}` : `j${canonicalJson(v)}`);
+  const counts = new Map<string, number>();
+  for (const v of want) {
+    const k = key(v);
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  for (const v of have) {
+    const k = key(v);
+    const n = counts.get(k);
+    if (!n) return false;
+    counts.set(k, n - 1);
+  }
+  return true;
 }
