@@ -72,7 +72,7 @@ describe('user upserts are merged into calls of at most 100 users', () => {
     expect((usersOf(api.sent[1]!) as Rec[])[0]).toEqual({ id: 'u100', set: { name: 'New u100' } });
   });
 
-  it('a refused call (4xx) is retried one user at a time, and only the refused user fails', async () => {
+  it('a call refused for its content (400) is retried one user at a time, and only the refused user fails', async () => {
     const api = fakeApi(refuse('u042'));
     const errors = await batcher('create').run(ids(100).map((id) => create(id)), api);
     expect([...errors.keys()]).toEqual(['user/u042']);
@@ -82,11 +82,13 @@ describe('user upserts are merged into calls of at most 100 users', () => {
     expect(api.sent.slice(1).every((r) => Object.keys(usersOf(r)).length === 1)).toBe(true);
   });
 
-  it('a call that fails otherwise (network, 5xx after retries) fails its users without sending them again', async () => {
-    const api = fakeApi((req) => (Object.keys(usersOf(req)).includes('u150') ? new ApiError(req.op, 503, -1, 'unavailable') : undefined));
-    const errors = await batcher('create').run(ids(180).map((id) => create(id)), api);
-    expect(api.sent).toHaveLength(2);
-    expect([...errors.keys()].sort()).toEqual(ids(180).slice(100).map((id) => `user/${id}`));
+  it('a call that fails otherwise (5xx after retries, auth) fails its users without sending them again', async () => {
+    for (const status of [503, 403]) {
+      const api = fakeApi((req) => (Object.keys(usersOf(req)).includes('u150') ? new ApiError(req.op, status, -1, 'no') : undefined));
+      const errors = await batcher('create').run(ids(180).map((id) => create(id)), api);
+      expect(api.sent).toHaveLength(2);
+      expect([...errors.keys()].sort()).toEqual(ids(180).slice(100).map((id) => `user/${id}`));
+    }
   });
 
   it('a change that needs more than one call (a deactivation) runs alone, its requests in order', async () => {

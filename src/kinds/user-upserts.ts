@@ -9,11 +9,12 @@ import type { Api, ApiRequest } from './types.js';
  * users take 17 minutes instead of 10 seconds.
  *
  * A user change that is exactly one UpdateUsers or UpdateUsersPartial call (the usual create and update) is merged
- * with others of the same level into calls of at most 100 users. Both endpoints check every user before writing
- * any, so a refused call (4xx) wrote nothing: its users are then sent one by one, and only the user the API
- * refuses fails, as it would without batching. Any other failure (network, 5xx after the client's retries) fails
- * the users of that call. A change that needs more than that one call (a restore, a (de)activation) is carried out
- * on its own, its requests in order, exactly as the executor would.
+ * with others of the same kind and phase into calls of at most 100 users. Both endpoints check every user before
+ * writing any, so a call refused for its content (400, 413) wrote nothing: its users are then sent one by one, and
+ * only the user the API refuses fails, as it would without batching. Any other failure (network, auth, 5xx after
+ * the client's retries) fails the users of that call, without sending them again. A change that needs more than
+ * that one call (a restore, a (de)activation) is carried out on its own, its requests in order, exactly as the
+ * executor would.
  */
 export const USERS_PER_CALL = 100;
 
@@ -37,9 +38,10 @@ function merged(reqs: readonly (ApiRequest & Core)[]): ApiRequest {
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+/** The call was refused for its content (an invalid user, a body too large): one user may be the cause. */
 const refused = (err: unknown) => {
   const status = (err as { status?: unknown } | null)?.status;
-  return typeof status === 'number' && status >= 400 && status < 500 && status !== 429;
+  return status === 400 || status === 413;
 };
 
 async function sendAll(api: Api, requests: readonly ApiRequest[]): Promise<void> {

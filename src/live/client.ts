@@ -6,7 +6,7 @@ import { ApiError, UsageError } from '../errors.js';
 import type { Api, ApiRequest } from '../kinds/types.js';
 import type { Rec } from '../model.js';
 import { VERSION } from '../version.js';
-import { Pacer, readRateLimitHeaders, Semaphore, sleepMs } from './pacer.js';
+import { type Grant, Pacer, readRateLimitHeaders, Semaphore, sleepMs } from './pacer.js';
 import { type FailedAttempt, RETRY_ERROR_CODES, RETRY_STATUSES, retryCallback } from './retry.js';
 
 /*
@@ -185,7 +185,8 @@ export class ApiClient implements Api {
     this.random = opts.random ?? Math.random;
     this.log = opts.logger;
     this.onRequest = opts.onRequest;
-    this.pacer = new Pacer({ now: this.now, sleep: this.sleep, maxResetWaitMs: maxBackoffMs });
+    // An attempt is never in flight longer than its timeout (undici checks it on a coarse timer, hence the slack).
+    this.pacer = new Pacer({ now: this.now, sleep: this.sleep, maxResetWaitMs: maxBackoffMs, inFlightCapMs: this.timeoutMs + 2_000 });
     this.slots = new Semaphore(concurrency);
 
     if (!opts.dispatcher) {
@@ -261,11 +262,11 @@ export class ApiClient implements Api {
     const path = `${this.prefix}${fillPath(req)}?${queryString(this.apiKey, req.query)}`;
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     if (req.method !== 'GET') this.counters.writes++;
-    const release = await this.pacer.acquire(req.op, () => this.slots.acquire());
+    const grant = await this.pacer.acquire(req.op, () => this.slots.acquire());
     try {
-      return await this.exchange<T>(req, path, body);
+      return await this.exchange<T>(req, path, body, grant);
     } finally {
-      release();
+      grant();
     }
   }
 
@@ -275,7 +276,8 @@ export class ApiClient implements Api {
     await this.pool?.close();
   }
 
-  private async exchange<T>(req: ApiRequest, path: string, body: string | undefined): Promise<T> {
+  /** One request, its retries included; `grant` is its first attempt's turn (each retry takes a turn of its own). */
+  private async exchange<T>(req: ApiRequest, path: string, body: string | undefined, grant: Grant): Promise<T> {
     const headers: Record<string, string> = {
       authorization: await this.#token.token(),
       'stream-auth-type': 'jwt',
@@ -287,19 +289,22 @@ export class ApiClient implements Api {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let attempt = 1;
     let started = this.now();
+    // The attempt on the wire: the pacer counts it against the endpoint's share until its answer is in.
+    let turn = grant;
 
     const retry = retryCallback({
       now: this.now,
       random: this.random,
       sleep: this.sleep,
       onRetry: (f: FailedAttempt, _retry, delayMs) => {
+        turn.answered();
         this.counters.retries++;
         this.observe(req, f.statusCode ?? 'error', attempt, started, f.headers);
         this.log?.debug({ op: req.op, method: req.method, path: req.path, status: f.statusCode, code: f.code, attempt, delayMs }, 'retrying Stream API request');
       },
       beforeRetry: async () => {
         // A retry is a request like any other for the endpoint's budget.
-        await this.pacer.acquire(req.op);
+        turn = await this.pacer.retryTurn(req.op);
         // RetryHandler re-dispatches the same options object: refreshing the header here keeps a long
         // series of back-offs from outliving the token.
         headers.authorization = await this.#token.token();
@@ -328,6 +333,8 @@ export class ApiClient implements Api {
     } catch (err) {
       this.observe(req, 'error', attempt, started);
       throw this.transportError(req, err);
+    } finally {
+      turn.answered();
     }
     this.observe(req, res.statusCode, attempt, started, res.headers);
     let text: string;

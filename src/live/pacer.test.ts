@@ -85,6 +85,52 @@ describe('Pacer', () => {
     expect(clock.now()).toBe(1_000_000_000);
   });
 
+  it('counts a request against the per-second share until a second after its answer, however long it was in flight', async () => {
+    const clock = fakeClock(1_000_000_000_000);
+    const pacer = new Pacer({ ...clock, windowMarginMs: 5 });
+    pacer.seed({ UpdateApp: 30 });
+    const first = await pacer.acquire('UpdateApp');
+    // Answered 2 s later: the server may have counted it at any moment until then.
+    clock.advance(2_000);
+    first.answered();
+    await pacer.acquire('UpdateApp');
+    expect(clock.now()).toBe(1_000_000_000_000 + 2_000 + 1_005);
+  });
+
+  it('counts a request never reported over as in flight no longer than the cap (the client timeout)', async () => {
+    const clock = fakeClock(1_000_000_000_000);
+    const pacer = new Pacer({ ...clock, windowMarginMs: 5, inFlightCapMs: 3_000 });
+    pacer.seed({ UpdateApp: 30 });
+    await pacer.acquire('UpdateApp');
+    await pacer.acquire('UpdateApp');
+    expect(clock.now()).toBe(1_000_000_000_000 + 3_000 + 1_005);
+  });
+
+  it('takes the requests still in flight off the remaining budget an answer reports', async () => {
+    const clock = fakeClock(1_000_000_000);
+    const pacer = new Pacer(clock);
+    const inFlight = [await pacer.acquire('CreateRole'), await pacer.acquire('CreateRole')];
+    // The server had 2 left when it answered an earlier request: the two in flight will take them.
+    pacer.observe('CreateRole', { limit: 1_000, remaining: 2, reset: 1_000_030 });
+    await pacer.acquire('CreateRole');
+    expect(clock.now()).toBe(1_000_030_000);
+    for (const grant of inFlight) grant();
+  });
+
+  it("gives a retry its turn even while another request of the endpoint waits for the retry's own slot", async () => {
+    const clock = fakeClock();
+    const pacer = new Pacer(clock);
+    const slots = new Semaphore(1);
+    const first = await pacer.acquire('CreateRole', () => slots.acquire());
+    // The next request's turn has come; it now waits for the only slot, which the first request holds.
+    const second = pacer.acquire('CreateRole', () => slots.acquire());
+    // The first request is retried: its turn must not queue behind the second, or neither would ever go.
+    const retried = await Promise.race([pacer.retryTurn('CreateRole').then(() => 'granted'), new Promise((r) => setTimeout(r, 2_000, 'deadlocked'))]);
+    expect(retried).toBe('granted');
+    first();
+    (await second)();
+  });
+
   it('paces each operation on its own budget', async () => {
     const clock = fakeClock();
     const pacer = new Pacer(clock);

@@ -4,6 +4,12 @@
  * Stream limits each endpoint per minute and, within that, per second at (per-minute limit / 30). Sending
  * at most that per-second share keeps a run under both limits, so 429s stay the exception rather than the
  * pacing mechanism. Each operation has its own budget, so different endpoints proceed in parallel.
+ *
+ * The server counts a request when it arrives, somewhere between its grant here and its answer: network jitter
+ * or a stalled event loop (ours or the server's) can move requests granted a second apart into one server
+ * second. So a grant counts against the per-second share until a second after its answer (while it is in flight,
+ * it may be counted at any moment): two requests then always land in different server seconds, whatever the
+ * delays. For the same reason, requests still in flight are taken off the remaining budget an answer reports.
  */
 
 /**
@@ -25,6 +31,14 @@ export const DEFAULT_RATE_LIMIT = 1_000;
 
 export type Release = () => void;
 const noop: Release = () => {};
+
+/**
+ * A granted request. Call it when the request is over (answered, failed or abandoned): that also releases the
+ * gate. `answered()` only records that an answer (of one attempt) has arrived.
+ */
+export interface Grant extends Release {
+  answered(): void;
+}
 
 /** The `X-RateLimit-*` values of one response (Reset in Unix seconds). */
 export interface RateLimitHeaders {
@@ -52,17 +66,27 @@ export interface PacerOptions {
    * bogus header must not stall a run; an early request at worst meets a 429, which is retried.
    */
   maxResetWaitMs?: number;
-  /**
-   * Added to the one-second window. The server counts arrivals, not departures: network jitter can move two
-   * requests sent a full second apart into the same server second.
-   */
+  /** Added to the one-second window after an answer: clock granularity. Default 5 ms. */
   windowMarginMs?: number;
+  /**
+   * How long a grant that is never reported over counts as in flight (a request cannot be in flight longer than
+   * the client's timeout). Default 15 s.
+   */
+  inFlightCapMs?: number;
+}
+
+/** A granted request: when it was granted, and when its answer arrived (undefined while in flight). */
+interface Sent {
+  at: number;
+  answeredAt?: number;
 }
 
 interface OpState {
   limit: number;
-  /** Send times of the latest grants, oldest first (at most the per-second share is kept). */
-  grants: number[];
+  /** Grants that may still share a server second with a new one: in flight, or answered less than a window ago. */
+  sent: Sent[];
+  /** Resolves at this operation's next answer: a grant waiting on requests in flight wakes up then. */
+  nextAnswer: { promise: Promise<void>; resolve: () => void };
   /** The server's remaining budget for the window ending at `resetAt` (ms), counted down locally between answers. */
   remaining?: number;
   resetAt?: number;
@@ -74,6 +98,15 @@ interface OpState {
 
 export const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** While waiting on requests in flight, look again at least this often (an answer also wakes the wait). */
+const IN_FLIGHT_POLL_MS = 50;
+
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 export class Pacer {
   private readonly ops = new Map<string, OpState>();
   private readonly seeded = new Map<string, number>();
@@ -81,12 +114,14 @@ export class Pacer {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly maxResetWaitMs: number;
   private readonly windowMs: number;
+  private readonly inFlightCapMs: number;
 
   constructor(opts: PacerOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.sleep = opts.sleep ?? sleepMs;
     this.maxResetWaitMs = opts.maxResetWaitMs ?? 60_000;
-    this.windowMs = 1_000 + (opts.windowMarginMs ?? 50);
+    this.windowMs = 1_000 + (opts.windowMarginMs ?? 5);
+    this.inFlightCapMs = opts.inFlightCapMs ?? 15_000;
   }
 
   /** Preloads per-minute limits (from GetRateLimits), so the first burst is paced before any header is seen. */
@@ -118,66 +153,119 @@ export class Pacer {
     // A reset earlier than the window we track is either an older answer or a per-second refusal (whose
     // Reset is the next second): it says nothing about the minute budget.
     if (st.resetAt !== undefined && resetAt < st.resetAt) return;
+    // Requests in flight may not be in the server's count yet; they will be. An answer never raises what is left
+    // of the same window: it may predate grants already counted down here.
+    const left = h.remaining - this.inFlight(st, this.now());
+    st.remaining = resetAt === st.resetAt && st.remaining !== undefined ? Math.min(st.remaining, left) : left;
     st.resetAt = resetAt;
-    st.remaining = h.remaining;
-    if (h.remaining <= 0) this.block(st, this.now());
+    if (st.remaining <= 0) this.block(st, this.now());
   }
 
   /**
    * Waits for `op`'s turn and counts one request. `gate` (the concurrency bound) is entered only once the
    * pacing delay has passed, so a request waiting on its endpoint's budget holds no slot that another
    * endpoint could use; if the gate took long enough for the budget to change, the slot is given back and
-   * the wait resumes. Returns the gate's release.
+   * the wait resumes. Turns are granted in arrival order. Returns the grant, which also releases the gate.
    */
-  acquire(op: string, gate?: () => Promise<Release>): Promise<Release> {
+  acquire(op: string, gate?: () => Promise<Release>): Promise<Grant> {
     const st = this.state(op);
-    const turn = st.tail.then(async () => {
-      for (;;) {
-        const wait = this.delay(st, this.now());
-        if (wait > 0) {
-          await this.sleep(wait);
-          continue;
-        }
-        const release = gate ? await gate() : noop;
-        const t = this.now();
-        if (this.delay(st, t) > 0) {
-          release();
-          continue;
-        }
-        this.take(st, t);
-        return release;
-      }
-    });
+    const turn = st.tail.then(() => this.turn(st, gate));
     st.tail = turn.then(noop, noop);
     return turn;
+  }
+
+  /**
+   * The turn of a retry, whose request already holds its slot: it does not queue behind requests waiting for a
+   * slot (one of them could be waiting for the very slot the retry holds), and counts against the same budget.
+   */
+  retryTurn(op: string): Promise<Grant> {
+    return this.turn(this.state(op));
+  }
+
+  private async turn(st: OpState, gate?: () => Promise<Release>): Promise<Grant> {
+    for (;;) {
+      const wait = this.delay(st, this.now());
+      if (wait.ms > 0) {
+        // Waiting on a request in flight: its answer may come any moment, so wake up then (and look again soon).
+        await (wait.onAnswer ? Promise.race([this.sleep(Math.min(wait.ms, IN_FLIGHT_POLL_MS)), st.nextAnswer.promise]) : this.sleep(wait.ms));
+        continue;
+      }
+      const release = gate ? await gate() : noop;
+      const t = this.now();
+      // Checked and counted with no await in between: concurrent turns never overdraw the budget.
+      if (this.delay(st, t).ms > 0) {
+        release();
+        continue;
+      }
+      const sent = this.take(st, t);
+      const answered = () => this.answered(st, sent);
+      return Object.assign(() => {
+        answered();
+        release();
+      }, { answered });
+    }
   }
 
   private state(op: string): OpState {
     let st = this.ops.get(op);
     if (!st) {
-      st = { limit: this.seeded.get(op) ?? PUBLISHED_RATE_LIMITS[op] ?? DEFAULT_RATE_LIMIT, grants: [], blockedUntil: 0, tail: Promise.resolve() };
+      st = { limit: this.seeded.get(op) ?? PUBLISHED_RATE_LIMITS[op] ?? DEFAULT_RATE_LIMIT, sent: [], nextAnswer: signal(), blockedUntil: 0, tail: Promise.resolve() };
       this.ops.set(op, st);
     }
     return st;
   }
 
-  /** How long `op` must wait at time `t`: until the oldest of the last per-second share leaves the window, and past any block. */
-  private delay(st: OpState, t: number): number {
-    const n = Math.max(1, Math.floor(st.limit / 30));
-    const windowWait = st.grants.length >= n ? st.grants[st.grants.length - n]! + this.windowMs - t : 0;
-    return Math.max(0, windowWait, st.blockedUntil - t);
+  /** When a grant's request may last be counted by the server, as known at `t` (Infinity: any moment from now). */
+  private countedBy(s: Sent, t: number): number {
+    if (s.answeredAt !== undefined) return s.answeredAt;
+    return t - s.at >= this.inFlightCapMs ? s.at + this.inFlightCapMs : Number.POSITIVE_INFINITY;
   }
 
-  private take(st: OpState, t: number): void {
-    st.grants.push(t);
+  private inFlight(st: OpState, t: number): number {
+    return st.sent.filter((s) => this.countedBy(s, t) === Number.POSITIVE_INFINITY).length;
+  }
+
+  /**
+   * How long `op` must wait at time `t`: until fewer than the per-second share of its requests may have been
+   * counted within the last window (`onAnswer`: one of them is in flight, so an answer can end the wait), and past
+   * any block.
+   */
+  private delay(st: OpState, t: number): { ms: number; onAnswer: boolean } {
     const n = Math.max(1, Math.floor(st.limit / 30));
-    if (st.grants.length > n) st.grants.splice(0, st.grants.length - n);
+    st.sent = st.sent.filter((s) => this.countedBy(s, t) + this.windowMs > t);
+    let windowWait = 0;
+    let onAnswer = false;
+    if (st.sent.length >= n) {
+      // The grant may go once all but n - 1 of these are a full window behind.
+      const counted = st.sent.map((s) => this.countedBy(s, t)).sort((a, b) => a - b);
+      const limiting = counted[st.sent.length - n]!;
+      if (limiting === Number.POSITIVE_INFINITY) {
+        onAnswer = true;
+        windowWait = Math.min(...st.sent.filter((s) => s.answeredAt === undefined).map((s) => s.at + this.inFlightCapMs)) - t;
+      } else windowWait = limiting + this.windowMs - t;
+    }
+    const ms = Math.max(0, windowWait, st.blockedUntil - t);
+    return { ms, onAnswer: onAnswer && ms === windowWait };
+  }
+
+  private answered(st: OpState, sent: Sent): void {
+    if (sent.answeredAt !== undefined) return;
+    sent.answeredAt = this.now();
+    const current = st.nextAnswer;
+    st.nextAnswer = signal();
+    current.resolve();
+  }
+
+  private take(st: OpState, t: number): Sent {
+    const sent: Sent = { at: t };
+    st.sent.push(sent);
     if (st.resetAt === undefined || t >= st.resetAt) {
       // The window the last answer described is over: its budget no longer applies.
       st.remaining = undefined;
-      return;
+      return sent;
     }
     if (st.remaining !== undefined && --st.remaining <= 0) this.block(st, t);
+    return sent;
   }
 
   private block(st: OpState, t: number): void {
