@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import { executePlan, type ApplyResult } from './apply/execute.js';
 import { GuardError, UsageError } from './errors.js';
-import { KINDS } from './kinds/index.js';
+import { KINDS, kindSpec } from './kinds/index.js';
 import type { Api } from './kinds/types.js';
 import { readUserLifecycle, recordManagedUsers, type TaskWait, userDeleteBatcher } from './kinds/user-lifecycle.js';
-import { fetchLive } from './live/fetch.js';
-import type { DesiredState, LiveState } from './model.js';
-import { buildPlan, checkReferences, type Plan } from './plan/plan.js';
+import { fetchLive, toLiveState } from './live/fetch.js';
+import type { DesiredState, LiveObject, LiveState } from './model.js';
+import { buildPlan, checkReferences, type Plan, type PlannedChange } from './plan/plan.js';
 import type { StateFile } from './state/state-file.js';
 
 /** What one reconcile needs from the outside world, passed in (the CLI and the daemon build it). */
@@ -54,16 +54,33 @@ export interface Applied {
   notConverged: string[];
 }
 
-/** Executes the plan, then reads back the kinds it touched and reports what did not converge. */
+/**
+ * Executes the plan, then reads back the objects it wrote and reports what did not converge. Kinds read one object
+ * at a time are read back object by object as each is written (`readBackEach`); the others, once all writes are
+ * done, with one read of the kind.
+ */
 export async function applyPlan(deps: EngineDeps, plan: Plan, desired: DesiredState): Promise<Applied> {
   const batchers = [userDeleteBatcher(desired.policy, deps.taskWait)];
-  const result = await executePlan(plan, { api: deps.api, state: deps.state, concurrency: deps.concurrency, logger: deps.logger, batchers });
+  const rereads: Promise<{ live?: LiveObject; error?: unknown }>[] = [];
+  const onApplied = (change: PlannedChange) => {
+    const spec = kindSpec(change.kind);
+    if (!spec.readBackEach || !spec.reread) return;
+    // A deleted object is looked for by its live fields: the read-back expects it gone.
+    const subject = change.desired ?? { kind: change.kind, address: change.address, fields: change.live!.fields, sensitive: [] };
+    // Settled at once: a failed read must not go unhandled while the writes go on; it fails the read-back below.
+    rereads.push(spec.reread(deps.api, subject).then((live) => ({ live }), (error: unknown) => ({ error })));
+  };
+  const result = await executePlan(plan, { api: deps.api, state: deps.state, concurrency: deps.concurrency, logger: deps.logger, batchers, onApplied });
   recordManagedUsers(deps.state, desired, plan, result);
   deps.state.save();
   if (result.applied.length === 0) return { result, notConverged: [] };
-  const touched = new Set(plan.levels.flat().filter((c) => result.applied.includes(c.address)).map((c) => c.kind));
+  const applied = new Set(result.applied);
+  const touched = new Set(plan.levels.flat().filter((c) => applied.has(c.address)).map((c) => c.kind));
   const kinds = KINDS.filter((k) => touched.has(k.kind));
-  const live = await fetchLive(deps.api, desired, { kinds });
+  const [listed, reread] = await Promise.all([fetchLive(deps.api, desired, { kinds: kinds.filter((k) => !(k.readBackEach && k.reread)) }), Promise.all(rereads)]);
+  const failedRead = reread.find((r) => r.error !== undefined);
+  if (failedRead) throw failedRead.error;
+  const live = toLiveState([...listed.objects.values(), ...reread.flatMap((r) => (r.live ? [r.live] : []))]);
   const again = buildPlan({ desired, live, memory: deps.state, target: deps.target, targets: result.applied, kinds });
   const notConverged = again.document.changes.map((c) => c.address);
   if (notConverged.length) deps.logger?.warn({ addresses: notConverged }, 'objects did not converge after apply');

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import { kindSpec } from '../kinds/index.js';
+import { KINDS, kindSpec } from '../kinds/index.js';
 import type { Api, ApiRequest } from '../kinds/types.js';
 import { userUpsertBatchers } from '../kinds/user-upserts.js';
 import type { Action } from '../model.js';
+import { phaseGraph, phaseNode, phaseOf } from '../plan/order.js';
 import { matchesAny } from '../plan/pointer.js';
 import type { Plan, PlannedChange } from '../plan/plan.js';
 import type { StateFile } from '../state/state-file.js';
@@ -23,7 +24,8 @@ export interface ApplyResult {
 
 /**
  * Changes of one kind and action the API carries out together rather than one by one (DeleteUsers takes up to
- * 100 users and answers one task to await): the executor hands a level's matching changes to `run` as a group.
+ * 100 users and answers one task to await): the executor hands the matching changes of one kind and phase to
+ * `run` as a group.
  */
 export interface ChangeBatcher {
   kind: string;
@@ -38,15 +40,23 @@ export interface ExecuteOptions {
   concurrency: number;
   logger?: Logger;
   batchers?: readonly ChangeBatcher[];
+  /** Called as each change is applied (the engine starts its read-back then). */
+  onApplied?: (change: PlannedChange) => void;
 }
+
+/** Which kinds and phases must be finished before each one starts. */
+const ORDER = phaseGraph(KINDS);
 
 const isAmbiguous = (err: unknown) => (err as { ambiguous?: boolean } | null)?.ambiguous === true;
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
- * Executes a plan level by level (a level starts when the one before it has finished), with at most
- * `concurrency` changes in flight. A failed change does not stop the others: only the changes that refer to a
- * failed or skipped object are skipped. Write-only values are recorded in the state file as they land.
+ * Executes a plan in dependency order: the changes of one kind and phase (`role:upsert`, `role:delete`) start as
+ * soon as the kinds and phases they must follow (`phaseGraph`) are finished, not when a whole level is, so push
+ * templates go out while two thousand user groups are still being created. At most `concurrency` changes of one
+ * kind and phase are under way at once; the client keeps the requests on the wire to its own limit and paces each
+ * endpoint. A failed change does not stop the others: only the changes that refer to a failed or skipped object
+ * are skipped. Write-only values are recorded in the state file as they land.
  */
 export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<ApplyResult> {
   const result: ApplyResult = { applied: [], failed: [], skipped: [] };
@@ -58,6 +68,10 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
     result.skipped.push({ address: change.address, reason: `${blocker} was not applied` });
     return true;
   };
+  const applied = (change: PlannedChange) => {
+    result.applied.push(change.address);
+    opts.onApplied?.(change);
+  };
   const failed = (change: PlannedChange, raw: string) => {
     // The API may quote the request back in its error: never let the change's secrets out that way.
     const error = redact(raw, sensitiveValues(change.desired, kindSpec(change.kind)));
@@ -67,41 +81,59 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
   };
   // The caller's batchers first; merging user upserts into calls of 100 users needs nothing from the caller.
   const batchers = [...(opts.batchers ?? []), ...userUpsertBatchers];
-  for (const level of plan.levels) {
-    const { single, batches } = splitBatches(level, batchers);
+  const runNode = async (changes: readonly PlannedChange[]) => {
+    const { single, batches } = splitBatches(changes, batchers);
     const one = runPool(single, opts.concurrency, async (change) => {
       if (blocked(change)) return;
       try {
         await executeChange(change, opts);
-        result.applied.push(change.address);
+        applied(change);
       } catch (err) {
         failed(change, message(err));
       }
     });
-    const grouped = [...batches].map(async ([batcher, changes]) => {
-      const ready = changes.filter((c) => !blocked(c));
+    const grouped = [...batches].map(async ([batcher, group]) => {
+      const ready = group.filter((c) => !blocked(c));
       if (ready.length === 0) return;
       const errors = await batcher.run(ready, opts.api).catch((err: unknown) => new Map(ready.map((c) => [c.address, message(err)])));
       for (const change of ready) {
         const error = errors.get(change.address);
         if (error !== undefined) failed(change, error);
         else {
-          result.applied.push(change.address);
           recordApplied(change, opts.state);
+          applied(change);
         }
       }
     });
     await Promise.all([one, ...grouped]);
     opts.state.save();
+  };
+
+  const byNode = new Map<string, PlannedChange[]>();
+  for (const change of plan.levels.flat()) {
+    const n = phaseNode(change.kind, phaseOf(change.action));
+    if (!byNode.has(n)) byNode.set(n, []);
+    byNode.get(n)!.push(change);
   }
+  // Each node's run, started once its predecessors' runs are over (a node without changes passes straight on).
+  const runs = new Map<string, Promise<void>>();
+  const run = (n: string): Promise<void> => {
+    let p = runs.get(n);
+    if (!p) {
+      p = Promise.all([...(ORDER.get(n) ?? [])].map(run)).then(() => runNode(byNode.get(n) ?? []));
+      runs.set(n, p);
+    }
+    return p;
+  };
+  await Promise.all([...byNode.keys()].map(run));
   return result;
 }
 
-/** A level's changes: those a batcher takes, grouped by batcher, and the rest. */
-function splitBatches(level: readonly PlannedChange[], batchers: readonly ChangeBatcher[]): { single: PlannedChange[]; batches: Map<ChangeBatcher, PlannedChange[]> } {
+/** Changes of one kind and phase: those a batcher takes, grouped by batcher, and the rest. */
+function splitBatches(changes: readonly PlannedChange[], batchers: readonly ChangeBatcher[]): { single: PlannedChange[]; batches: Map<ChangeBatcher, PlannedChange[]> } {
   const single: PlannedChange[] = [];
   const batches = new Map<ChangeBatcher, PlannedChange[]>();
-  for (const change of level) {
+  for (const change of changes) {
     const batcher = batchers.find((b) => b.kind === change.kind && b.action === change.action);
     if (!batcher) single.push(change);
     else if (batches.has(batcher)) batches.get(batcher)!.push(change);

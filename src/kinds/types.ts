@@ -108,6 +108,12 @@ export interface KindSpec {
    */
   reread?(api: Api, desired: DesiredObject): Promise<LiveObject | undefined>;
   /**
+   * Reading this kind costs a request per object anyway (user groups: GetUserGroup for each), so the read-back
+   * after apply re-reads each applied object with `reread` as soon as it is written, while the other writes go
+   * on, instead of reading the whole kind again once they are all done.
+   */
+  readBackEach?: boolean;
+  /**
    * The file entry `export` writes for a live object (`all` holds every live object read, for kinds that gather
    * nested ones, e.g. a provider's templates). Secrets the API never returns become `${env:…}` placeholders.
    * Kinds without it are not exported.

@@ -131,6 +131,7 @@ export const userGroupKind: KindSpec = {
     }
     return out;
   },
+  readBackEach: true,
   async reread(api: Api, desired: DesiredObject) {
     const found = await getGroup(api, String(desired.fields.id), desired.fields.team_id);
     return found ? userGroupLive(found) : undefined;

@@ -3,11 +3,11 @@ import type { Action } from '../model.js';
 
 export type Phase = 'upsert' | 'delete';
 export const phaseOf = (action: Action): Phase => (action === 'delete' ? 'delete' : 'upsert');
-const node = (kind: string, phase: Phase) => `${kind}:${phase}`;
+export const phaseNode = (kind: string, phase: Phase) => `${kind}:${phase}`;
 
 /**
- * The order of a plan, as data: every (kind, phase) gets a level, and a change runs after every change of a
- * lower level. The rules, in priority order:
+ * The order of a plan, as data: every (kind, phase) gets a level, and a change never runs before a change of a
+ * lower level that it must follow (see `phaseGraph`). The rules, in priority order:
  * 1. dependencies first: a kind's creates/updates after those of the kinds it depends on (roles before the
  *    grants and users that name them, providers before their templates, users before group members);
  * 2. dependents' deletes before their dependencies' deletes;
@@ -17,22 +17,7 @@ const node = (kind: string, phase: Phase) => `${kind}:${phase}`;
  *    rules above (a role that is swapped for another while grants move is created before the old one goes).
  */
 export function phaseLevels(kinds: readonly Pick<KindSpec, 'kind' | 'dependsOn' | 'releasedBy'>[]): Map<string, number> {
-  const after = new Map<string, Set<string>>();
-  const nodes = kinds.flatMap((k) => [node(k.kind, 'upsert'), node(k.kind, 'delete')]);
-  for (const n of nodes) after.set(n, new Set());
-  const edge = (before: string, later: string) => {
-    if (after.has(before) && after.has(later)) after.get(later)!.add(before);
-  };
-  for (const k of kinds) {
-    for (const d of k.dependsOn) edge(node(d, 'upsert'), node(k.kind, 'upsert'));
-    for (const j of kinds) if (j.dependsOn.includes(k.kind)) edge(node(j.kind, 'delete'), node(k.kind, 'delete'));
-    for (const r of k.releasedBy ?? []) edge(node(r, 'upsert'), node(k.kind, 'delete'));
-  }
-  for (const k of kinds) {
-    const del = node(k.kind, 'delete');
-    const up = node(k.kind, 'upsert');
-    if (!reaches(after, up, del)) edge(del, up);
-  }
+  const after = phaseGraph(kinds);
   const levels = new Map<string, number>();
   const visiting = new Set<string>();
   const level = (n: string): number => {
@@ -46,8 +31,33 @@ export function phaseLevels(kinds: readonly Pick<KindSpec, 'kind' | 'dependsOn' 
     levels.set(n, l);
     return l;
   };
-  for (const n of nodes) level(n);
+  for (const n of after.keys()) level(n);
   return levels;
+}
+
+/**
+ * The same rules as a graph: each (kind, phase) node (`role:upsert`, `role:delete`) and the nodes that must be
+ * finished before it starts. The executor runs each node as soon as those are done; the levels are this graph's
+ * layering, for printing and for callers that want one order.
+ */
+export function phaseGraph(kinds: readonly Pick<KindSpec, 'kind' | 'dependsOn' | 'releasedBy'>[]): Map<string, Set<string>> {
+  const after = new Map<string, Set<string>>();
+  const nodes = kinds.flatMap((k) => [phaseNode(k.kind, 'upsert'), phaseNode(k.kind, 'delete')]);
+  for (const n of nodes) after.set(n, new Set());
+  const edge = (before: string, later: string) => {
+    if (after.has(before) && after.has(later)) after.get(later)!.add(before);
+  };
+  for (const k of kinds) {
+    for (const d of k.dependsOn) edge(phaseNode(d, 'upsert'), phaseNode(k.kind, 'upsert'));
+    for (const j of kinds) if (j.dependsOn.includes(k.kind)) edge(phaseNode(j.kind, 'delete'), phaseNode(k.kind, 'delete'));
+    for (const r of k.releasedBy ?? []) edge(phaseNode(r, 'upsert'), phaseNode(k.kind, 'delete'));
+  }
+  for (const k of kinds) {
+    const del = phaseNode(k.kind, 'delete');
+    const up = phaseNode(k.kind, 'upsert');
+    if (!reaches(after, up, del)) edge(del, up);
+  }
+  return after;
 }
 
 /** Whether `from` must already run before `to` (a path of "after" edges leads from `to` back to `from`). */
@@ -68,7 +78,7 @@ function reaches(after: Map<string, Set<string>>, from: string, to: string): boo
 export function levelsFor<T extends { kind: string; action: Action }>(changes: readonly T[], levels: Map<string, number>): T[][] {
   const byLevel = new Map<number, T[]>();
   for (const c of changes) {
-    const l = levels.get(node(c.kind, phaseOf(c.action)));
+    const l = levels.get(phaseNode(c.kind, phaseOf(c.action)));
     if (l === undefined) throw new Error(`no order for kind ${c.kind}`);
     if (!byLevel.has(l)) byLevel.set(l, []);
     byLevel.get(l)!.push(c);
