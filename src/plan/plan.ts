@@ -144,7 +144,8 @@ function unmatchedPatterns(desired: DesiredState, live: LiveState, kinds: readon
   const addresses = [...live.objects.keys(), ...desired.objects.keys()];
   const out: PlanWarning[] = [];
   for (const pattern of desired.policy.protect) {
-    if (!managed.has(pattern.split('/')[0]!) || addresses.some((a) => matchesGlob([pattern], a))) continue;
+    const one = [pattern];
+    if (!managed.has(pattern.split('/')[0]!) || addresses.some((a) => matchesGlob(one, a))) continue;
     out.push({ address: pattern, message: 'policy.protect pattern matches no object in the file or the app' });
   }
   return out;

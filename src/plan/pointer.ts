@@ -51,4 +51,20 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-export const matchesGlob = (globs: readonly string[], address: string) => globs.some((g) => globToRegExp(g).test(address));
+const matchers = new WeakMap<readonly string[], (address: string) => boolean>();
+
+/**
+ * Whether `address` matches any of `globs`. The list's matcher is built once (exact addresses in a set, patterns
+ * compiled), so checking thousands of addresses against thousands of targets stays linear. A list must not
+ * change once it has been used.
+ */
+export function matchesGlob(globs: readonly string[], address: string): boolean {
+  let matcher = matchers.get(globs);
+  if (!matcher) {
+    const exact = new Set(globs.filter((g) => !g.includes('*')));
+    const patterns = globs.filter((g) => g.includes('*')).map(globToRegExp);
+    matcher = (a) => exact.has(a) || patterns.some((re) => re.test(a));
+    matchers.set(globs, matcher);
+  }
+  return matcher(address);
+}
