@@ -1,8 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseYamlFile } from './yaml-file.js';
+import { parseYamlFile, splitPieces } from './yaml-file.js';
 
 const parse = (text: string, env: NodeJS.ProcessEnv = {}, baseDir = tmpdir()) => parseYamlFile('stream.yaml', text, { env, baseDir });
 const located = (text: string, env: NodeJS.ProcessEnv = {}) => parse(text, env).issues.map((i) => `${i.location?.line}:${i.location?.col} ${i.message}`);
@@ -54,5 +55,96 @@ describe('parseYamlFile', () => {
     const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
     for (const [name, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e']]) lines.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
     expect(located(lines.join('\n') + '\n')[0]).toMatch(/aliases expand too much/);
+  });
+});
+
+describe('parseYamlFile on a large file, a piece at a time', () => {
+  /** Every path to a value in `v` (the root included). */
+  const pathsOf = (v: unknown, at: (string | number)[] = []): (string | number)[][] => [
+    at,
+    ...(Array.isArray(v) ? v.flatMap((x, i) => pathsOf(x, [...at, i])) : v && typeof v === 'object' ? Object.entries(v).flatMap(([k, x]) => pathsOf(x, [...at, k])) : []),
+  ];
+  const both = (text: string, env: NodeJS.ProcessEnv = {}) => ({
+    whole: parseYamlFile('stream.yaml', text, { env, baseDir: tmpdir(), pieceBytes: Number.MAX_SAFE_INTEGER }),
+    pieces: parseYamlFile('stream.yaml', text, { env, baseDir: tmpdir(), pieceBytes: 24 }),
+  });
+  /** The same value, sensitive paths, issues, and location of every value and key, whichever way it was parsed. */
+  const expectSame = (text: string, env: NodeJS.ProcessEnv = {}) => {
+    const { whole, pieces } = both(text, env);
+    expect(pieces.issues).toEqual(whole.issues);
+    if (!whole.parsed) return whole;
+    expect(pieces.parsed!.value).toEqual(whole.parsed.value);
+    expect(pieces.parsed!.sensitive).toEqual(whole.parsed.sensitive);
+    for (const path of [...pathsOf(whole.parsed.value), ['users', 999], ['nope']]) {
+      expect(pieces.parsed!.locate(path), `locate ${JSON.stringify(path)}`).toEqual(whole.parsed.locate(path));
+      expect(pieces.parsed!.locateKey(path, 'name'), `locateKey ${JSON.stringify(path)}`).toEqual(whole.parsed.locateKey(path, 'name'));
+    }
+    for (const key of Object.keys(whole.parsed.value as object)) expect(pieces.parsed!.locateKey([], key)).toEqual(whole.parsed.locateKey([], key));
+    return whole;
+  };
+
+  const item = fc.record({
+    id: fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/),
+    style: fc.constantFrom('block', 'flow', 'quoted', 'folded', 'secret', 'comment', 'words'),
+  });
+  const section = fc.record({ key: fc.constantFrom('users', 'roles', 'user_groups', 'blocklists', 'push_providers'), indent: fc.constantFrom('', '  ', '    '), items: fc.array(item, { maxLength: 6 }) });
+  const itemText = (it: { id: string; style: string }, ind: string) => {
+    const body = `${ind}  `;
+    switch (it.style) {
+      case 'flow':
+        return `${ind}- { id: ${it.id}, name: "${it.id} x" }\n`;
+      case 'quoted':
+        return `${ind}- id: ${it.id}\n${body}name: "a quoted name\n${body}  over two lines"\n`;
+      case 'folded':
+        return `${ind}- id: ${it.id}\n${body}name: >\n${body}  folded\n\n${body}  text\n`;
+      case 'secret':
+        return `${ind}- id: ${it.id}\n${body}name: \${env:NAME}\n`;
+      case 'comment':
+        return `# a comment at the margin\n${ind}- id: ${it.id} # trailing\n${body}# an indented comment\n${body}name: n\n`;
+      case 'words':
+        return `${ind}- id: ${it.id}\n${body}words:\n${body}  - one\n${body}  - two\n`;
+      default:
+        return `${ind}- id: ${it.id}\n${body}name: ${it.id}\n`;
+    }
+  };
+
+  it('gives the same value, sensitive paths and locations as parsing the file whole', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(section, { selector: (s) => s.key, minLength: 1, maxLength: 4 }), (sections) => {
+        const text = `# header\nversion: 1\n${sections.map((s) => `${s.key}:${s.items.length ? '' : ' []'}\n${s.items.map((i) => itemText(i, s.indent)).join('')}`).join('\n')}`;
+        // Plain files: they are cut into pieces (so this compares the two ways of parsing).
+        if (text.length >= 2 * 24) expect(splitPieces(text, 24)).toBeDefined();
+        expectSame(text, { NAME: 'from env' });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('cuts a file into its sections, and a list section into runs of items', () => {
+    const text = '# about\nversion: 1\nusers:\n  - id: a\n    name: A\n  - id: b\n  - id: c\n\n# roles\nroles: []\n';
+    const pieces = splitPieces(text, 20)!.map((p) => [p.key, p.items, text.slice(p.start, p.end)]);
+    expect(pieces).toEqual([
+      ['version', false, '# about\nversion: 1\n'],
+      ['users', true, '  - id: a\n    name: A\n'],
+      ['users', true, '  - id: b\n  - id: c\n\n# roles\n'],
+      ['roles', false, 'roles: []\n'],
+    ]);
+    expect(splitPieces(text, 1_000)).toBeUndefined();
+    expect(splitPieces(`---\n${text}`, 20)).toBeUndefined();
+  });
+
+  it.each([
+    ['an alias to another section', 'roles:\n  - &r { name: a }\nusers:\n  - id: u1\n  - id: u2\n    role: *r\n'],
+    ['a duplicated section', 'users:\n  - id: u1\n  - id: u2\nusers:\n  - id: u3\n'],
+    ['a quoted value broken at a line that looks like an item', 'users:\n  - id: u1\n    name: "two\n  - id: u2"\n  - id: u3\n'],
+    ['a flow list broken at a line that looks like an item', 'users: [\n  {id: u1},\n  {id: u2}\n]\nroles:\n  - name: r\n'],
+    ['a list at the left margin', 'users:\n- id: u1\n- id: u2\nroles:\n- name: r\n'],
+    ['a syntax error in one piece', 'users:\n  - id: u1\n  - id: [u2\n  - id: u3\n'],
+    ['a missing variable in one piece', 'users:\n  - id: u1\n  - id: ${env:MISSING}\n  - id: u3\n'],
+    ['a tagged section', 'users: !!seq\n  - id: u1\n  - id: u2\n'],
+    ['nesting too deep inside an item', `users:\n  - id: u1\n  - ${'['.repeat(40)}${']'.repeat(40)}\n`],
+    ['a second document', 'users:\n  - id: u1\n---\nroles: []\n'],
+  ])('falls back to parsing the whole file, with its exact result, on %s', (_name, text) => {
+    expectSame(`version: 1\n${text}`);
   });
 });

@@ -1,4 +1,4 @@
-import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, visit } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Node, visit } from 'yaml';
 import type { ConfigIssue } from '../errors.js';
 import type { SourceLocation } from '../model.js';
 import { interpolate, InterpolationError } from './interpolate.js';
@@ -14,6 +14,14 @@ export interface ParsedFile {
   locate(path: YamlPath): SourceLocation;
   /** The location of key `key` of the map at `path` (for unknown keys). */
   locateKey(path: YamlPath, key: string): SourceLocation;
+}
+
+export interface ParseOptions {
+  env: NodeJS.ProcessEnv;
+  /** Where `${file:}` paths are relative to. */
+  baseDir: string;
+  /** Bytes of list items parsed at a time in a large file (tests make it small). Default {@link PIECE_BYTES}. */
+  pieceBytes?: number;
 }
 
 const MAX_ALIASES = 100;
@@ -35,45 +43,73 @@ const NON_PRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
  * Parses one YAML file: bytes that are not UTF-8, control characters, syntax errors, several documents, an empty
  * file, alias bombs, excessive nesting and `__proto__` keys are issues with their line and column;
  * `${env:}`/`${file:}` references are substituted here, after parsing, so a substituted value can never inject YAML.
+ * A large file is parsed a piece at a time when it can be (`splitPieces`), with the same result.
  */
-export function parseYamlFile(file: string, content: string | Uint8Array, opts: { env: NodeJS.ProcessEnv; baseDir: string }): { parsed?: ParsedFile; issues: ConfigIssue[] } {
+export function parseYamlFile(file: string, content: string | Uint8Array, opts: ParseOptions): { parsed?: ParsedFile; issues: ConfigIssue[] } {
   const decoded = typeof content === 'string' ? { text: content } : decodeUtf8(file, content);
   if (decoded.issue) return { issues: [decoded.issue] };
   const text = decoded.text!;
-  const lineCounter = new LineCounter();
-  const at = (offset: number): SourceLocation => {
-    const p = lineCounter.linePos(offset);
-    return { file, line: p.line, col: p.col };
-  };
   const control = NON_PRINTABLE.exec(text);
   if (control) {
     const hex = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
     return { issues: [{ message: `the file holds the control character U+${hex}, which YAML does not allow in a file: if it is meant, write it as "\\u${hex}" in a double-quoted string`, location: locateOffset(file, text, control.index) }] };
   }
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
-  const empty = { issues: [{ message: 'the file is empty: a desired-state file starts with `version: 1` (an empty file never means "delete everything")', location: { file, line: 1, col: 1 } }] };
-  if (!Array.isArray(docs) || docs.length === 0) return empty;
+  const at = offsetLocator(file, text);
+  const pieces = splitPieces(text, opts.pieceBytes ?? PIECE_BYTES);
+  if (pieces) {
+    const parsed = parsePieces(file, text, pieces, at, opts);
+    if (parsed) return { issues: [], parsed };
+  }
+  const whole = parseDocumentText(text, 0, 1, at, opts);
+  if (!whole.doc) return { issues: whole.issues };
+  const { doc } = whole;
+  return {
+    issues: [],
+    parsed: { file, value: whole.value, sensitive: whole.sensitive, locate: (path) => at(nodeAt(doc, path)?.range?.[0] ?? 0), locateKey: (path, key) => at(keyOffset(doc, path, key)) },
+  };
+}
+
+interface DocumentResult {
+  issues: ConfigIssue[];
+  doc?: Document;
+  value?: unknown;
+  sensitive: YamlPath[];
+  aliases: number;
+}
+
+/**
+ * Parses `text` (which starts at `offset` in the file) as one YAML document whose root stands at nesting depth
+ * `depth`: syntax, several documents, emptiness, shape, `${}` substitution and alias expansion.
+ */
+function parseDocumentText(text: string, offset: number, depth: number, at: (offset: number) => SourceLocation, opts: ParseOptions): DocumentResult {
+  const local = (o: number) => at(offset + o);
+  const fail = (issues: ConfigIssue[]): DocumentResult => ({ issues, sensitive: [], aliases: 0 });
+  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false, strict: true });
+  const empty = [{ message: 'the file is empty: a desired-state file starts with `version: 1` (an empty file never means "delete everything")', location: local(0) }];
+  if (!Array.isArray(docs) || docs.length === 0) return fail(empty);
   const issues: ConfigIssue[] = [];
   for (const doc of docs) {
     for (const e of doc.errors) {
       const message = e.message.includes('Maximum call stack size exceeded') ? TOO_DEEP : `YAML syntax: ${firstLine(e.message)}`;
-      issues.push({ message, location: at(e.pos[0]) });
+      issues.push({ message, location: local(e.pos[0]) });
     }
   }
-  if (issues.length) return { issues: issues.filter((i, n) => i.message !== TOO_DEEP || issues.findIndex((j) => j.message === TOO_DEEP) === n) };
+  if (issues.length) return fail(issues.filter((i, n) => i.message !== TOO_DEEP || issues.findIndex((j) => j.message === TOO_DEEP) === n));
   if (docs.length > 1) {
-    return { issues: [{ message: 'a desired-state file holds one YAML document; split the others into their own files', location: at(docs[1]!.range[0]) }] };
+    return fail([{ message: 'a desired-state file holds one YAML document; split the others into their own files', location: local(docs[1]!.range[0]) }]);
   }
   const doc = docs[0]!;
-  if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ''))) {
-    return empty;
-  }
-  if (!isMap(doc.contents)) return { issues: [{ message: 'the document must be a mapping with `version: 1` and kind sections', location: at(doc.contents.range?.[0] ?? 0) }] };
-  const shape = shapeIssues(doc.contents, at);
-  if (shape.length) return { issues: shape };
+  if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ''))) return fail(empty);
+  if (depth === 1 && !isMap(doc.contents)) return fail([{ message: 'the document must be a mapping with `version: 1` and kind sections', location: local(doc.contents.range?.[0] ?? 0) }]);
+  const shape = shapeIssues(doc.contents, local, depth);
+  if (shape.length) return fail(shape);
 
   const sensitive: YamlPath[] = [];
+  let aliases = 0;
   visit(doc, {
+    Alias() {
+      aliases++;
+    },
     Scalar(_key, node, ancestry) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
       try {
@@ -82,42 +118,200 @@ export function parseYamlFile(file: string, content: string | Uint8Array, opts: 
         if (r.sensitive) sensitive.push(pathOf(ancestry, node));
       } catch (err) {
         if (!(err instanceof InterpolationError)) throw err;
-        issues.push({ message: err.message, location: at(node.range?.[0] ?? 0) });
+        issues.push({ message: err.message, location: local(node.range?.[0] ?? 0) });
       }
     },
   });
-  if (issues.length) return { issues };
-
-  let value: unknown;
+  if (issues.length) return fail(issues);
   try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+    return { issues: [], doc, value: doc.toJS({ maxAliasCount: MAX_ALIASES }), sensitive, aliases };
   } catch (err) {
-    return { issues: [{ message: `YAML aliases expand too much (more than ${MAX_ALIASES} alias uses): ${(err as Error).message}`, location: at(0) }] };
+    return fail([{ message: `YAML aliases expand too much (more than ${MAX_ALIASES} alias uses): ${(err as Error).message}`, location: local(0) }]);
   }
-  const nodeAt = (path: YamlPath): Node | undefined => {
-    for (let i = path.length; i >= 0; i--) {
-      const n = doc.getIn(path.slice(0, i), true) as Node | undefined;
-      if (n && typeof n === 'object' && 'range' in n && n.range) return n;
+}
+
+/** The node at `path`, or the nearest ancestor that has a position. */
+function nodeAt(doc: Document, path: YamlPath): Node | undefined {
+  for (let i = path.length; i >= 0; i--) {
+    const n = doc.getIn(path.slice(0, i), true) as Node | undefined;
+    if (n && typeof n === 'object' && 'range' in n && n.range) return n;
+  }
+  return undefined;
+}
+
+/** Where key `key` of the map at `path` is written (or the map itself). */
+function keyOffset(doc: Document, path: YamlPath, key: string): number {
+  const map = doc.getIn(path, true);
+  if (isMap(map)) {
+    const pair = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+    const range = (pair?.key as Node | undefined)?.range;
+    if (range) return range[0];
+  }
+  return nodeAt(doc, path)?.range?.[0] ?? 0;
+}
+
+/**
+ * A part of a large file parsed on its own: a whole top-level section (`key: ...`), or a run of the items of a
+ * top-level section that is a block list (`key:` then `- ...` lines).
+ */
+interface Piece {
+  key: string;
+  /** Where the section's key is written. */
+  keyAt: number;
+  start: number;
+  end: number;
+  /** A run of list items (it parses to a list), rather than the whole section. */
+  items: boolean;
+}
+
+/** About this many bytes of list items are parsed at a time; a file under twice this is parsed whole. */
+export const PIECE_BYTES = 64 * 1024;
+const SECTION_KEY = /^([A-Za-z_][\w-]*):(?:[ \t\r]|$)/;
+const BARE_HEADER = /^[A-Za-z_][\w-]*:[ \t]*(?:#.*)?\r?$/;
+const ITEM = /^( *)-(?:[ \t\r]|$)/;
+const blankOrComment = (line: string) => /^\s*(?:#[^\n]*)?$/.test(line);
+
+/**
+ * How a large file is cut into pieces that parse alone, or undefined (parse it whole). The YAML parser holds the
+ * whole syntax tree of a document at once, several hundred bytes per node; at 10,000-word block lists and
+ * thousands of users and groups that is hundreds of megabytes. A top-level line `key:` starts a section, and a
+ * list item at the list's own indentation starts an item, wherever they stand (a block scalar's lines are
+ * indented further; a quoted or flow value broken at such a line leaves its piece unparseable, and the file is
+ * then parsed whole). Any other line at the left margin, a repeated section or a small file: parsed whole.
+ */
+export function splitPieces(text: string, pieceBytes: number): Piece[] | undefined {
+  if (text.length < 2 * pieceBytes) return undefined;
+  const lines = text.split('\n');
+  const starts: number[] = [];
+  let offset = 0;
+  for (const line of lines) {
+    starts.push(offset);
+    offset += line.length + 1;
+  }
+  const sections: { key: string; line: number }[] = [];
+  for (const [i, line] of lines.entries()) {
+    const key = SECTION_KEY.exec(line)?.[1];
+    if (key !== undefined) sections.push({ key, line: i });
+    // A list at the left margin is the section above it (its items start runs); anything else there is not ours.
+    else if (!blankOrComment(line) && !ITEM.test(line) && !line.startsWith(' ')) return undefined;
+  }
+  if (sections.length === 0 || new Set(sections.map((s) => s.key)).size !== sections.length) return undefined;
+  const pieces: Piece[] = [];
+  for (const [n, { key, line }] of sections.entries()) {
+    const last = n + 1 < sections.length ? sections[n + 1]!.line : lines.length;
+    const section: Piece = { key, keyAt: starts[line]!, start: n === 0 ? 0 : starts[line]!, end: last < lines.length ? starts[last]! : text.length, items: false };
+    const runs = BARE_HEADER.test(lines[line]!) ? itemRuns(lines, starts, line + 1, last, section.end, pieceBytes) : undefined;
+    if (runs?.length) pieces.push(...runs.map(([start, end]) => ({ key, keyAt: section.keyAt, start, end, items: true })));
+    else pieces.push(section);
+  }
+  return pieces;
+}
+
+/** The pieces of a section's list items (lines `from` to `to`), or undefined when the section is not a plain block list. */
+function itemRuns(lines: string[], starts: number[], from: number, to: number, end: number, pieceBytes: number): [number, number][] | undefined {
+  const first = lines.slice(from, to).findIndex((l) => !blankOrComment(l));
+  if (first < 0) return undefined;
+  const indent = ITEM.exec(lines[from + first]!)?.[1];
+  if (indent === undefined) return undefined;
+  const runs: [number, number][] = [];
+  let runStart = starts[from + first]!;
+  for (let i = from + first + 1; i < to; i++) {
+    const line = lines[i]!;
+    if (blankOrComment(line)) continue;
+    const lead = line.length - line.trimStart().length;
+    if (lead > indent.length) continue;
+    if (lead < indent.length || ITEM.exec(line)?.[1] !== indent) return undefined;
+    if (starts[i]! - runStart >= pieceBytes) {
+      runs.push([runStart, starts[i]!]);
+      runStart = starts[i]!;
     }
-    return undefined;
+  }
+  runs.push([runStart, end]);
+  return runs;
+}
+
+/**
+ * Parses the pieces and puts the file together, or undefined when any piece has a problem or uses an alias (the
+ * file is then parsed whole, which reports problems exactly and resolves aliases across sections). Each piece's
+ * syntax tree is dropped once its value is taken, keeping where each list item starts (every declared object is
+ * located there); any other location (a problem found later) is looked up by parsing its piece again.
+ */
+function parsePieces(file: string, text: string, pieces: Piece[], at: (offset: number) => SourceLocation, opts: ParseOptions): ParsedFile | undefined {
+  const value: Record<string, unknown> = {};
+  const sensitive: YamlPath[] = [];
+  /** Each piece, with (for a run of items) the index of its first item and where each item starts in the piece. */
+  const placed: (Piece & { firstItem: number; itemAt: number[] })[] = [];
+  for (const piece of pieces) {
+    // A section's items stand two levels down: the document's mapping, then the section's list.
+    const r = parseDocumentText(text.slice(piece.start, piece.end), piece.start, piece.items ? 2 : 1, at, opts);
+    if (!r.doc || r.issues.length || r.aliases > 0) return undefined;
+    if (piece.items) {
+      if (!Array.isArray(r.value) || !isSeq(r.doc.contents)) return undefined;
+      const list = ((value[piece.key] as unknown[] | undefined) ??= []);
+      // Every declared object is located at its item: kept, so that needs no second parse.
+      placed.push({ ...piece, firstItem: list.length, itemAt: r.doc.contents.items.map((n) => (n as Node).range?.[0] ?? 0) });
+      sensitive.push(...r.sensitive.map((p) => [piece.key, list.length + Number(p[0]), ...p.slice(1)]));
+      for (const item of r.value) list.push(item);
+    } else {
+      const v = r.value as Record<string, unknown> | null;
+      if (!v || typeof v !== 'object' || Array.isArray(v) || Object.keys(v).length !== 1 || !(piece.key in v)) return undefined;
+      value[piece.key] = v[piece.key];
+      placed.push({ ...piece, firstItem: 0, itemAt: [] });
+      sensitive.push(...r.sensitive);
+    }
+  }
+  const docs = new Map<Piece, Document>();
+  const docOf = (piece: Piece) => {
+    let doc = docs.get(piece);
+    if (!doc) docs.set(piece, (doc = parseDocument(text.slice(piece.start, piece.end), { uniqueKeys: true, prettyErrors: false, strict: true })));
+    return doc;
+  };
+  /** The piece that holds `path`, and the path within it. */
+  const find = (path: YamlPath): { piece: (typeof placed)[number]; path: YamlPath } | undefined => {
+    const ofKey = placed.filter((p) => p.key === String(path[0]));
+    if (ofKey.length === 0) return undefined;
+    if (!ofKey[0]!.items) return { piece: ofKey[0]!, path };
+    const index = Number(path[1]);
+    const piece = ofKey.find((p) => index >= p.firstItem && index < p.firstItem + p.itemAt.length);
+    return piece ? { piece, path: [index - piece.firstItem, ...path.slice(2)] } : undefined;
+  };
+  const keyLine = (key: string) => (placed.find((p) => p.key === key) ?? placed[0]!).keyAt;
+  const locate = (path: YamlPath): SourceLocation => {
+    // The document itself: where its first key is written.
+    if (path.length === 0) return at(placed[0]!.keyAt);
+    const hit = find(path);
+    if (hit?.piece.items && hit.path.length === 1) return at(hit.piece.start + hit.piece.itemAt[Number(hit.path[0])]!);
+    if (hit) return at(hit.piece.start + (nodeAt(docOf(hit.piece), hit.path)?.range?.[0] ?? 0));
+    // A list section itself, or an item past its end: where the list starts, as the whole parse places it.
+    const list = placed.find((p) => p.key === String(path[0]) && p.items);
+    return list ? at(list.start + (nodeAt(docOf(list), [])?.range?.[0] ?? 0)) : at(keyLine(String(path[0])));
   };
   return {
-    issues: [],
-    parsed: {
-      file,
-      value,
-      sensitive,
-      locate: (path) => at(nodeAt(path)?.range?.[0] ?? 0),
-      locateKey(path, key) {
-        const map = doc.getIn(path, true);
-        if (isMap(map)) {
-          const pair = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
-          const range = (pair?.key as Node | undefined)?.range;
-          if (range) return at(range[0]);
-        }
-        return at(nodeAt(path)?.range?.[0] ?? 0);
-      },
+    file,
+    value,
+    sensitive,
+    locate,
+    locateKey(path, key) {
+      if (path.length === 0) return at(keyLine(key));
+      const hit = find(path);
+      return hit ? at(hit.piece.start + keyOffset(docOf(hit.piece), hit.path, key)) : locate(path);
     },
+  };
+}
+
+/** Line and column of an offset in `text`, by binary search over its line starts. */
+function offsetLocator(file: string, text: string): (offset: number) => SourceLocation {
+  const lineStarts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  return (offset) => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file, line: lo + 1, col: offset - lineStarts[lo]! + 1 };
   };
 }
 
@@ -142,9 +336,9 @@ const firstLine = (s: string) => s.split('\n')[0] ?? s;
  * Nesting deeper than {@link MAX_DEPTH} (reported once, at the first node past it) and `__proto__` keys (which
  * JavaScript would turn into a prototype, silently dropping the value). Iterative, so any depth is measured safely.
  */
-function shapeIssues(root: Node, at: (offset: number) => SourceLocation): ConfigIssue[] {
+function shapeIssues(root: Node, at: (offset: number) => SourceLocation, depth = 1): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const stack: [unknown, number][] = [[root, 1]];
+  const stack: [unknown, number][] = [[root, depth]];
   while (stack.length) {
     const [node, depth] = stack.pop()!;
     if (!isCollection(node) || isAlias(node)) continue;
