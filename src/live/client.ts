@@ -106,12 +106,14 @@ const TOKEN_TTL_S = 300;
 const RENEW_BEFORE_MS = 60_000;
 /** Tolerates a server clock slightly behind ours ("token used before issue at"). */
 const IAT_BACKDATE_S = 5;
+/** A token signed this recently is as new as one signed now. */
+const FRESH_MS = 10_000;
 
 /** The server-side token: HS256 with the API secret, `{server: true}`, short-lived, cached and renewed. */
 export class ServerToken {
   readonly #key: Uint8Array;
   readonly #now: () => number;
-  #cached?: { token: string; expMs: number };
+  #cached?: { token: string; expMs: number; signedMs: number };
   #pending?: Promise<string>;
 
   constructor(secret: string, now: () => number = Date.now) {
@@ -122,6 +124,11 @@ export class ServerToken {
   /** The next `token()` signs a new one. */
   renew(): void {
     this.#cached = undefined;
+  }
+
+  /** Whether the cached token was signed in the last few seconds: a server refusing it would refuse a new one too. */
+  fresh(): boolean {
+    return this.#cached !== undefined && this.#now() - this.#cached.signedMs < FRESH_MS;
   }
 
   token(): Promise<string> {
@@ -141,7 +148,7 @@ export class ServerToken {
       .setIssuedAt(nowS - IAT_BACKDATE_S)
       .setExpirationTime(exp)
       .sign(this.#key);
-    this.#cached = { token, expMs: exp * 1000 };
+    this.#cached = { token, expMs: exp * 1000, signedMs: this.#now() };
     return token;
   }
 }
@@ -265,6 +272,13 @@ export class ApiClient implements Api {
     const grant = await this.pacer.acquire(req.op, () => this.slots.acquire());
     try {
       return await this.exchange<T>(req, path, body, grant);
+    } catch (err) {
+      if (!tokenExpired(err) || this.#token.fresh()) throw err;
+      // Stream saw the cached token expire before this machine's clock did (it runs behind): the request was
+      // refused before anything happened, so it is sent once more, with a token signed now. (A new token refused
+      // as expired means a clock far behind: terminal, as every auth failure.)
+      this.#token.renew();
+      return await this.exchange<T>(req, path, body, await this.pacer.retryTurn(req.op));
     } finally {
       grant();
     }
@@ -371,6 +385,9 @@ export class ApiClient implements Api {
     return new TransportError(req.op, name, describeNetworkError(name, err, this.timeoutMs), ambiguous, { cause: err });
   }
 }
+
+/** 401 with Stream code 40: "JWTAuth error: token has expired". */
+const tokenExpired = (err: unknown) => err instanceof ApiError && err.status === 401 && err.code === 40;
 
 export function createApiClient(opts: ApiClientOptions): ApiClient {
   return new ApiClient(opts);

@@ -183,6 +183,29 @@ describe('ApiClient against the emulator', () => {
   });
 });
 
+describe('ApiClient and a clock behind the server', () => {
+  let serverAheadMs = 0;
+  let clientAheadMs = 0;
+  const env = useEmulator({ now: () => Date.now() + serverAheadMs });
+  const client = clientFactory(() => ({ baseUrl: env.emu.url, apiKey: env.emu.apiKey, apiSecret: env.emu.apiSecret, now: () => Date.now() + clientAheadMs }));
+
+  it('re-sends a request refused for an expired token once, with a new token, when its cached token expired early by the server clock', async () => {
+    const c = client();
+    await c.send(getApp);
+    // By this machine's clock the cached token has 100 s left (no renewal yet); by the server's it expired 100 s ago.
+    clientAheadMs = 200_000;
+    serverAheadMs = 400_000;
+    const from = env.emu.requests.length;
+    await expect(c.send(getApp)).resolves.toMatchObject({ app: expect.any(Object) });
+    expect(env.emu.requests.slice(from).map((r) => r.status)).toEqual([401, 200]);
+    // A token refused as expired when new: the clock is far behind, which no new token fixes; not sent again.
+    serverAheadMs = 900_000;
+    const again = env.emu.requests.length;
+    await expect(c.send(getApp)).rejects.toMatchObject({ status: 401, code: 40 });
+    expect(env.emu.requests.slice(again).map((r) => r.status)).toEqual([401]);
+  });
+});
+
 describe('ApiClient pacing against the emulator rate limits', () => {
   // 90 per minute: 3 per second, the share the client must not exceed.
   const env = useEmulator({ rateLimits: { perMinute: { GetApp: 90, ListBlockLists: 90 } } });
