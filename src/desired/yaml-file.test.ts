@@ -31,6 +31,12 @@ describe('parseYamlFile', () => {
     expect(r.parsed!.value).toEqual({ a: 'x\nb: injected' });
   });
 
+  it('refuses a reference in a mapping key, without substituting it (a key is echoed in messages)', () => {
+    const r = parse('app:\n  settings:\n    ${env:S}: 1\n', { S: 'the-secret' });
+    expect(r.issues.map((i) => `${i.location?.line}:${i.location?.col} ${i.message}`)).toEqual(['3:5 a key cannot hold ${env:} or ${file:}: references are substituted in values only']);
+    expect(JSON.stringify(r)).not.toContain('the-secret');
+  });
+
   it('escapes $${ as a literal ${', () => {
     expect(parse('a: "$${env:X}"\n').parsed!.value).toEqual({ a: '${env:X}' });
   });

@@ -112,6 +112,12 @@ function parseDocumentText(text: string, offset: number, depth: number, at: (off
     },
     Scalar(_key, node, ancestry) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
+      const parent = ancestry[ancestry.length - 1];
+      if (isPair(parent) && parent.key === node) {
+        // Never substituted: a secret in a key would be echoed by every "unknown key" message.
+        issues.push({ message: 'a key cannot hold ${env:} or ${file:}: references are substituted in values only', location: local(node.range?.[0] ?? 0) });
+        return;
+      }
       try {
         const r = interpolate(node.value, opts);
         node.value = r.value;
