@@ -126,9 +126,17 @@ export class ServerToken {
     this.#cached = undefined;
   }
 
-  /** Whether the cached token was signed in the last few seconds: a server refusing it would refuse a new one too. */
-  fresh(): boolean {
-    return this.#cached !== undefined && this.#now() - this.#cached.signedMs < FRESH_MS;
+  /**
+   * Stream refused `token` as expired. Whether a request sent with it may be sent again: yes when a newer token is
+   * cached already (another request renewed it), or when `token` was signed a while ago (it is dropped, and the
+   * next `token()` signs a new one); no when it was signed seconds ago, for a new token would be refused too.
+   */
+  refusedAsExpired(token: string): boolean {
+    const cached = this.#cached;
+    if (cached?.token !== token) return true;
+    if (this.#now() - cached.signedMs < FRESH_MS) return false;
+    this.renew();
+    return true;
   }
 
   token(): Promise<string> {
@@ -270,15 +278,15 @@ export class ApiClient implements Api {
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     if (req.method !== 'GET') this.counters.writes++;
     const grant = await this.pacer.acquire(req.op, () => this.slots.acquire());
+    const sentWith = { token: '' };
     try {
-      return await this.exchange<T>(req, path, body, grant);
+      return await this.exchange<T>(req, path, body, grant, sentWith);
     } catch (err) {
-      if (!tokenExpired(err) || this.#token.fresh()) throw err;
-      // Stream saw the cached token expire before this machine's clock did (it runs behind): the request was
-      // refused before anything happened, so it is sent once more, with a token signed now. (A new token refused
-      // as expired means a clock far behind: terminal, as every auth failure.)
-      this.#token.renew();
-      return await this.exchange<T>(req, path, body, await this.pacer.retryTurn(req.op));
+      // Stream saw a cached token expire before this machine's clock did (it runs behind): the request was refused
+      // before anything happened, so it is sent once more, with a newer token. (A token refused as expired when
+      // new means a clock far behind: terminal, as every auth failure.)
+      if (!tokenExpired(err) || !this.#token.refusedAsExpired(sentWith.token)) throw err;
+      return await this.exchange<T>(req, path, body, await this.pacer.retryTurn(req.op), sentWith);
     } finally {
       grant();
     }
@@ -290,10 +298,14 @@ export class ApiClient implements Api {
     await this.pool?.close();
   }
 
-  /** One request, its retries included; `grant` is its first attempt's turn (each retry takes a turn of its own). */
-  private async exchange<T>(req: ApiRequest, path: string, body: string | undefined, grant: Grant): Promise<T> {
+  /**
+   * One request, its retries included; `grant` is its first attempt's turn (each retry takes a turn of its own).
+   * `sentWith.token` is the token of the latest attempt.
+   */
+  private async exchange<T>(req: ApiRequest, path: string, body: string | undefined, grant: Grant, sentWith: { token: string }): Promise<T> {
+    sentWith.token = await this.#token.token();
     const headers: Record<string, string> = {
-      authorization: await this.#token.token(),
+      authorization: sentWith.token,
       'stream-auth-type': 'jwt',
       'x-stream-client': `stream-sync-${VERSION}`,
       'user-agent': `stream-sync/${VERSION}`,
@@ -321,7 +333,7 @@ export class ApiClient implements Api {
         turn = await this.pacer.retryTurn(req.op);
         // RetryHandler re-dispatches the same options object: refreshing the header here keeps a long
         // series of back-offs from outliving the token.
-        headers.authorization = await this.#token.token();
+        headers.authorization = sentWith.token = await this.#token.token();
         attempt++;
         started = this.now();
       },

@@ -198,8 +198,17 @@ describe('ApiClient and a clock behind the server', () => {
     const from = env.emu.requests.length;
     await expect(c.send(getApp)).resolves.toMatchObject({ app: expect.any(Object) });
     expect(env.emu.requests.slice(from).map((r) => r.status)).toEqual([401, 200]);
+    // Several requests refused with the same cached token: each is sent once more, with the one new token.
+    clientAheadMs = 330_000;
+    serverAheadMs = 560_000;
+    const together = env.emu.requests.length;
+    // Two of them are refused only once the first has been sent again with a new token (signed seconds ago).
+    env.emu.faults.configure({ rules: [{ kind: 'latency', op: 'GetApp', ms: 300, after: 1, times: 2 }] });
+    await expect(Promise.all([c.send(getApp), c.send(getApp), c.send(getApp)])).resolves.toHaveLength(3);
+    env.emu.faults.clear();
+    expect(env.emu.requests.slice(together).map((r) => r.status).sort()).toEqual([200, 200, 200, 401, 401, 401]);
     // A token refused as expired when new: the clock is far behind, which no new token fixes; not sent again.
-    serverAheadMs = 900_000;
+    serverAheadMs = 1_200_000;
     const again = env.emu.requests.length;
     await expect(c.send(getApp)).rejects.toMatchObject({ status: 401, code: 40 });
     expect(env.emu.requests.slice(again).map((r) => r.status)).toEqual([401]);
