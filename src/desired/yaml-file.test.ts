@@ -35,6 +35,12 @@ describe('parseYamlFile', () => {
     const r = parse('app:\n  settings:\n    ${env:S}: 1\n', { S: 'the-secret' });
     expect(r.issues.map((i) => `${i.location?.line}:${i.location?.col} ${i.message}`)).toEqual(['3:5 a key cannot hold ${env:} or ${file:}: references are substituted in values only']);
     expect(JSON.stringify(r)).not.toContain('the-secret');
+    // Nor inside a complex key, nor through an alias of a substituted value.
+    for (const text of ['a:\n  ? ["${env:S}"]\n  : 1\n', 'a:\n  name: &s "${env:S}"\n  *s : 1\n']) {
+      const issues = parse(text, { S: 'the-secret' }).issues;
+      expect(issues.map((i) => i.message)).toContain('a key cannot hold ${env:} or ${file:}: references are substituted in values only');
+      expect(JSON.stringify(issues)).not.toContain('the-secret');
+    }
   });
 
   it('escapes $${ as a literal ${', () => {
@@ -150,7 +156,15 @@ describe('parseYamlFile on a large file, a piece at a time', () => {
     ['a tagged section', 'users: !!seq\n  - id: u1\n  - id: u2\n'],
     ['nesting too deep inside an item', `users:\n  - id: u1\n  - ${'['.repeat(40)}${']'.repeat(40)}\n`],
     ['a second document', 'users:\n  - id: u1\n---\nroles: []\n'],
+    ['a section named after a property every object has', 'toString:\n  - a\n  - b\nconstructor:\n  - c\n'],
+    ['a section that is not a string key', 'null:\n  - aaa\n  - bbb\ntrue:\n  - ccc\n  - ddd\n'],
   ])('falls back to parsing the whole file, with its exact result, on %s', (_name, text) => {
     expectSame(`version: 1\n${text}`);
+  });
+
+  it.each([['  stray: x\n'], ['- x\n'], ['stray\n']])('falls back to parsing the whole file when %j stands before the first section', (prelude) => {
+    const text = `${prelude}users:\n  - id: u1\n  - id: u2\n  - id: u3\n`;
+    expect(both(text).whole.issues.length).toBeGreaterThan(0);
+    expectSame(text);
   });
 });

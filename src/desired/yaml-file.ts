@@ -106,21 +106,33 @@ function parseDocumentText(text: string, offset: number, depth: number, at: (off
 
   const sensitive: YamlPath[] = [];
   let aliases = 0;
+  // A key is echoed by messages ("unknown key"): a reference in one, directly, inside a complex key or through an
+  // alias, is refused and never substituted.
+  const inKey = (ancestry: readonly unknown[], node: unknown) => [...ancestry, node].some((a, i, chain) => isPair(a) && a.key === chain[i + 1]);
+  const keyIssue = (node: Node) => issues.push({ message: 'a key cannot hold ${env:} or ${file:}: references are substituted in values only', location: local(node.range?.[0] ?? 0) });
+  const substituted = new Set<unknown>();
+  const holdsReference = (node: unknown, depth = 0): boolean => {
+    if (depth > MAX_DEPTH || !node) return false;
+    if (isScalar(node)) return substituted.has(node) || (typeof node.value === 'string' && node.value.includes('${'));
+    if (isAlias(node)) return holdsReference(node.resolve(doc), depth + 1);
+    if (isPair(node)) return holdsReference(node.key, depth + 1) || holdsReference(node.value, depth + 1);
+    return isCollection(node) && node.items.some((item) => holdsReference(item, depth + 1));
+  };
   visit(doc, {
-    Alias() {
+    Alias(_key, node, ancestry) {
       aliases++;
+      if (inKey(ancestry, node) && holdsReference(node)) keyIssue(node);
     },
     Scalar(_key, node, ancestry) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
-      const parent = ancestry[ancestry.length - 1];
-      if (isPair(parent) && parent.key === node) {
-        // Never substituted: a secret in a key would be echoed by every "unknown key" message.
-        issues.push({ message: 'a key cannot hold ${env:} or ${file:}: references are substituted in values only', location: local(node.range?.[0] ?? 0) });
+      if (inKey(ancestry, node)) {
+        keyIssue(node);
         return;
       }
       try {
         const r = interpolate(node.value, opts);
         node.value = r.value;
+        substituted.add(node);
         if (r.sensitive) sensitive.push(pathOf(ancestry, node));
       } catch (err) {
         if (!(err instanceof InterpolationError)) throw err;
@@ -172,8 +184,10 @@ interface Piece {
 
 /** About this many bytes of list items are parsed at a time; a file under twice this is parsed whole. */
 export const PIECE_BYTES = 64 * 1024;
-const SECTION_KEY = /^([A-Za-z_][\w-]*):(?:[ \t\r]|$)/;
-const BARE_HEADER = /^[A-Za-z_][\w-]*:[ \t]*(?:#.*)?\r?$/;
+/** A section key as it is written and as it parses (no `null:` or `true:`, no key JavaScript objects already have). */
+const SECTION_KEY = /^([a-z_][a-z0-9_]*):(?:[ \t\r]|$)/;
+const plainSection = (key: string) => !['null', 'true', 'false'].includes(key) && !(key in Object.prototype);
+const BARE_HEADER = /^[a-z_][a-z0-9_]*:[ \t]*(?:#.*)?\r?$/;
 const ITEM = /^( *)-(?:[ \t\r]|$)/;
 const blankOrComment = (line: string) => /^\s*(?:#[^\n]*)?$/.test(line);
 
@@ -197,9 +211,14 @@ export function splitPieces(text: string, pieceBytes: number): Piece[] | undefin
   const sections: { key: string; line: number }[] = [];
   for (const [i, line] of lines.entries()) {
     const key = SECTION_KEY.exec(line)?.[1];
-    if (key !== undefined) sections.push({ key, line: i });
-    // A list at the left margin is the section above it (its items start runs); anything else there is not ours.
-    else if (!blankOrComment(line) && !ITEM.test(line) && !line.startsWith(' ')) return undefined;
+    if (key !== undefined) {
+      if (!plainSection(key)) return undefined;
+      sections.push({ key, line: i });
+    } else if (sections.length === 0 ? !blankOrComment(line) : !blankOrComment(line) && !ITEM.test(line) && !line.startsWith(' ')) {
+      // Only comments before the first section. After it, a list at the left margin is the section above it (its
+      // items start runs); anything else there is not ours.
+      return undefined;
+    }
   }
   if (sections.length === 0 || new Set(sections.map((s) => s.key)).size !== sections.length) return undefined;
   const pieces: Piece[] = [];
