@@ -82,6 +82,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
   // The caller's batchers first; merging user upserts into calls of 100 users needs nothing from the caller.
   const batchers = [...(opts.batchers ?? []), ...userUpsertBatchers];
   const runNode = async (changes: readonly PlannedChange[]) => {
+    if (changes.length === 0) return;
     const { single, batches } = splitBatches(changes, batchers);
     const one = runPool(single, opts.concurrency, async (change) => {
       if (blocked(change)) return;
@@ -116,16 +117,22 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
     byNode.get(n)!.push(change);
   }
   // Each node's run, started once its predecessors' runs are over (a node without changes passes straight on).
+  // After a failure of the run itself (the state file cannot be written) no further node starts, the ones under
+  // way finish, and the failure is thrown: nothing keeps writing once the caller has been told apply failed.
   const runs = new Map<string, Promise<void>>();
+  let broke: { err: unknown } | undefined;
   const run = (n: string): Promise<void> => {
     let p = runs.get(n);
     if (!p) {
-      p = Promise.all([...(ORDER.get(n) ?? [])].map(run)).then(() => runNode(byNode.get(n) ?? []));
+      p = Promise.all([...(ORDER.get(n) ?? [])].map(run))
+        .then(() => (broke ? undefined : runNode(byNode.get(n) ?? [])))
+        .catch((err: unknown) => void (broke ??= { err }));
       runs.set(n, p);
     }
     return p;
   };
   await Promise.all([...byNode.keys()].map(run));
+  if (broke) throw broke.err;
   return result;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Api, ApiRequest } from '../../src/kinds/types.js';
+import { applyPlan } from '../../src/engine.js';
 import { useEmulator } from '../support/emulator.js';
 import { harness } from '../support/reconcile.js';
 
@@ -85,6 +86,29 @@ describe('apply schedules each kind after its own dependencies only', () => {
     expect(held.sent.slice(first(held.sent, 'CreateUserGroup')).filter((r) => r.op === 'GetUserGroup')).toHaveLength(creates);
     expect(first(held.sent, 'GetUserGroup')).toBeLessThan(last(held.sent, 'CreateUserGroup'));
     expect(held.sent.slice(first(held.sent, 'CreateUserGroup')).filter((r) => r.op === 'ListUserGroups')).toHaveLength(0);
+    await h.close();
+  });
+});
+
+describe('apply when the state file cannot be written', () => {
+  const env = useEmulator();
+
+  it('starts no further kind, lets the ones under way finish, then fails: nothing is written after it has failed', async () => {
+    const h = harness(env.emu, { concurrency: 1 });
+    const lists = Array.from({ length: 6 }, (_, i) => `  - name: list-${i}\n    words: [w${i}]`).join('\n');
+    const file = `version: 1\nroles:\n  - name: saver\nusers:\n  - id: saver-user\n    role: saver\nblocklists:\n${lists}\n`;
+    const planned = await h.plan(file);
+    h.sent.length = 0;
+    h.state.save = () => {
+      throw new Error('EROFS: read-only file system');
+    };
+    await expect(applyPlan(h.deps, planned.plan, planned.desired)).rejects.toThrow('EROFS');
+    const atFailure = h.sent.map((r) => r.op);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.sent.map((r) => r.op)).toEqual(atFailure);
+    // The users (after the roles) never started; the block lists under way when the roles' save failed finished.
+    expect(atFailure.filter((op) => op === 'UpdateUsers')).toEqual([]);
+    expect(atFailure.filter((op) => op === 'CreateBlockList')).toHaveLength(6);
     await h.close();
   });
 });
