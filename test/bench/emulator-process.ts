@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { startEmulator } from '../../src/emulator/server.js';
+
+/**
+ * The benchmark's emulator, in a process of its own so its CPU and memory are never counted as the reconciler's.
+ * Started with `fork()`; it answers the parent over IPC:
+ *   → { id, type: 'take' }                   ← { id, counts: { 'METHOD Op': { status: n } } }  (then forgets them)
+ *   → { id, type: 'budgets', key, ops }       ← { id, budgets: { op: { limit, remaining, reset } } }
+ * and on start sends { type: 'ready', url, apps }. SIGTERM closes it.
+ *
+ * Settings (the issue's): Stream's published rate limits, and 20 ms of latency on every answer (a fault rule,
+ * as `stream-sync emulator --latency` makes, without its jitter so runs compare).
+ */
+export interface EmulatorReady {
+  type: 'ready';
+  url: string;
+  apps: { key: string; secret: string }[];
+}
+
+export type EmulatorQuestion = { type: 'take' } | { type: 'budgets'; key: string; ops: string[] };
+export type EmulatorRequest = EmulatorQuestion & { id: number };
+
+export type Counts = Record<string, Record<string, number>>;
+
+const LATENCY_MS = 20;
+const KEYS = (process.env.BENCH_APP_KEYS ?? 'bench').split(',');
+
+async function main(): Promise<void> {
+  const emu = await startEmulator({
+    port: 0,
+    apps: KEYS.map((key) => ({ key, secret: randomBytes(24).toString('hex'), name: 'bench' })),
+    rateLimits: 'published',
+    faults: { rules: [{ kind: 'latency', ms: LATENCY_MS }] },
+    taskStepMs: 0,
+    // Every answered request is counted, then forgotten at each `take`.
+    requestLogLimit: Number.MAX_SAFE_INTEGER,
+  });
+
+  process.on('message', (raw: EmulatorRequest) => {
+    if (raw.type === 'take') {
+      const counts: Counts = {};
+      for (const r of emu.requests.splice(0)) {
+        const byStatus = (counts[`${r.method} ${r.op}`] ??= {});
+        byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+      }
+      process.send!({ id: raw.id, counts });
+    } else if (raw.type === 'budgets') {
+      const now = Date.now();
+      const budgets = Object.fromEntries(raw.ops.map((op) => [op, emu.rateLimiter.peek(raw.key, op, now)]));
+      process.send!({ id: raw.id, budgets });
+    }
+  });
+  process.once('SIGTERM', () => {
+    void emu.close().then(() => process.exit(0));
+  });
+  // An orphan (the benchmark died) must not keep the port open.
+  process.once('disconnect', () => process.exit(0));
+  process.send!({ type: 'ready', url: emu.url, apps: emu.apps.map((a) => ({ key: a.key, secret: a.secret })) } satisfies EmulatorReady);
+}
+
+void main();

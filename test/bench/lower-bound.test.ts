@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { earliestFinishMs, lowerBound, mustMake } from './lower-bound.js';
+import { driftWorkload, generateWorkload, QUICK_SCALE } from './workload.js';
+
+/** The benchmark's lower bound (the benchmark itself runs with `npm run bench`, not in the test suite). */
+const MINUTE = 60_000;
+const start = 1_800_000 * MINUTE; // a minute boundary
+const whole = (limit: number, at = start) => ({ limit, remaining: limit, reset: (Math.floor(at / MINUTE) * MINUTE + MINUTE) / 1000 });
+
+describe('earliestFinishMs: the earliest a burst of calls can be admitted by fixed windows', () => {
+  it('admits a thirtieth of the per-minute limit each second, and the rest after the minute turns', () => {
+    // 1,000 a minute: 33 a second, so 1,000 calls take seconds 0–30; the next 1,000 start at the next minute.
+    expect(earliestFinishMs(1_000, whole(1_000), start, 20)).toBe(30_000);
+    expect(earliestFinishMs(2_000, whole(1_000), start, 20)).toBe(90_000);
+  });
+
+  it('is shorter when the burst straddles a minute boundary', () => {
+    const at = start + 29_000;
+    expect(earliestFinishMs(2_000, whole(1_000, at), at, 20)).toBe(61_000);
+  });
+
+  it('starts from what the minute has left', () => {
+    expect(earliestFinishMs(10, { ...whole(1_000), remaining: 0 }, start + 1_000, 20)).toBe(59_000);
+    // A budget read in an older window: the window has turned, the budget is whole.
+    expect(earliestFinishMs(10, { limit: 1_000, remaining: 0, reset: start / 1000 }, start, 20)).toBe(20);
+  });
+
+  it('is never less than one round trip, and zero for no call', () => {
+    expect(earliestFinishMs(1, whole(1_000), start, 23)).toBe(23);
+    expect(earliestFinishMs(0, whole(1_000), start, 23)).toBe(0);
+  });
+});
+
+describe('the lower bound of a scenario', () => {
+  const base = generateWorkload(QUICK_SCALE);
+  const drift = driftWorkload(base);
+
+  it('counts the calls any reconciler must make: an unchanged plan reads every group with members, one at a time', () => {
+    const must = mustMake('unchanged plan', base, drift);
+    expect(must.calls.GetUserGroup).toBe(QUICK_SCALE.userGroups);
+    expect(must.calls.QueryUsers).toBe(Math.ceil(QUICK_SCALE.users / 100));
+    expect(Object.keys(must.calls).some((op) => !op.startsWith('Get') && !op.startsWith('List') && !op.startsWith('Query'))).toBe(false);
+  });
+
+  it('is set by the busiest endpoint, or by the round trips that must follow one another', () => {
+    const budgets = (ops: Record<string, number>) => Object.fromEntries(Object.keys(ops).map((op) => [op, whole(op === 'UpdateUsers' ? 300 : 1_000)]));
+    const must = { calls: { CreateUserGroup: 2_000, UpdateUsers: 50 }, levels: 5 };
+    expect(lowerBound(must, budgets(must.calls), start, 20)).toMatchObject({ ms: 90_000, bottleneck: 'CreateUserGroup', bottleneckCalls: 2_000 });
+    const few = { calls: { CreateUserGroup: 3 }, levels: 5 };
+    expect(lowerBound(few, budgets(few.calls), start, 20)).toMatchObject({ ms: 100, bottleneck: '5 round trips' });
+  });
+});

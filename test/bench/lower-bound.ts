@@ -1,0 +1,171 @@
+import type { Drift, Workload } from './workload.js';
+
+/**
+ * The physical limit of each scenario: the requests any reconciler must make for it, and the earliest Stream's rate
+ * limits let those requests finish.
+ *
+ * "Must make" is computed from the workload, not from what stream-sync sent: the fewest calls the API allows
+ * (UpdateUsers carries 100 users, CreateUserGroup 100 member ids, one ListBlockLists page 200 lists; group members
+ * are only readable one group at a time with GetUserGroup), including the read-back of what an apply wrote (the
+ * product contract makes it part of apply). A kind that is not pruned is read by id, never listed.
+ *
+ * The bound is the larger of
+ *  - the busiest endpoint: the earliest its calls can all be admitted under Stream's fixed windows (per minute, and
+ *    per second at a thirtieth of that), starting when the scenario starts with the minute budget it has left then;
+ *    this is exact for fixed windows, and lower than calls ÷ per-minute rate when a burst can straddle a minute
+ *    boundary (2,000 calls at 1,000/min can finish in a little over 60 s, not 120 s);
+ *  - the dependency levels (reads, then each level of writes, then the read-back) times one round trip.
+ */
+export type ScenarioName = 'cold apply' | 'unchanged plan' | '1 % drift: plan' | '1 % drift: apply';
+
+export type Calls = Record<string, number>;
+
+export interface MustMake {
+  calls: Calls;
+  /** Round trips that must follow one another (each needs the answer of the one before). */
+  levels: number;
+}
+
+const pages = (n: number, per: number) => Math.ceil(n / per);
+
+function add(into: Calls, from: Calls): Calls {
+  for (const [op, n] of Object.entries(from)) if (n > 0) into[op] = (into[op] ?? 0) + n;
+  return into;
+}
+
+/** Reading the declared app back (a plan of an app that holds the workload, or an apply's read-back of all of it). */
+function readPopulated(w: Workload): Calls {
+  const c = w.counts;
+  return {
+    GetApp: 1,
+    ListRoles: 1,
+    // The built-in list is listed too.
+    ListBlockLists: pages(c.blocklists + 1, 200),
+    ListPushProviders: 1,
+    GetPushTemplates: c.pushProviders,
+    ListExternalStorage: 1,
+    QueryUsers: pages(c.users, 100),
+    GetUserGroup: c.userGroups,
+  };
+}
+
+/** Reading a new app: one call per kind says it holds nothing of ours (nothing to read per provider or group). */
+function readEmpty(w: Workload): Calls {
+  return { GetApp: 1, ListRoles: 1, ListBlockLists: 1, ListPushProviders: 1, ListExternalStorage: 1, QueryUsers: pages(w.counts.users, 100), ListUserGroups: 1 };
+}
+
+function createAll(w: Workload): Calls {
+  const c = w.counts;
+  const members = w.scale.membersPerGroup;
+  return {
+    CreateRole: c.roles,
+    UpdateApp: 1,
+    CreateBlockList: c.blocklists,
+    UpsertPushProvider: c.pushProviders,
+    UpsertPushTemplate: c.pushTemplates,
+    CreateExternalStorage: c.externalStorages,
+    UpdateUsers: pages(c.users, 100),
+    CreateUserGroup: c.userGroups,
+    AddUserGroupMembers: c.userGroups * Math.max(0, pages(members, 100) - 1),
+  };
+}
+
+export function mustMake(scenario: ScenarioName, base: Workload, drift: Drift): MustMake {
+  switch (scenario) {
+    case 'cold apply':
+      // Reads; roles; users (they name roles); groups (they list users); read-back.
+      return { calls: add(add(readEmpty(base), createAll(base)), readPopulated(base)), levels: 5 };
+    case 'unchanged plan':
+      return { calls: readPopulated(base), levels: 1 };
+    case '1 % drift: plan':
+      return { calls: readPopulated(drift.workload), levels: 1 };
+    case '1 % drift: apply': {
+      const d = drift.changed;
+      const writes: Calls = {
+        UpdateBlockList: d.blocklists,
+        UpdateApp: d.grants ? 1 : 0,
+        UpsertPushProvider: d.pushProviders,
+        UpsertPushTemplate: d.pushTemplates,
+        UpdateExternalStorage: d.externalStorages,
+        AddUserGroupMembers: d.userGroups,
+        RemoveUserGroupMembers: d.userGroups,
+        UpdateUsersPartial: pages(d.users, 100),
+      };
+      const readBack: Calls = {
+        ListBlockLists: d.blocklists ? 1 : 0,
+        GetApp: d.grants ? 1 : 0,
+        ListPushProviders: d.pushProviders ? 1 : 0,
+        GetPushTemplates: d.pushTemplateProviders,
+        ListExternalStorage: d.externalStorages ? 1 : 0,
+        GetUserGroup: d.userGroups,
+        QueryUsers: pages(d.users, 100),
+      };
+      // Reads; the writes (none depends on another); read-back.
+      return { calls: add(add(readPopulated(drift.workload), writes), readBack), levels: 3 };
+    }
+  }
+}
+
+/** What the server's limiter says about one endpoint when the scenario starts (GetRateLimits-style). */
+export interface Budget {
+  /** Per-minute limit. */
+  limit: number;
+  /** Left in the current minute window. */
+  remaining: number;
+  /** Unix seconds at which the current minute window ends. */
+  reset: number;
+}
+
+/**
+ * The earliest time (ms after `startMs`) at which `calls` requests to one endpoint can all have been admitted by a
+ * fixed-window limiter of `budget.limit` per minute and a thirtieth of it per second. Greedy admission (as many
+ * as each second allows, as early as it allows) is optimal for fixed windows. Admission happens no earlier than
+ * one round trip after the start: the request must reach the server and its answer come back.
+ */
+export function earliestFinishMs(calls: number, budget: Budget, startMs: number, rttMs: number): number {
+  if (calls <= 0) return 0;
+  const perSecond = Math.max(1, Math.floor(budget.limit / 30));
+  let minuteEnd = budget.reset * 1000;
+  // A budget read in an older window than the start: the window has turned, the budget is whole again.
+  let usedMinute = minuteEnd > startMs ? budget.limit - budget.remaining : 0;
+  if (minuteEnd <= startMs) minuteEnd = Math.floor(startMs / 60_000) * 60_000 + 60_000;
+  let secondStart = Math.floor(startMs / 1000) * 1000;
+  let left = calls;
+  let lastWindow = startMs;
+  for (;;) {
+    if (secondStart >= minuteEnd) {
+      minuteEnd += 60_000;
+      usedMinute = 0;
+    }
+    const capacity = Math.min(perSecond, budget.limit - usedMinute);
+    if (capacity > 0) {
+      const take = Math.min(capacity, left);
+      left -= take;
+      usedMinute += take;
+      lastWindow = Math.max(startMs, secondStart);
+      if (left === 0) break;
+    }
+    secondStart += 1000;
+  }
+  return Math.max(rttMs, lastWindow - startMs);
+}
+
+export interface LowerBound {
+  ms: number;
+  /** The endpoint that sets the bound (or `round trips`), for the report. */
+  bottleneck: string;
+  bottleneckCalls: number;
+  /** Must-make calls per endpoint. */
+  calls: Calls;
+}
+
+export function lowerBound(must: MustMake, budgets: Record<string, Budget>, startMs: number, rttMs: number): LowerBound {
+  let best: LowerBound = { ms: must.levels * rttMs, bottleneck: `${must.levels} round trips`, bottleneckCalls: must.levels, calls: must.calls };
+  for (const [op, n] of Object.entries(must.calls)) {
+    const budget = budgets[op];
+    if (!budget) throw new Error(`no rate-limit budget for ${op}`);
+    const ms = earliestFinishMs(n, budget, startMs, rttMs);
+    if (ms > best.ms) best = { ms, bottleneck: op, bottleneckCalls: n, calls: must.calls };
+  }
+  return best;
+}

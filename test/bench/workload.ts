@@ -1,0 +1,250 @@
+import { stringify } from 'yaml';
+import { TEMPLATE_EVENT_TYPES } from '../../src/kinds/push-providers.js';
+
+/**
+ * The benchmark's app: a desired-state document at Stream's published quotas (or a scaled-down copy for
+ * `--quick`), generated from a seed so every run plans the same objects, and its 1 % drift.
+ */
+export interface Scale {
+  /** Declared block lists. Every app also has the built-in `profanity_en_2020_v1`, which counts towards the quota of 15. */
+  blocklists: number;
+  wordsPerList: number;
+  roles: number;
+  /** Permission ids granted to each custom role (app.settings.grants). */
+  grantsPerRole: number;
+  pushProviders: number;
+  externalStorages: number;
+  userGroups: number;
+  membersPerGroup: number;
+  users: number;
+}
+
+/** Stream's published quotas: 15 block lists in total (14 declared + the built-in one) × 10,000 words, 25 custom roles, 25 push providers. */
+export const FULL_SCALE: Scale = {
+  blocklists: 14,
+  wordsPerList: 10_000,
+  roles: 25,
+  grantsPerRole: 6,
+  pushProviders: 25,
+  externalStorages: 5,
+  userGroups: 2_000,
+  membersPerGroup: 50,
+  users: 5_000,
+};
+
+/** Every kind present, small enough for the whole `--quick` run (ours and the baseline) to take under two minutes. */
+export const QUICK_SCALE: Scale = {
+  blocklists: 3,
+  wordsPerList: 1_000,
+  roles: 5,
+  grantsPerRole: 6,
+  pushProviders: 3,
+  externalStorages: 2,
+  userGroups: 40,
+  membersPerGroup: 20,
+  users: 150,
+};
+
+/** The share of each kind's objects that the drift changes (at least one object of each kind). */
+export const DRIFT_SHARE = 0.01;
+
+/** Built-in permission ids (every app has them), granted to the custom roles. */
+const PERMISSIONS = [
+  'read-channel',
+  'read-channel-members',
+  'create-message',
+  'update-message-owner',
+  'delete-message-owner',
+  'create-reaction',
+  'delete-reaction-owner',
+  'upload-attachment',
+  'flag-message',
+  'mute-channel',
+  'pin-message',
+  'create-mention',
+] as const;
+
+const TEMPLATE = '{"title": "{{ sender.name }}", "body": "{{ message.text }}"}';
+/** A service-account-shaped JSON: the emulator checks that Firebase credentials are a JSON object, nothing more. */
+const FIREBASE_CREDENTIALS = JSON.stringify({ type: 'service_account', project_id: 'bench', private_key_id: 'bench', client_email: 'bench@bench.iam.gserviceaccount.com' });
+
+type Doc = Record<string, unknown> & {
+  blocklists: { name: string; type: string; words: string[] }[];
+  app: { expect_name: string; settings: { grants: Record<string, string[]> } };
+  roles: { name: string }[];
+  push_providers: { type: string; name: string; description: string; firebase_credentials: string; templates: { event_type: string; enable_push: boolean; template: string }[] }[];
+  external_storages: { name: string; storage_type: string; bucket: string; path: string; aws_s3: { s3_region: string } }[];
+  users: { id: string; name: string; role: string; custom: Record<string, unknown> }[];
+  user_groups: { id: string; name: string; description: string; members: string[] }[];
+};
+
+export interface Workload {
+  scale: Scale;
+  /** The desired-state document (the API's field names, as a user writes it). */
+  doc: Doc;
+  /** Declared objects per kind, for the lower bound and the report. */
+  counts: { blocklists: number; words: number; roles: number; pushProviders: number; pushTemplates: number; externalStorages: number; userGroups: number; members: number; users: number };
+}
+
+/** mulberry32: small, fast, and the same sequence on every machine. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+
+/** `count` distinct lowercase words of 4–14 letters (block list words must be lowercase, at most 40 characters). */
+function words(random: () => number, count: number, avoid: ReadonlySet<string> = new Set()): string[] {
+  const out = new Set<string>();
+  while (out.size < count) {
+    const length = 4 + Math.floor(random() * 11);
+    let w = '';
+    for (let i = 0; i < length; i++) w += LETTERS[Math.floor(random() * LETTERS.length)];
+    if (!avoid.has(w)) out.add(w);
+  }
+  return [...out];
+}
+
+/** `count` distinct items of `from`, in a random order. */
+function sample<T>(random: () => number, from: readonly T[], count: number): T[] {
+  const pool = [...from];
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(random() * (pool.length - i));
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  return pool.slice(0, count);
+}
+
+export const roleName = (i: number) => `bench-role-${pad(i + 1, 2)}`;
+const userId = (i: number) => `bench-user-${pad(i + 1, 5)}`;
+
+export function generateWorkload(scale: Scale, seed = 7): Workload {
+  const random = prng(seed);
+  const roles = Array.from({ length: scale.roles }, (_, i) => ({ name: roleName(i) }));
+  const grants = Object.fromEntries(roles.map((r) => [r.name, sample(random, PERMISSIONS, scale.grantsPerRole).sort()]));
+  const userIds = Array.from({ length: scale.users }, (_, i) => userId(i));
+  const doc: Doc = {
+    version: 1,
+    app: { expect_name: 'bench', settings: { grants } },
+    blocklists: Array.from({ length: scale.blocklists }, (_, i) => ({ name: `bench-list-${pad(i + 1, 2)}`, type: 'word', words: words(random, scale.wordsPerList) })),
+    roles,
+    push_providers: Array.from({ length: scale.pushProviders }, (_, i) => ({
+      type: 'firebase',
+      name: `bench-fcm-${pad(i + 1, 2)}`,
+      description: `Firebase project ${i + 1}`,
+      firebase_credentials: FIREBASE_CREDENTIALS,
+      templates: TEMPLATE_EVENT_TYPES.map((event_type) => ({ event_type, enable_push: true, template: TEMPLATE })),
+    })),
+    external_storages: Array.from({ length: scale.externalStorages }, (_, i) => ({
+      name: `bench-storage-${i + 1}`,
+      storage_type: 's3',
+      bucket: `bench-recordings-${i + 1}`,
+      path: 'calls/',
+      aws_s3: { s3_region: 'us-east-1' },
+    })),
+    users: userIds.map((id, i) => ({ id, name: `Bench User ${i + 1}`, role: roles.length ? roleName(i % roles.length) : 'user', custom: { tier: i % 3, region: ['eu', 'us', 'ap'][i % 3] } })),
+    user_groups: Array.from({ length: scale.userGroups }, (_, i) => ({
+      id: `bench-group-${pad(i + 1, 4)}`,
+      name: `Bench group ${i + 1}`,
+      description: `Generated group ${i + 1}`,
+      members: sample(random, userIds, Math.min(scale.membersPerGroup, userIds.length)).sort(),
+    })),
+    policy: { prune: ['blocklists', 'roles', 'push_providers', 'external_storages'], max_deletes: 10 },
+  };
+  return { scale, doc, counts: countsOf(doc) };
+}
+
+function countsOf(doc: Doc): Workload['counts'] {
+  return {
+    blocklists: doc.blocklists.length,
+    words: doc.blocklists.reduce((n, b) => n + b.words.length, 0),
+    roles: doc.roles.length,
+    pushProviders: doc.push_providers.length,
+    pushTemplates: doc.push_providers.reduce((n, p) => n + p.templates.length, 0),
+    externalStorages: doc.external_storages.length,
+    userGroups: doc.user_groups.length,
+    members: doc.user_groups.reduce((n, g) => n + g.members.length, 0),
+    users: doc.users.length,
+  };
+}
+
+/** What the drift changed, per kind: the objects the apply must write (and read back). */
+export interface Drift {
+  workload: Workload;
+  changed: { blocklists: number; wordsReplaced: number; grants: number; pushProviders: number; pushTemplates: number; pushTemplateProviders: number; externalStorages: number; userGroups: number; users: number };
+}
+
+/** ceil(1 %) of `n`, at least one when there is anything. */
+const share = (n: number) => (n === 0 ? 0 : Math.max(1, Math.ceil(n * DRIFT_SHARE)));
+
+/**
+ * The same app after someone edited 1 % of it: 1 % of each kind's objects (at least one) change one thing each —
+ * a block list swaps 1 % of its words, a role's grants change, a provider's description, a template's text, a
+ * storage's path, a group swaps one member, a user is renamed. The objects changed are spread across the file.
+ */
+export function driftWorkload(base: Workload, seed = 11): Drift {
+  const random = prng(seed);
+  const doc = structuredClone(base.doc);
+  const pick = <T>(items: T[]) => sample(random, items, share(items.length));
+
+  let wordsReplaced = 0;
+  const lists = pick(doc.blocklists);
+  for (const list of lists) {
+    const n = share(list.words.length);
+    const replaced = new Set(sample(random, list.words, n));
+    const fresh = words(random, n, new Set(list.words));
+    list.words = [...list.words.filter((w) => !replaced.has(w)), ...fresh];
+    wordsReplaced += n;
+  }
+  const grantRoles = pick(Object.keys(doc.app.settings.grants));
+  for (const role of grantRoles) {
+    const current = new Set(doc.app.settings.grants[role]);
+    const add = PERMISSIONS.find((p) => !current.has(p));
+    const drop = [...current][0];
+    if (add && drop) doc.app.settings.grants[role] = [...[...current].filter((p) => p !== drop), add].sort();
+  }
+  const providers = pick(doc.push_providers);
+  for (const p of providers) p.description = `${p.description} (edited)`;
+  const templates = pick(doc.push_providers.flatMap((p) => p.templates.map((t) => ({ p, t }))));
+  for (const { t } of templates) t.template = '{"title": "{{ sender.name }} wrote", "body": "{{ message.text }}"}';
+  const storages = pick(doc.external_storages);
+  for (const s of storages) s.path = 'recordings/';
+  const groups = pick(doc.user_groups);
+  const allUsers = doc.users.map((u) => u.id);
+  for (const g of groups) {
+    const members = new Set(g.members);
+    const newcomer = allUsers.find((u) => !members.has(u));
+    if (!newcomer || g.members.length === 0) continue;
+    g.members = [...g.members.slice(1), newcomer].sort();
+  }
+  const users = pick(doc.users);
+  for (const u of users) u.name = `${u.name} (renamed)`;
+
+  return {
+    workload: { scale: base.scale, doc, counts: countsOf(doc) },
+    changed: {
+      blocklists: lists.length,
+      wordsReplaced,
+      grants: grantRoles.length,
+      pushProviders: providers.length,
+      pushTemplates: templates.length,
+      pushTemplateProviders: new Set(templates.map(({ p }) => p.name)).size,
+      externalStorages: storages.length,
+      userGroups: groups.length,
+      users: users.length,
+    },
+  };
+}
+
+/** The document as the YAML file a user would keep in Git. */
+export function toYaml(w: Workload): string {
+  return `# Generated by test/bench/workload.ts: the benchmark's desired state.\n${stringify(w.doc, { lineWidth: 0 })}`;
+}
