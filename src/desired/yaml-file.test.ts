@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseYamlFile, splitPieces } from './yaml-file.js';
+import { MAX_DEPTH, MIN_PLAIN_LIST, parseYamlFile, plainLists, splitPieces } from './yaml-file.js';
 
 const parse = (text: string, env: NodeJS.ProcessEnv = {}, baseDir = tmpdir()) => parseYamlFile('stream.yaml', text, { env, baseDir });
 const located = (text: string, env: NodeJS.ProcessEnv = {}) => parse(text, env).issues.map((i) => `${i.location?.line}:${i.location?.col} ${i.message}`);
@@ -166,5 +166,87 @@ describe('parseYamlFile on a large file, a piece at a time', () => {
     const text = `${prelude}users:\n  - id: u1\n  - id: u2\n  - id: u3\n`;
     expect(both(text).whole.issues.length).toBeGreaterThan(0);
     expectSame(text);
+  });
+  describe('long lists of plain words, taken out of the text before it is parsed', () => {
+    /** Words YAML reads as strings, and words it reads otherwise or that hold something it gives a meaning to. */
+    const word = fc.oneof(
+      { weight: 60, arbitrary: fc.stringMatching(/^[a-z][a-z0-9_.@+-]{0,8}$/) },
+      { weight: 1, arbitrary: fc.constantFrom('true', 'TRUE', 'null', 'Null', 'false', 'yes', 'no', 'on', 'off', '~', '123', '0x1F', '.inf', '-x', '_u') },
+      { weight: 1, arbitrary: fc.constantFrom('a:b', 'a: b', 'a # c', '"q"', "'q'", '&a x', '*a', '!t x', 'x y', 'é', '${env:NAME}', '[a]', '{a: 1}', '|', '') },
+    );
+    const list = fc.record({
+      key: fc.constantFrom('words', 'members', 'grants'),
+      words: fc.oneof(fc.array(word, { maxLength: 4 }), fc.array(word, { minLength: MIN_PLAIN_LIST - 1, maxLength: MIN_PLAIN_LIST + 12 })),
+      layout: fc.constantFrom('plain', 'plain', 'plain', 'compact', 'trailing-space', 'blank-inside', 'comment-inside', 'deeper-after', 'in-block-scalar', 'in-quotes', 'in-flow', 'first-key'),
+    });
+    const listText = (l: { key: string; words: string[]; layout: string }) => {
+      const items = l.words.map((w) => `      - ${w}\n`);
+      const mid = items.length >> 1;
+      switch (l.layout) {
+        case 'compact':
+          return `  - name: x\n    ${l.key}:\n${l.words.map((w) => `    - ${w}\n`).join('')}`;
+        case 'trailing-space':
+          return `  - name: x\n    ${l.key}:   \n${items.join('')}`;
+        case 'blank-inside':
+          return `  - name: x\n    ${l.key}:\n${items.slice(0, mid).join('')}\n${items.slice(mid).join('')}`;
+        case 'comment-inside':
+          return `  - name: x\n    ${l.key}:\n${items.slice(0, mid).join('')}      # here\n${items.slice(mid).join('')}`;
+        case 'deeper-after':
+          return `  - name: x\n    ${l.key}:\n${items.join('')}        more\n`;
+        case 'in-block-scalar':
+          return `  - name: x\n    description: |\n      ${l.key}:\n${l.words.map((w) => `        - ${w}\n`).join('')}`;
+        case 'in-quotes':
+          return `  - name: "x\n    ${l.key}:\n${items.join('')}    "\n`;
+        case 'in-flow':
+          return `  - { name: x,\n    ${l.key}:\n${items.join('')}    }\n`;
+        case 'first-key':
+          return `  - ${l.key}:\n${items.join('')}    name: x\n`;
+        default:
+          return `  - name: x\n    ${l.key}:\n${items.join('')}    type: word\n`;
+      }
+    };
+
+    it('gives the same value, problems and locations as parsing the text as written', () => {
+      let takenOut = 0;
+      fc.assert(
+        fc.property(fc.array(list, { minLength: 1, maxLength: 4 }), fc.boolean(), (lists, crlf) => {
+          const lf = `version: 1\nblocklists:\n${lists.map(listText).join('')}roles:\n  - name: r\n`;
+          const text = crlf ? lf.replaceAll('\n', '\r\n') : lf;
+          if (plainLists(text)) takenOut++;
+          expectSame(text, { NAME: 'from env' });
+        }),
+        { numRuns: 300 },
+      );
+      // The comparison is between the two ways of parsing for many of the files.
+      expect(takenOut).toBeGreaterThan(50);
+    });
+
+    it.each([28, 29, 30, 31])('refuses a list nested too deeply exactly as written (%i mappings above it)', (levels) => {
+      const pad = (n: number) => ' '.repeat(n);
+      const keys = Array.from({ length: levels }, (_, i) => `${pad(4 + 2 * i)}k${i}:\n`).join('');
+      const words = Array.from({ length: MIN_PLAIN_LIST }, (_, i) => `${pad(6 + 2 * levels)}- w${i}\n`).join('');
+      const { whole } = both(`version: 1\nblocklists:\n  - name: x\n${keys}${words}  - name: y\n`);
+      expectSame(`version: 1\nblocklists:\n  - name: x\n${keys}${words}  - name: y\n`);
+      // The document's mapping, the section's list and the item's mapping stand above the keys.
+      expect(whole.issues.length > 0).toBe(3 + levels > MAX_DEPTH);
+    });
+
+    it('takes out only a list of enough plain string words, and puts each back at its key', () => {
+      const words = Array.from({ length: MIN_PLAIN_LIST }, (_, i) => `w${i}`);
+      const text = `blocklists:\n  - name: a\n    words:\n${words.map((w) => `      - ${w}\n`).join('')}    type: word\n  - name: b\n    words:\n${words.map((w) => `      - ${w}\n`).join('').replace('w3', 'true')}`.padEnd(600, '\n');
+      const taken = plainLists(text)!;
+      expect([...taken.words.values()]).toEqual([words]);
+      const key = text.indexOf('words:');
+      expect(taken.words.has(key)).toBe(true);
+      // Offsets after the list map back to where they are written.
+      const after = taken.text.indexOf('type: word');
+      expect(taken.written(after)).toBe(text.indexOf('type: word'));
+      expect(taken.written(key)).toBe(key);
+      expect(plainLists(text.replaceAll(/ {6}- w1\n/g, ''))).toBeUndefined();
+
+      const whole = parseYamlFile('stream.yaml', `version: 1\n${text}roles: []\n${'#\n'.repeat(100)}`, { env: {}, baseDir: tmpdir(), pieceBytes: 24 });
+      expect(whole.issues).toEqual([]);
+      expect(whole.parsed!.value).toMatchObject({ blocklists: [{ name: 'a', words, type: 'word' }, { name: 'b', words: words.map((w) => (w === 'w3' ? true : w)) }] });
+    });
   });
 });

@@ -75,13 +75,15 @@ interface DocumentResult {
   value?: unknown;
   sensitive: YamlPath[];
   aliases: number;
+  /** Some list taken out by {@link plainLists} was not where it seemed: parse the text as it is written. */
+  mismatch?: boolean;
 }
 
 /**
  * Parses `text` (which starts at `offset` in the file) as one YAML document whose root stands at nesting depth
  * `depth`: syntax, several documents, emptiness, shape, `${}` substitution and alias expansion.
  */
-function parseDocumentText(text: string, offset: number, depth: number, at: (offset: number) => SourceLocation, opts: ParseOptions): DocumentResult {
+function parseDocumentText(text: string, offset: number, depth: number, at: (offset: number) => SourceLocation, opts: ParseOptions, lists?: PlainLists): DocumentResult {
   const local = (o: number) => at(offset + o);
   const fail = (issues: ConfigIssue[]): DocumentResult => ({ issues, sensitive: [], aliases: 0 });
   const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false, strict: true });
@@ -111,6 +113,8 @@ function parseDocumentText(text: string, offset: number, depth: number, at: (off
   const inKey = (ancestry: readonly unknown[], node: unknown) => [...ancestry, node].some((a, i, chain) => isPair(a) && a.key === chain[i + 1]);
   const keyIssue = (node: Node) => issues.push({ message: 'a key cannot hold ${env:} or ${file:}: references are substituted in values only', location: local(node.range?.[0] ?? 0) });
   const substituted = new Set<unknown>();
+  /** Where each list `lists` took out goes back into the value. */
+  const restore: { path: YamlPath; words: string[] }[] = [];
   const holdsReference = (node: unknown, depth = 0): boolean => {
     if (depth > MAX_DEPTH || !node) return false;
     if (isScalar(node)) return substituted.has(node) || (typeof node.value === 'string' && node.value.includes('${'));
@@ -119,6 +123,17 @@ function parseDocumentText(text: string, offset: number, depth: number, at: (off
     return isCollection(node) && node.items.some((item) => holdsReference(item, depth + 1));
   };
   visit(doc, {
+    Pair(_key, pair, ancestry) {
+      const words = lists?.words.get((pair.key as Node | null)?.range?.[0] ?? -1);
+      if (!words) return;
+      // The key the list was taken from, as a key of a block mapping whose value is now empty: the list belonged
+      // there, and nowhere else (a line that only looked like a key, inside a block scalar or a quoted value, is no
+      // pair at that offset).
+      const map = ancestry[ancestry.length - 1];
+      const collections = ancestry.filter((a) => isCollection(a)).length;
+      const empty = pair.value === null || (isScalar(pair.value) && pair.value.value === null && !pair.value.tag && !pair.value.anchor);
+      if (isMap(map) && !map.flow && empty && depth + collections <= MAX_DEPTH) restore.push({ path: pathOf([...ancestry, pair], pair.value), words });
+    },
     Alias(_key, node, ancestry) {
       aliases++;
       if (inKey(ancestry, node) && holdsReference(node)) keyIssue(node);
@@ -141,8 +156,11 @@ function parseDocumentText(text: string, offset: number, depth: number, at: (off
     },
   });
   if (issues.length) return fail(issues);
+  if (lists && restore.length !== lists.words.size) return { ...fail([]), mismatch: true };
   try {
-    return { issues: [], doc, value: doc.toJS({ maxAliasCount: MAX_ALIASES }), sensitive, aliases };
+    const value = doc.toJS({ maxAliasCount: MAX_ALIASES }) as unknown;
+    for (const { path, words } of restore) setAt(value, path, words);
+    return { issues: [], doc, value, sensitive, aliases };
   } catch (err) {
     return fail([{ message: `YAML aliases expand too much (more than ${MAX_ALIASES} alias uses): ${(err as Error).message}`, location: local(0) }]);
   }
@@ -267,14 +285,19 @@ function parsePieces(file: string, text: string, pieces: Piece[], at: (offset: n
   /** Each piece, with (for a run of items) the index of its first item and where each item starts in the piece. */
   const placed: (Piece & { firstItem: number; itemAt: number[] })[] = [];
   for (const piece of pieces) {
+    const pieceText = text.slice(piece.start, piece.end);
     // A section's items stand two levels down: the document's mapping, then the section's list.
-    const r = parseDocumentText(text.slice(piece.start, piece.end), piece.start, piece.items ? 2 : 1, at, opts);
+    const parse = (lists?: PlainLists) => parseDocumentText(lists?.text ?? pieceText, piece.start, piece.items ? 2 : 1, at, opts, lists);
+    let lists = plainLists(pieceText);
+    let r = parse(lists);
+    if (r.mismatch) r = parse((lists = undefined));
+    const written = (offset: number) => lists?.written(offset) ?? offset;
     if (!r.doc || r.issues.length || r.aliases > 0) return undefined;
     if (piece.items) {
       if (!Array.isArray(r.value) || !isSeq(r.doc.contents)) return undefined;
       const list = ((value[piece.key] as unknown[] | undefined) ??= []);
       // Every declared object is located at its item: kept, so that needs no second parse.
-      placed.push({ ...piece, firstItem: list.length, itemAt: r.doc.contents.items.map((n) => (n as Node).range?.[0] ?? 0) });
+      placed.push({ ...piece, firstItem: list.length, itemAt: r.doc.contents.items.map((n) => written((n as Node).range?.[0] ?? 0)) });
       sensitive.push(...r.sensitive.map((p) => [piece.key, list.length + Number(p[0]), ...p.slice(1)]));
       for (const item of r.value) list.push(item);
     } else {
@@ -322,6 +345,103 @@ function parsePieces(file: string, text: string, pieces: Piece[], at: (offset: n
       return hit ? at(hit.piece.start + keyOffset(docOf(hit.piece), hit.path, key)) : locate(path);
     },
   };
+}
+
+/** Long lists of plain words taken out of a piece's text before it is parsed: {@link plainLists}. */
+interface PlainLists {
+  /** The text without the lists' lines. */
+  text: string;
+  /** Each list's words by the offset (in `text`) of the key it is the value of. */
+  words: Map<number, string[]>;
+  /** The offset in the piece as written of an offset in `text`. */
+  written(offset: number): number;
+}
+
+/** `key:` alone on its line (or after the dashes of list items); group 1 is everything before the key. */
+const LIST_KEY = /^( *(?:- +)*)[A-Za-z_][A-Za-z0-9_-]*:[ \t]*\r?$/;
+/**
+ * `- word`: a plain scalar that YAML's core schema reads as a string (it starts with a letter or `_`, and is none
+ * of the words below), with nothing YAML gives a meaning to (no `:`, `#`, quote, bracket, anchor, tag or space).
+ */
+const LIST_WORD = /^( +)- ([A-Za-z_][A-Za-z0-9_.@+-]*)\r?$/;
+const NOT_STRINGS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
+/** Lists shorter than this are left to the parser: taking them out would save little. */
+export const MIN_PLAIN_LIST = 16;
+
+/**
+ * Block lists of plain words (block list words, group members): most of the bytes of a large app, and the parser
+ * spends hundreds of bytes and a dozen objects on each item. A list is taken out when it is written `key:` then
+ * only `- word` lines at one deeper indentation, ended by a line at the key's indentation or less (or by the end);
+ * once the rest has parsed, the list goes back where the key's value was left empty. The parse checks that it was:
+ * a key of a block mapping at that offset, with an empty value (a "key" inside a block scalar or a quoted value is
+ * no such pair, and the piece is then parsed as written). Problems are reported and located by parsing the text as
+ * written, so every message and location is exact.
+ */
+export function plainLists(text: string): PlainLists | undefined {
+  // Each `- word` line takes at least four bytes.
+  if (text.length < 4 * MIN_PLAIN_LIST) return undefined;
+  const lines = text.split('\n');
+  const words = new Map<number, string[]>();
+  /** Where text was cut (offset in the new text) and how much: ascending. */
+  const cuts: { at: number; length: number }[] = [];
+  const kept: string[] = [];
+  let offset = 0;
+  let removed = 0;
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i]!;
+    const key = i + 1 < lines.length ? LIST_KEY.exec(line) : null;
+    const first = key ? LIST_WORD.exec(lines[i + 1]!) : null;
+    if (key && first && first[1]!.length > key[1]!.length) {
+      const indent = first[1]!;
+      const list: string[] = [];
+      let j = i + 1;
+      let length = 0;
+      for (; j < lines.length; j++) {
+        const m = LIST_WORD.exec(lines[j]!);
+        if (!m || m[1] !== indent || NOT_STRINGS.has(m[2]!)) break;
+        list.push(m[2]!);
+        length += lines[j]!.length + 1;
+      }
+      // What follows the list (past blank lines and comments) stands at the key's indentation or less.
+      let next = j;
+      while (next < lines.length && blankOrComment(lines[next]!)) next++;
+      const ends = next === lines.length || lines[next]!.length - lines[next]!.trimStart().length <= key[1]!.length;
+      if (list.length >= MIN_PLAIN_LIST && ends) {
+        words.set(offset - removed + key[1]!.length, list);
+        kept.push(line);
+        offset += line.length + 1 + length;
+        if (j === lines.length) length--; // the last line has no newline after it
+        cuts.push({ at: offset - removed - length, length });
+        removed += length;
+        i = j;
+        continue;
+      }
+    }
+    kept.push(line);
+    offset += line.length + 1;
+    i++;
+  }
+  if (words.size === 0) return undefined;
+  return {
+    text: kept.join('\n'),
+    words,
+    written(at) {
+      let shift = 0;
+      for (const cut of cuts) {
+        if (cut.at > at) break;
+        shift += cut.length;
+      }
+      return at + shift;
+    },
+  };
+}
+
+/** Sets the value at `path` (which exists, as an empty value) inside `root`. */
+function setAt(root: unknown, path: YamlPath, value: unknown): void {
+  let node = root as Record<string | number, unknown>;
+  for (const seg of path.slice(0, -1)) node = node[seg] as Record<string | number, unknown>;
+  node[path[path.length - 1]!] = value;
 }
 
 /** Line and column of an offset in `text`, by binary search over its line starts. */
