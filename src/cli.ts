@@ -7,8 +7,6 @@ import { EXPORTABLE_SECTIONS, runExport } from './commands/export.js';
 import { type Output, runApply, runPlan } from './commands/plan.js';
 import { type EmbeddedEmulator, openSession, type Session } from './commands/session.js';
 import { loadDesired } from './desired/load.js';
-import { faultsFromFlags } from './emulator/faults.js';
-import { startEmulator } from './emulator/server.js';
 import { ConfigError, formatIssue } from './errors.js';
 import { createLogger, type LogFormat } from './logger.js';
 import type { DesiredState } from './model.js';
@@ -35,6 +33,8 @@ const output = (): Output => ({
 
 /** An in-process emulator for `--emulator`: a new app, published rate limits, nothing persisted. */
 async function embeddedEmulator(): Promise<EmbeddedEmulator> {
+  // Loaded on demand, as the daemon is: plan and apply against Stream never pay for the emulator's modules.
+  const { startEmulator } = await import('./emulator/server.js');
   const emu = await startEmulator({ port: 0, apps: [{ key: 'emulator', secret: randomBytes(24).toString('hex'), name: 'emulator' }] });
   return { baseUrl: emu.url, apiKey: emu.apiKey, apiSecret: emu.apiSecret, close: () => emu.close() };
 }
@@ -171,6 +171,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const secret = process.env.STREAM_EMULATOR_API_SECRET ?? randomBytes(24).toString('hex');
       // A --data file that exists brings its own apps (and their secrets) unless a secret is given explicitly.
       const reuseSaved = opts.data !== undefined && existsSync(opts.data) && !process.env.STREAM_EMULATOR_API_SECRET;
+      const [{ startEmulator }, { faultsFromFlags }] = await Promise.all([import('./emulator/server.js'), import('./emulator/faults.js')]);
       const emulator = await startEmulator({
         port: opts.port,
         host: opts.host,
