@@ -175,9 +175,9 @@ describe('parseYamlFile on a large file, a piece at a time', () => {
       { weight: 1, arbitrary: fc.constantFrom('a:b', 'a: b', 'a # c', '"q"', "'q'", '&a x', '*a', '!t x', 'x y', 'é', '${env:NAME}', '[a]', '{a: 1}', '|', '') },
     );
     const list = fc.record({
-      key: fc.constantFrom('words', 'members', 'grants'),
+      key: fc.constantFrom('words', 'members', 'null', 'Null', 'NULL', 'true'),
       words: fc.oneof(fc.array(word, { maxLength: 4 }), fc.array(word, { minLength: MIN_PLAIN_LIST - 1, maxLength: MIN_PLAIN_LIST + 12 })),
-      layout: fc.constantFrom('plain', 'plain', 'plain', 'compact', 'trailing-space', 'blank-inside', 'comment-inside', 'deeper-after', 'in-block-scalar', 'in-quotes', 'in-flow', 'first-key'),
+      layout: fc.constantFrom('plain', 'plain', 'plain', 'compact', 'trailing-space', 'blank-inside', 'comment-inside', 'deeper-after', 'in-block-scalar', 'in-quotes', 'in-flow', 'first-key', 'in-set', 'under-null-keys'),
     });
     const listText = (l: { key: string; words: string[]; layout: string }) => {
       const items = l.words.map((w) => `      - ${w}\n`);
@@ -199,6 +199,11 @@ describe('parseYamlFile on a large file, a piece at a time', () => {
           return `  - name: "x\n    ${l.key}:\n${items.join('')}    "\n`;
         case 'in-flow':
           return `  - { name: x,\n    ${l.key}:\n${items.join('')}    }\n`;
+        case 'in-set':
+          return `  - name: x\n    s: !!set\n      ${l.key}:\n${l.words.map((w) => `        - ${w}\n`).join('')}`;
+        case 'under-null-keys':
+          // Keys whose value in JavaScript is not their text: "null" and ~ (the empty string).
+          return `  - name: x\n    "null":\n      ${l.key}:\n    ~:\n      ${l.key}:\n${l.words.map((w) => `        - ${w}\n`).join('')}`;
         case 'first-key':
           return `  - ${l.key}:\n${items.join('')}    name: x\n`;
         default:

@@ -1,4 +1,4 @@
-import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Node, visit } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, type Pair, parseAllDocuments, parseDocument, type Document, type Node, visit, YAMLSeq } from 'yaml';
 import type { ConfigIssue } from '../errors.js';
 import type { SourceLocation } from '../model.js';
 import { interpolate, InterpolationError } from './interpolate.js';
@@ -113,8 +113,8 @@ function parseDocumentText(text: string, offset: number, depth: number, at: (off
   const inKey = (ancestry: readonly unknown[], node: unknown) => [...ancestry, node].some((a, i, chain) => isPair(a) && a.key === chain[i + 1]);
   const keyIssue = (node: Node) => issues.push({ message: 'a key cannot hold ${env:} or ${file:}: references are substituted in values only', location: local(node.range?.[0] ?? 0) });
   const substituted = new Set<unknown>();
-  /** Where each list `lists` took out goes back into the value. */
-  const restore: { path: YamlPath; words: string[] }[] = [];
+  /** The pairs whose value is a list `lists` took out. */
+  const restore: { pair: Pair; words: string[] }[] = [];
   const holdsReference = (node: unknown, depth = 0): boolean => {
     if (depth > MAX_DEPTH || !node) return false;
     if (isScalar(node)) return substituted.has(node) || (typeof node.value === 'string' && node.value.includes('${'));
@@ -126,13 +126,14 @@ function parseDocumentText(text: string, offset: number, depth: number, at: (off
     Pair(_key, pair, ancestry) {
       const words = lists?.words.get((pair.key as Node | null)?.range?.[0] ?? -1);
       if (!words) return;
-      // The key the list was taken from, as a key of a block mapping whose value is now empty: the list belonged
-      // there, and nowhere else (a line that only looked like a key, inside a block scalar or a quoted value, is no
-      // pair at that offset).
+      // The key the list was taken from, as a key of a plain block mapping whose value is now empty: the list
+      // belonged there, and nowhere else (a line that only looked like a key, inside a block scalar or a quoted
+      // value, is no pair at that offset; a `!!set` gives its values another meaning).
       const map = ancestry[ancestry.length - 1];
+      const plainMap = isMap(map) && !map.flow && (!map.tag || map.tag === 'tag:yaml.org,2002:map');
       const collections = ancestry.filter((a) => isCollection(a)).length;
-      const empty = pair.value === null || (isScalar(pair.value) && pair.value.value === null && !pair.value.tag && !pair.value.anchor);
-      if (isMap(map) && !map.flow && empty && depth + collections <= MAX_DEPTH) restore.push({ path: pathOf([...ancestry, pair], pair.value), words });
+      const empty = isScalar(pair.value) && pair.value.value === null;
+      if (plainMap && empty && depth + collections <= MAX_DEPTH) restore.push({ pair, words });
     },
     Alias(_key, node, ancestry) {
       aliases++;
@@ -157,10 +158,11 @@ function parseDocumentText(text: string, offset: number, depth: number, at: (off
   });
   if (issues.length) return fail(issues);
   if (lists && restore.length !== lists.words.size) return { ...fail([]), mismatch: true };
+  // Each list goes back as the pair's value, so it becomes part of the value as the parser would have made it (a
+  // plain string converts to itself).
+  for (const { pair, words } of restore) pair.value = Object.assign(new YAMLSeq(), { items: words });
   try {
-    const value = doc.toJS({ maxAliasCount: MAX_ALIASES }) as unknown;
-    for (const { path, words } of restore) setAt(value, path, words);
-    return { issues: [], doc, value, sensitive, aliases };
+    return { issues: [], doc, value: doc.toJS({ maxAliasCount: MAX_ALIASES }), sensitive, aliases };
   } catch (err) {
     return fail([{ message: `YAML aliases expand too much (more than ${MAX_ALIASES} alias uses): ${(err as Error).message}`, location: local(0) }]);
   }
@@ -364,6 +366,7 @@ const LIST_KEY = /^( *(?:- +)*)[A-Za-z_][A-Za-z0-9_-]*:[ \t]*\r?$/;
  * of the words below), with nothing YAML gives a meaning to (no `:`, `#`, quote, bracket, anchor, tag or space).
  */
 const LIST_WORD = /^( +)- ([A-Za-z_][A-Za-z0-9_.@+-]*)\r?$/;
+// The core schema's words: a piece never holds a `%YAML 1.1` directive (splitPieces parses such a file whole).
 const NOT_STRINGS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
 /** Lists shorter than this are left to the parser: taking them out would save little. */
 export const MIN_PLAIN_LIST = 16;
@@ -382,8 +385,8 @@ export function plainLists(text: string): PlainLists | undefined {
   if (text.length < 4 * MIN_PLAIN_LIST) return undefined;
   const lines = text.split('\n');
   const words = new Map<number, string[]>();
-  /** Where text was cut (offset in the new text) and how much: ascending. */
-  const cuts: { at: number; length: number }[] = [];
+  /** Where the text was cut (offsets in the new text, ascending) and how much was cut there and before. */
+  const cuts: { at: number; removed: number }[] = [];
   const kept: string[] = [];
   let offset = 0;
   let removed = 0;
@@ -408,12 +411,13 @@ export function plainLists(text: string): PlainLists | undefined {
       while (next < lines.length && blankOrComment(lines[next]!)) next++;
       const ends = next === lines.length || lines[next]!.length - lines[next]!.trimStart().length <= key[1]!.length;
       if (list.length >= MIN_PLAIN_LIST && ends) {
+        // The key's line stays; the lines after it go (at the end of the text, with the newline before them).
         words.set(offset - removed + key[1]!.length, list);
         kept.push(line);
-        offset += line.length + 1 + length;
-        if (j === lines.length) length--; // the last line has no newline after it
-        cuts.push({ at: offset - removed - length, length });
+        offset += line.length + 1;
         removed += length;
+        cuts.push({ at: offset - (removed - length), removed });
+        offset += length;
         i = j;
         continue;
       }
@@ -427,21 +431,17 @@ export function plainLists(text: string): PlainLists | undefined {
     text: kept.join('\n'),
     words,
     written(at) {
-      let shift = 0;
-      for (const cut of cuts) {
-        if (cut.at > at) break;
-        shift += cut.length;
+      // The last cut at or before `at`.
+      let lo = 0;
+      let hi = cuts.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cuts[mid]!.at <= at) lo = mid + 1;
+        else hi = mid;
       }
-      return at + shift;
+      return at + (lo > 0 ? cuts[lo - 1]!.removed : 0);
     },
   };
-}
-
-/** Sets the value at `path` (which exists, as an empty value) inside `root`. */
-function setAt(root: unknown, path: YamlPath, value: unknown): void {
-  let node = root as Record<string | number, unknown>;
-  for (const seg of path.slice(0, -1)) node = node[seg] as Record<string | number, unknown>;
-  node[path[path.length - 1]!] = value;
 }
 
 /** Line and column of an offset in `text`, by binary search over its line starts. */
