@@ -174,8 +174,8 @@ describe('stream-sync watch (in process, real chokidar, against the emulator)', 
     expect((await api.call({ method: 'PUT', path: '/api/v2/blocklists/banned-words', body: { words: ['hand-edited'] } })).status).toBe(201);
     expect(words(emu)).toEqual(['hand-edited']);
     await expect.poll(() => words(emu), POLL).toEqual(['scam', 'spoiler']);
-    const corrected = summaries(lines).find((s) => s.changes?.update === 1);
-    expect(corrected).toMatchObject({ result: 'success', triggers: ['interval'] });
+    // The run's summary is logged once its read-back is done, a moment after the write the poll above saw.
+    await expect.poll(() => summaries(lines).find((s) => s.changes?.update === 1), POLL).toMatchObject({ result: 'success', triggers: ['interval'] });
   });
 
   it('with --dry-run only reports drift: a line per drifted address and a gauge, and no write', async () => {
