@@ -1,36 +1,32 @@
 import { cpus, totalmem } from 'node:os';
 import type { Workload } from './workload.js';
 
-/** One measured stream-sync scenario. The first eight fields are the `--json` contract. */
-export interface ScenarioResult {
+/** What the emulator counted for one measured process (a stream-sync scenario or a baseline run). */
+interface Measured {
   name: string;
   wall_ms: number;
-  lower_bound_ms: number;
   requests: number;
-  writes: number;
   rate_limited: number;
+  requests_by_op: Record<string, number>;
+  /** 429 answers among `requests_by_op`. */
+  rate_limited_by_op: Record<string, number>;
+  /** The process exited as it should (0) and, for a scenario, did what the scenario expects. */
+  ok: boolean;
+}
+
+/** One measured stream-sync scenario: with `name`, `wall_ms`, `requests` and `rate_limited`, its fields are the `--json` contract. */
+export interface ScenarioResult extends Measured {
+  lower_bound_ms: number;
+  writes: number;
   cpu_ms: number;
   peak_rss_mb: number;
   /** What sets the lower bound: `CreateUserGroup × 2000`, or the round trips. */
   bottleneck: string;
-  requests_by_op: Record<string, number>;
-  /** 429 answers among `requests_by_op`. */
-  rate_limited_by_op: Record<string, number>;
   /** What the command reported: `no changes`, `2,374 created`, … */
   outcome: string;
-  /** The command exited as it should (0) and did what the scenario expects. */
-  ok: boolean;
 }
 
-export interface BaselineResult {
-  name: string;
-  wall_ms: number;
-  requests: number;
-  rate_limited: number;
-  requests_by_op: Record<string, number>;
-  rate_limited_by_op: Record<string, number>;
-  ok: boolean;
-}
+export type BaselineResult = Measured;
 
 export interface BenchReport {
   mode: 'full' | 'quick';
