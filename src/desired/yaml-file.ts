@@ -292,7 +292,10 @@ function parsePieces(file: string, text: string, pieces: Piece[], at: (offset: n
     const parse = (lists?: PlainLists) => parseDocumentText(lists?.text ?? pieceText, piece.start, piece.items ? 2 : 1, at, opts, lists);
     let lists = plainLists(pieceText);
     let r = parse(lists);
-    if (r.mismatch) r = parse((lists = undefined));
+    if (r.mismatch) {
+      lists = undefined;
+      r = parse();
+    }
     const written = (offset: number) => lists?.written(offset) ?? offset;
     if (!r.doc || r.issues.length || r.aliases > 0) return undefined;
     if (piece.items) {

