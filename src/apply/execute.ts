@@ -3,7 +3,7 @@ import { KINDS, kindSpec } from '../kinds/index.js';
 import type { Api, ApiRequest } from '../kinds/types.js';
 import { userUpsertBatchers } from '../kinds/user-upserts.js';
 import type { Action } from '../model.js';
-import { phaseGraph, phaseNode, phaseOf } from '../plan/order.js';
+import { perObjectEdges, phaseGraph, phaseNode, phaseOf } from '../plan/order.js';
 import { matchesAny } from '../plan/pointer.js';
 import type { Plan, PlannedChange } from '../plan/plan.js';
 import type { StateFile } from '../state/state-file.js';
@@ -30,8 +30,11 @@ export interface ApplyResult {
 export interface ChangeBatcher {
   kind: string;
   action: Action;
-  /** Carries out the changes; resolves with an error message for each change that failed (the others applied). */
-  run(changes: readonly PlannedChange[], api: Api): Promise<Map<string, string>>;
+  /**
+   * Carries out the changes, calling `done` once for each as it finishes (with an error message when it failed),
+   * so the objects that wait for it can go on while later batches are still under way.
+   */
+  run(changes: readonly PlannedChange[], api: Api, done: (address: string, error?: string) => void): Promise<void>;
 }
 
 export interface ExecuteOptions {
@@ -44,8 +47,9 @@ export interface ExecuteOptions {
   onApplied?: (change: PlannedChange) => void;
 }
 
-/** Which kinds and phases must be finished before each one starts. */
-const ORDER = phaseGraph(KINDS);
+/** Which kinds and phases must be finished before each one starts, less those it follows object by object. */
+const PER_OBJECT = perObjectEdges(KINDS);
+const ORDER = new Map([...phaseGraph(KINDS)].map(([n, before]) => [n, [...before].filter((b) => !PER_OBJECT.get(n)?.has(b))]));
 
 const isAmbiguous = (err: unknown) => (err as { ambiguous?: boolean } | null)?.ambiguous === true;
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -53,23 +57,38 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 /**
  * Executes a plan in dependency order: the changes of one kind and phase (`role:upsert`, `role:delete`) start as
  * soon as the kinds and phases they must follow (`phaseGraph`) are finished, not when a whole level is, so push
- * templates go out while two thousand user groups are still being created. At most `concurrency` changes of one
- * kind and phase are under way at once; the client keeps the requests on the wire to its own limit and paces each
- * endpoint. A failed change does not stop the others: only the changes that refer to a failed or skipped object
+ * templates go out while two thousand user groups are still being created. A kind that follows another object by
+ * object (`waitsPerObject`: a group after its members) does not wait for the whole kind: each of its changes starts
+ * once the objects it names are done, so groups are created while later users are still on their way. At most
+ * `concurrency` changes of one kind and phase are under way at once; the client keeps the requests on the wire to
+ * its own limit and paces each endpoint. A failed change does not stop the others: only the changes that refer to a failed or skipped object
  * are skipped. Write-only values are recorded in the state file as they land.
  */
 export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<ApplyResult> {
   const result: ApplyResult = { applied: [], failed: [], skipped: [] };
   const broken = new Set<string>();
+  const byNode = new Map<string, PlannedChange[]>();
+  for (const change of plan.levels.flat()) {
+    const n = nodeOf(change);
+    if (!byNode.has(n)) byNode.set(n, []);
+    byNode.get(n)!.push(change);
+  }
+  const waits = objectWaits(byNode);
+  // After a failure of the run itself (the state file cannot be written) no further change starts, the ones under
+  // way finish, and the failure is thrown: nothing keeps writing once the caller has been told apply failed.
+  let broke: { err: unknown } | undefined;
+
   const blocked = (change: PlannedChange): boolean => {
     const blocker = refsOf(change).find((r) => broken.has(r));
     if (!blocker) return false;
     broken.add(change.address);
     result.skipped.push({ address: change.address, reason: `${blocker} was not applied` });
+    waits.settle(change);
     return true;
   };
   const applied = (change: PlannedChange) => {
     result.applied.push(change.address);
+    waits.settle(change);
     opts.onApplied?.(change);
   };
   const failed = (change: PlannedChange, raw: string) => {
@@ -77,14 +96,42 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
     const error = redact(raw, sensitiveValues(change.desired, kindSpec(change.kind)));
     broken.add(change.address);
     result.failed.push({ address: change.address, action: change.action, error });
+    waits.settle(change);
     opts.logger?.warn({ address: change.address, action: change.action, err: error }, 'change failed');
   };
   // The caller's batchers first; merging user upserts into calls of 100 users needs nothing from the caller.
   const batchers = [...(opts.batchers ?? []), ...userUpsertBatchers];
+  const runBatch = async (batcher: ChangeBatcher, group: readonly PlannedChange[]) => {
+    const waiting = group.flatMap((c) => waits.before(c) ?? []);
+    if (waiting.length) {
+      await Promise.all(waiting);
+      if (broke) return;
+    }
+    const open = new Map(group.filter((c) => !blocked(c)).map((c) => [c.address, c]));
+    if (open.size === 0) return;
+    const done = (address: string, error?: string) => {
+      const change = open.get(address);
+      if (!change) return;
+      open.delete(address);
+      if (error !== undefined) return failed(change, error);
+      recordApplied(change, opts.state);
+      applied(change);
+    };
+    await batcher.run([...open.values()], opts.api, done).catch((err: unknown) => {
+      for (const address of [...open.keys()]) done(address, message(err));
+    });
+    for (const address of [...open.keys()]) done(address, `${batcher.kind} ${batcher.action}: the batch ended without carrying out this change`);
+  };
   const runNode = async (changes: readonly PlannedChange[]) => {
-    if (changes.length === 0) return;
     const { single, batches } = splitBatches(changes, batchers);
     const one = runPool(single, opts.concurrency, async (change) => {
+      const waiting = waits.before(change);
+      if (waiting) {
+        await waiting;
+        // A change that waited for other objects starts only if the apply has not failed meanwhile: had it
+        // waited for their whole kinds, it would not have started.
+        if (broke) return;
+      }
       if (blocked(change)) return;
       try {
         await executeChange(change, opts);
@@ -93,40 +140,21 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
         failed(change, message(err));
       }
     });
-    const grouped = [...batches].map(async ([batcher, group]) => {
-      const ready = group.filter((c) => !blocked(c));
-      if (ready.length === 0) return;
-      const errors = await batcher.run(ready, opts.api).catch((err: unknown) => new Map(ready.map((c) => [c.address, message(err)])));
-      for (const change of ready) {
-        const error = errors.get(change.address);
-        if (error !== undefined) failed(change, error);
-        else {
-          recordApplied(change, opts.state);
-          applied(change);
-        }
-      }
-    });
-    await Promise.all([one, ...grouped]);
+    await Promise.all([one, ...[...batches].map(([batcher, group]) => runBatch(batcher, group))]);
     opts.state.save();
   };
 
-  const byNode = new Map<string, PlannedChange[]>();
-  for (const change of plan.levels.flat()) {
-    const n = phaseNode(change.kind, phaseOf(change.action));
-    if (!byNode.has(n)) byNode.set(n, []);
-    byNode.get(n)!.push(change);
-  }
   // Each node's run, started once its predecessors' runs are over (a node without changes passes straight on).
-  // After a failure of the run itself (the state file cannot be written) no further node starts, the ones under
-  // way finish, and the failure is thrown: nothing keeps writing once the caller has been told apply failed.
   const runs = new Map<string, Promise<void>>();
-  let broke: { err: unknown } | undefined;
   const run = (n: string): Promise<void> => {
     let p = runs.get(n);
     if (!p) {
-      p = Promise.all([...(ORDER.get(n) ?? [])].map(run))
-        .then(() => (broke ? undefined : runNode(byNode.get(n) ?? [])))
-        .catch((err: unknown) => void (broke ??= { err }));
+      const changes = byNode.get(n) ?? [];
+      p = Promise.all((ORDER.get(n) ?? []).map(run))
+        .then(() => (broke || changes.length === 0 ? undefined : runNode(changes)))
+        .catch((err: unknown) => void (broke ??= { err }))
+        // Whatever did not run is done too: nothing waits for it any longer.
+        .finally(() => changes.forEach(waits.settle));
       runs.set(n, p);
     }
     return p;
@@ -134,6 +162,51 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
   await Promise.all([...byNode.keys()].map(run));
   if (broke) throw broke.err;
   return result;
+}
+
+const nodeOf = (change: PlannedChange) => phaseNode(change.kind, phaseOf(change.action));
+
+/**
+ * What the changes of a node that follows others object by object (`perObjectEdges`) wait for: `before(change)`
+ * resolves once the planned changes of the objects it refers to in those nodes are settled (applied, failed or
+ * skipped). The waited-for changes are put in the order their dependents need them, the dependents' own order,
+ * so that the first groups can start while most users are still being created.
+ */
+function objectWaits(byNode: Map<string, PlannedChange[]>) {
+  const signals = new Map<PlannedChange, { promise: Promise<void>; resolve: () => void }>();
+  const waited = new Map<PlannedChange, PlannedChange[]>();
+  const rank = new Map<PlannedChange, number>();
+  for (const [n, changes] of byNode) {
+    const from = PER_OBJECT.get(n);
+    if (!from) continue;
+    const target = new Map<string, PlannedChange>();
+    for (const f of from) for (const c of byNode.get(f) ?? []) target.set(c.address, c);
+    if (target.size === 0) continue;
+    changes.forEach((change, i) => {
+      const on = refsOf(change).flatMap((r) => target.get(r) ?? []);
+      if (on.length === 0) return;
+      waited.set(change, on);
+      for (const c of on) {
+        if (!signals.has(c)) {
+          let resolve!: () => void;
+          const promise = new Promise<void>((r) => (resolve = r));
+          signals.set(c, { promise, resolve });
+        }
+        if (!rank.has(c)) rank.set(c, i);
+      }
+    });
+  }
+  for (const [n, changes] of byNode) {
+    if (changes.some((c) => rank.has(c))) byNode.set(n, [...changes].sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity)));
+  }
+  return {
+    /** Undefined when the change waits for nothing. */
+    before: (change: PlannedChange): Promise<unknown> | undefined => {
+      const on = waited.get(change);
+      return on && Promise.all(on.map((c) => signals.get(c)!.promise));
+    },
+    settle: (change: PlannedChange): void => signals.get(change)?.resolve(),
+  };
 }
 
 /** Changes of one kind and phase: those a batcher takes, grouped by batcher, and the rest. */

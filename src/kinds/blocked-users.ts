@@ -27,6 +27,7 @@ export const blockedUserKind: KindSpec = {
   declaredIn: 'user',
   address: (fields) => blockedUserAddress(fields.user_id, fields.blocked_user_id),
   dependsOn: ['user'],
+  waitsPerObject: ['user'],
   // Both users must exist: the blocked one may be any user of the app, declared or not (it is read by id).
   refs: (fields) => [`user/${String(fields.user_id)}`, `user/${String(fields.blocked_user_id)}`],
   secretFields: [],

@@ -58,6 +58,7 @@ export const pushPreferenceKind: KindSpec = {
   declaredIn: 'user',
   address: (fields) => pushPreferenceAddress(fields.user_id),
   dependsOn: ['user'],
+  waitsPerObject: ['user'],
   refs: (fields) => [`user/${String(fields.user_id)}`],
   secretFields: [],
   // Nothing reads back: each top-level field (a nested preference object as a whole) is compared by fingerprint.

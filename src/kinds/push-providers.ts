@@ -243,6 +243,7 @@ export const pushTemplateKind: KindSpec = {
   declaredIn: 'push_provider',
   address: (fields) => templateAddress(fields.push_provider_type, fields.push_provider_name, fields.event_type),
   dependsOn: ['push_provider'],
+  waitsPerObject: ['push_provider'],
   refs: (fields) => [providerAddress(fields.push_provider_type, fields.push_provider_name)],
   secretFields: [],
   writeOnlyFields: [],

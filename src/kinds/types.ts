@@ -64,6 +64,13 @@ export interface KindSpec {
   address(fields: Rec): string;
   /** Kinds whose creates and updates must land before this kind's creates and updates. */
   dependsOn: readonly string[];
+  /**
+   * Of `dependsOn`, the kinds this kind's creates and updates wait for object by object rather than as a whole:
+   * each change starts once the changes of the objects its `refs` name are done (a group once its members exist,
+   * while other users are still being created). Only for kinds whose `refs` name every object of those kinds that
+   * a change needs.
+   */
+  waitsPerObject?: readonly string[];
   /** Kinds whose creates and updates release references to objects of this kind: they run before its deletes. */
   releasedBy?: readonly string[];
   /** Addresses an object refers to: when one of their changes fails, this object's change is skipped. */

@@ -82,6 +82,7 @@ export const userGroupKind: KindSpec = {
   address: (fields) => address(fields.id),
   // Members are users: declared users are created before the groups that list them.
   dependsOn: ['user'],
+  waitsPerObject: ['user'],
   refs: (fields) => ((fields.members as string[] | undefined) ?? []).map((m) => `user/${m}`),
   secretFields: [],
   writeOnlyFields: [],

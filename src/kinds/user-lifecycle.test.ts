@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { batchErrors } from '../../test/support/batcher.js';
 import { loadSpec } from '../../test/support/spec.js';
 import type { ApplyResult } from '../apply/execute.js';
 import type { DesiredState, LiveObject, Rec } from '../model.js';
@@ -67,7 +68,7 @@ describe('the user delete batcher', () => {
     const { api, sent } = taskApi(() => ({ status: 'completed', result: {} }), 2);
     const wait = fakeWait();
     const changes = Array.from({ length: 230 }, (_, i) => deleteOf(`u${String(i).padStart(3, '0')}`));
-    const errors = await userDeleteBatcher({}, wait).run(changes, api);
+    const errors = await batchErrors(userDeleteBatcher({}, wait), changes, api);
     expect(errors.size).toBe(0);
     const deletes = sent.filter((r) => r.op === 'DeleteUsers');
     expect(deletes.map((r) => (r.body as { user_ids: string[] }).user_ids.length)).toEqual([100, 100, 30]);
@@ -82,7 +83,7 @@ describe('the user delete batcher', () => {
 
   it('fails every user of a failed task, with the task error', async () => {
     const { api } = taskApi(() => ({ status: 'failed', error: { type: 'Error', description: 'backend exploded' } }));
-    const errors = await userDeleteBatcher({ user_delete: 'hard' }, fakeWait()).run([deleteOf('a'), deleteOf('b')], api);
+    const errors = await batchErrors(userDeleteBatcher({ user_delete: 'hard' }, fakeWait()), [deleteOf('a'), deleteOf('b')], api);
     expect([...errors]).toEqual([
       ['user/a', 'DeleteUsers task task-1 failed: backend exploded'],
       ['user/b', 'DeleteUsers task task-1 failed: backend exploded'],
@@ -91,14 +92,14 @@ describe('the user delete batcher', () => {
 
   it('fails only the users a completed task reports as failed', async () => {
     const { api } = taskApi((ids) => ({ status: 'completed', result: { users: Object.fromEntries(ids.map((id) => [id, id === 'b' ? { status: 'failed', error: 'user "b" does not exist' } : { status: 'ok' }])) } }));
-    const errors = await userDeleteBatcher({}, fakeWait()).run([deleteOf('a'), deleteOf('b')], api);
+    const errors = await batchErrors(userDeleteBatcher({}, fakeWait()), [deleteOf('a'), deleteOf('b')], api);
     expect([...errors]).toEqual([['user/b', 'DeleteUsers task task-1: user "b" does not exist']]);
   });
 
   it('fails the users of a task that does not finish before the timeout', async () => {
     const { api, sent } = taskApi(() => ({ status: 'completed' }), Number.POSITIVE_INFINITY);
     const wait = fakeWait({ timeoutMs: 1_000, pollMs: 100, maxPollMs: 400 });
-    const errors = await userDeleteBatcher({}, wait).run([deleteOf('a')], api);
+    const errors = await batchErrors(userDeleteBatcher({}, wait), [deleteOf('a')], api);
     expect(errors.get('user/a')).toMatch(/^task task-1 did not finish within 1s \(status running\); it may still complete$/);
     // 100 + 200 + 400 (+ 400 would pass the deadline): four polls, never past the timeout.
     expect(wait.slept).toEqual([100, 200, 400]);
@@ -114,7 +115,7 @@ describe('the user delete batcher', () => {
       },
     };
     const changes = Array.from({ length: 101 }, (_, i) => deleteOf(`u${String(i).padStart(3, '0')}`));
-    const errors = await userDeleteBatcher({}, fakeWait()).run(changes, api);
+    const errors = await batchErrors(userDeleteBatcher({}, fakeWait()), changes, api);
     expect(errors.size).toBe(100);
     expect(errors.has('user/u100')).toBe(false);
   });

@@ -158,23 +158,18 @@ export function userDeleteBatcher(policy: Pick<Policy, 'user_delete'>, wait: Par
   return {
     kind: 'user',
     action: 'delete',
-    async run(changes, api) {
-      const errors = new Map<string, string>();
+    async run(changes, api, done) {
       const ids = changes.map((c) => idOf(c.address));
       for (let i = 0; i < ids.length; i += DELETE_BATCH) {
         const batch = ids.slice(i, i + DELETE_BATCH);
         try {
           const { task_id } = await api.send<{ task_id: string }>(deleteUsersRequest(batch, mode));
           const task = await awaitTask(api, task_id, waitFor);
-          for (const id of batch) {
-            const error = outcome(task, id);
-            if (error !== undefined) errors.set(`${USER_PREFIX}${id}`, error);
-          }
+          for (const id of batch) done(`${USER_PREFIX}${id}`, outcome(task, id));
         } catch (err) {
-          for (const id of batch) errors.set(`${USER_PREFIX}${id}`, err instanceof Error ? err.message : String(err));
+          for (const id of batch) done(`${USER_PREFIX}${id}`, err instanceof Error ? err.message : String(err));
         }
       }
-      return errors;
     },
   };
 }

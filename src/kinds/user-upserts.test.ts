@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { batchErrors } from '../../test/support/batcher.js';
 import { executePlan } from '../apply/execute.js';
 import { ApiError } from '../errors.js';
 import type { Action, DesiredObject, FieldChange, Rec } from '../model.js';
@@ -48,7 +49,7 @@ describe('user upserts are merged into calls of at most 100 users', () => {
   it('creates 250 users with three UpdateUsers calls that carry each user once, as declared', async () => {
     const changes = ids(250).map((id) => create(id, { role: 'user' }));
     const api = fakeApi();
-    const errors = await batcher('create').run(changes, api);
+    const errors = await batchErrors(batcher('create'), changes, api);
     expect(errors.size).toBe(0);
     expect(api.sent.map((r) => [r.op, Object.keys(usersOf(r)).length])).toEqual([
       ['UpdateUsers', 100],
@@ -63,7 +64,7 @@ describe('user upserts are merged into calls of at most 100 users', () => {
 
   it('updates 120 users with two UpdateUsersPartial calls holding each patch once', async () => {
     const api = fakeApi();
-    const errors = await batcher('update').run(ids(120).map(rename), api);
+    const errors = await batchErrors(batcher('update'), ids(120).map(rename), api);
     expect(errors.size).toBe(0);
     expect(api.sent.map((r) => [r.op, (usersOf(r) as Rec[]).length])).toEqual([
       ['UpdateUsersPartial', 100],
@@ -74,7 +75,7 @@ describe('user upserts are merged into calls of at most 100 users', () => {
 
   it('a call refused for its content (400) is retried one user at a time, and only the refused user fails', async () => {
     const api = fakeApi(refuse('u042'));
-    const errors = await batcher('create').run(ids(100).map((id) => create(id)), api);
+    const errors = await batchErrors(batcher('create'), ids(100).map((id) => create(id)), api);
     expect([...errors.keys()]).toEqual(['user/u042']);
     expect(errors.get('user/u042')).toMatch(/u042" is not valid/);
     // One merged call, then one call per user of it.
@@ -85,7 +86,7 @@ describe('user upserts are merged into calls of at most 100 users', () => {
   it('a call that fails otherwise (5xx after retries, auth) fails its users without sending them again', async () => {
     for (const status of [503, 403]) {
       const api = fakeApi((req) => (Object.keys(usersOf(req)).includes('u150') ? new ApiError(req.op, status, -1, 'no') : undefined));
-      const errors = await batcher('create').run(ids(180).map((id) => create(id)), api);
+      const errors = await batchErrors(batcher('create'), ids(180).map((id) => create(id)), api);
       expect(api.sent).toHaveLength(2);
       expect([...errors.keys()].sort()).toEqual(ids(180).slice(100).map((id) => `user/${id}`));
     }
@@ -96,7 +97,7 @@ describe('user upserts are merged into calls of at most 100 users', () => {
     const own = kindSpec('user').requests(solo);
     expect(own.length).toBeGreaterThan(1);
     const api = fakeApi();
-    const errors = await batcher('create').run([solo, create('other')], api);
+    const errors = await batchErrors(batcher('create'), [solo, create('other')], api);
     expect(errors.size).toBe(0);
     const carriesSolo = (r: ApiRequest) => JSON.stringify([r.body, r.params]).includes('"solo"');
     expect(api.sent.filter(carriesSolo)).toEqual(own);

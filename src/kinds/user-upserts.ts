@@ -52,8 +52,7 @@ function upsertBatcher(action: 'create' | 'update'): ChangeBatcher {
   return {
     kind: 'user',
     action,
-    async run(changes, api) {
-      const errors = new Map<string, string>();
+    async run(changes, api, done) {
       const spec = kindSpec('user');
       const byOp = new Map<string, { change: PlannedChange; req: ApiRequest & Core }[]>();
       const alone: { change: PlannedChange; requests: ApiRequest[] }[] = [];
@@ -62,7 +61,7 @@ function upsertBatcher(action: 'create' | 'update'): ChangeBatcher {
         try {
           requests = spec.requests({ action: change.action, address: change.address, desired: change.desired, live: change.live, fields: change.fields });
         } catch (err) {
-          errors.set(change.address, message(err));
+          done(change.address, message(err));
           continue;
         }
         const core = coreOf(requests);
@@ -72,8 +71,9 @@ function upsertBatcher(action: 'create' | 'update'): ChangeBatcher {
       const one = async (change: PlannedChange, requests: readonly ApiRequest[]) => {
         try {
           await sendAll(api, requests);
+          done(change.address);
         } catch (err) {
-          errors.set(change.address, message(err));
+          done(change.address, message(err));
         }
       };
       const batches = [...byOp.values()].flatMap((items) => Array.from({ length: Math.ceil(items.length / USERS_PER_CALL) }, (_, i) => items.slice(i * USERS_PER_CALL, (i + 1) * USERS_PER_CALL)));
@@ -82,13 +82,13 @@ function upsertBatcher(action: 'create' | 'update'): ChangeBatcher {
         ...batches.map(async (batch) => {
           try {
             await api.send(merged(batch.map((b) => b.req)));
+            for (const b of batch) done(b.change.address);
           } catch (err) {
             if (batch.length > 1 && refused(err)) await Promise.all(batch.map((b) => one(b.change, [b.req])));
-            else for (const b of batch) errors.set(b.change.address, message(err));
+            else for (const b of batch) done(b.change.address, message(err));
           }
         }),
       ]);
-      return errors;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { levelsFor, phaseLevels } from './order.js';
+import { KINDS as REGISTRY } from '../kinds/index.js';
+import { levelsFor, perObjectEdges, phaseLevels } from './order.js';
 
 // The kinds' ordering facts as data, the way kinds/index.ts declares them.
 const KINDS = [
@@ -47,5 +48,21 @@ describe('phaseLevels', () => {
     const pos = (id: number) => grouped.findIndex((l) => l.includes(id));
     expect(pos(3)).toBeLessThan(pos(4));
     expect(pos(2)).toBeLessThan(pos(1));
+  });
+});
+
+describe('perObjectEdges', () => {
+  it('lets a group wait for its own members and a template for its own provider, and nothing else by object', () => {
+    const edges = perObjectEdges(REGISTRY);
+    expect(edges.get('user_group:upsert')).toEqual(new Set(['user:upsert']));
+    expect(edges.get('push_template:upsert')).toEqual(new Set(['push_provider:upsert']));
+    // Grants wait for every role: the app is one object that names many.
+    expect(edges.has('app:upsert')).toBe(false);
+    for (const [node, from] of edges) expect([node, [...from].every((f) => f.endsWith(':upsert'))]).toEqual([node, true]);
+  });
+
+  it('refuses a kind that waits per object without refs, or for a kind it does not depend on', () => {
+    expect(() => perObjectEdges([{ kind: 'user_group', dependsOn: ['user'], waitsPerObject: ['user'] }])).toThrow('names no refs');
+    expect(() => perObjectEdges([{ kind: 'user_group', dependsOn: [], waitsPerObject: ['user'], refs: () => [] }])).toThrow('not in its dependsOn');
   });
 });

@@ -60,6 +60,26 @@ export function phaseGraph(kinds: readonly Pick<KindSpec, 'kind' | 'dependsOn' |
   return after;
 }
 
+/**
+ * The edges of `phaseGraph` that a node follows object by object rather than as a whole: a kind's creates and
+ * updates after those of the kinds it lists in `waitsPerObject` (a group after the users it lists, not after every
+ * user). The executor starts such a node without waiting for those nodes; each of its changes waits only for the
+ * changes of the objects its `refs` name.
+ */
+export function perObjectEdges(kinds: readonly Pick<KindSpec, 'kind' | 'dependsOn' | 'waitsPerObject' | 'refs'>[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const k of kinds) {
+    const waits = k.waitsPerObject ?? [];
+    if (waits.length === 0) continue;
+    // Without refs a change would wait for nothing at all.
+    if (!k.refs) throw new Error(`${k.kind} waits per object but names no refs`);
+    const stray = waits.find((d) => !k.dependsOn.includes(d));
+    if (stray) throw new Error(`${k.kind} waits per object for ${stray}, which is not in its dependsOn`);
+    out.set(phaseNode(k.kind, 'upsert'), new Set(waits.map((d) => phaseNode(d, 'upsert'))));
+  }
+  return out;
+}
+
 /** Whether `from` must already run before `to` (a path of "after" edges leads from `to` back to `from`). */
 function reaches(after: Map<string, Set<string>>, from: string, to: string): boolean {
   const seen = new Set<string>();
