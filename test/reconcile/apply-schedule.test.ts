@@ -6,7 +6,7 @@ import { harness } from '../support/reconcile.js';
 
 /**
  * How apply orders its work: each kind starts as soon as the kinds it depends on are done (not when a whole level
- * is), and user groups are read back one by one as they are written. Both are what keeps a large apply close to
+ * is), a user group as soon as its own members exist, and user groups are read back one by one as they are written. Both are what keeps a large apply close to
  * the API's rate limits (see the benchmark); here they are checked by the order of the requests.
  */
 const groups = (n: number) =>
@@ -70,6 +70,41 @@ describe('apply schedules each kind after its own dependencies only', () => {
     expect(first(held.sent, 'UpsertPushTemplate')).toBeLessThan(last(held.sent, 'CreateUserGroup'));
     // Groups still wait for the users they list.
     expect(first(held.sent, 'CreateUserGroup')).toBeGreaterThan(last(held.sent, 'UpdateUsers'));
+    await h.close();
+  });
+
+  it('creates a group once the users it lists exist, while the other users are still being created', async () => {
+    const h = harness(env.emu, { concurrency: 4 });
+    const id = (i: number) => `member-${String(i).padStart(3, '0')}`;
+    const users = Array.from({ length: 250 }, (_, i) => `  - id: ${id(i)}\n    name: Member ${i}`).join('\n');
+    // The group lists the users the file declares last.
+    const members = Array.from({ length: 50 }, (_, i) => id(200 + i)).join(', ');
+    const file = `version: 1\nusers:\n${users}\nuser_groups:\n  - id: late-joiners\n    name: Late\n    members: [${members}]\n`;
+    // The UpdateUsers calls that do not carry the group's members are answered only once the group has been
+    // created (or after 1.5 s, so that a wrong order fails instead of hanging).
+    const events: string[] = [];
+    let created!: () => void;
+    const groupSent = new Promise<void>((resolve) => (created = resolve));
+    const inner = h.deps.api;
+    h.deps.api = {
+      async send<T>(req: ApiRequest) {
+        if (req.op === 'CreateUserGroup') {
+          events.push('group created');
+          created();
+        }
+        const answer = await inner.send<T>(req);
+        if (req.op === 'UpdateUsers') {
+          const carriesMembers = id(200) in (req.body as { users: Record<string, unknown> }).users;
+          if (!carriesMembers) await Promise.race([groupSent, new Promise((r) => setTimeout(r, 1_500))]);
+          events.push(carriesMembers ? 'members created' : 'other users created');
+        }
+        return answer;
+      },
+    };
+    const applied = await h.apply(file);
+    expect(applied.result.failed).toEqual([]);
+    expect(applied.notConverged).toEqual([]);
+    expect(events).toEqual(['members created', 'group created', 'other users created', 'other users created']);
     await h.close();
   });
 
