@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../errors.js';
+import { userLive } from '../kinds/users.js';
 import type { Rec } from '../model.js';
 import type { ApiRequest } from '../kinds/types.js';
 import type { Plan, PlannedChange } from '../plan/plan.js';
 import { StateFile } from '../state/state-file.js';
-import { executePlan } from './execute.js';
+import { type ChangeBatcher, executePlan } from './execute.js';
 
 function create(kind: string, address: string, fields: Rec): PlannedChange {
   return { address, kind, action: 'create', fields: [], desired: { kind, address, fields, sensitive: [] } };
@@ -100,5 +101,80 @@ describe('a user group waits for its own members, not for every user', () => {
     api.answer(() => true);
     await expect(done).rejects.toThrow('disk full');
     expect(api.sent.map((r) => r.op)).toEqual(['CreateRole']);
+  });
+
+  it('starts no further group once the state file cannot be written, though the groups started before the users were done', async () => {
+    const users = [user('u000')];
+    // Their members exist already: these groups wait for nothing and start at once.
+    const groups = ['g1', 'g2', 'g3'].map((g) => group(g, [`${g}-member`]));
+    const api = heldApi();
+    const file = state();
+    file.save = () => {
+      throw new Error('disk full');
+    };
+    const done = executePlan(plan(users, groups), { api, state: file, concurrency: 1 });
+    await settle();
+    expect(api.sent.map((r) => r.op)).toEqual(['UpdateUsers', 'CreateUserGroup']);
+    // The users' state cannot be saved: the apply has failed before the first group is answered.
+    api.answer((r) => r.op === 'UpdateUsers');
+    await settle();
+    api.answer(() => true);
+    await expect(done).rejects.toThrow('disk full');
+    expect(groupsSent(api.sent)).toEqual(['g1']);
+  });
+});
+
+describe('user deletes still wait for every user create', () => {
+  it('sends DeleteUsers only after the UpdateUsers calls are answered, though the groups between them waited for nobody', async () => {
+    const users = ids(0, 2).map(user);
+    const groups = [group('g1', ['someone-else'])];
+    const del: PlannedChange = { address: 'user/gone', kind: 'user', action: 'delete', fields: [], live: userLive({ id: 'gone' }) };
+    const deletes: ChangeBatcher = {
+      kind: 'user',
+      action: 'delete',
+      async run(changes, api, done) {
+        await api.send({ op: 'DeleteUsers', method: 'POST', path: '/api/v2/users/delete', body: {}, idempotent: false });
+        for (const c of changes) done(c.address);
+      },
+    };
+    const api = heldApi();
+    const done = executePlan(plan(users, groups, [del]), { api, state: state(), concurrency: 8, batchers: [deletes] });
+    for (let i = 0; i < 3; i++) {
+      await settle();
+      api.answer((r) => r.op !== 'UpdateUsers');
+    }
+    expect(api.sent.map((r) => r.op)).toEqual(['UpdateUsers', 'CreateUserGroup']);
+    api.answer(() => true);
+    await settle();
+    api.answer(() => true);
+    expect((await done).applied).toContain('user/gone');
+    expect(api.sent.map((r) => r.op)).toEqual(['UpdateUsers', 'CreateUserGroup', 'DeleteUsers']);
+  });
+});
+
+describe('a batcher that does not report every change', () => {
+  const creates = ids(0, 3).map(user);
+  const run = (batcher: ChangeBatcher) => executePlan(plan(creates), { api: heldApi(), state: state(), concurrency: 8, batchers: [batcher] });
+
+  it('fails the changes it left unreported when it throws, and keeps those it reported', async () => {
+    const result = await run({
+      kind: 'user',
+      action: 'create',
+      async run(changes, _api, done) {
+        done(changes[0]!.address);
+        throw new Error('connection reset');
+      },
+    });
+    expect(result.applied).toEqual(['user/u000']);
+    expect(result.failed.map((f) => [f.address, f.error])).toEqual([
+      ['user/u001', 'connection reset'],
+      ['user/u002', 'connection reset'],
+    ]);
+  });
+
+  it('fails the changes it never reported when it returns', async () => {
+    const result = await run({ kind: 'user', action: 'create', run: async () => undefined });
+    expect(result.applied).toEqual([]);
+    expect(result.failed.map((f) => f.error)).toEqual(Array(3).fill('user create: the batch ended without carrying out this change'));
   });
 });

@@ -3,7 +3,7 @@ import { KINDS, kindSpec } from '../kinds/index.js';
 import type { Api, ApiRequest } from '../kinds/types.js';
 import { userUpsertBatchers } from '../kinds/user-upserts.js';
 import type { Action } from '../model.js';
-import { perObjectEdges, phaseGraph, phaseNode, phaseOf } from '../plan/order.js';
+import { executionGraph, perObjectEdges, phaseNode, phaseOf } from '../plan/order.js';
 import { matchesAny } from '../plan/pointer.js';
 import type { Plan, PlannedChange } from '../plan/plan.js';
 import type { StateFile } from '../state/state-file.js';
@@ -48,8 +48,8 @@ export interface ExecuteOptions {
 }
 
 /** Which kinds and phases must be finished before each one starts, less those it follows object by object. */
+const ORDER = executionGraph(KINDS);
 const PER_OBJECT = perObjectEdges(KINDS);
-const ORDER = new Map([...phaseGraph(KINDS)].map(([n, before]) => [n, [...before].filter((b) => !PER_OBJECT.get(n)?.has(b))]));
 
 const isAmbiguous = (err: unknown) => (err as { ambiguous?: boolean } | null)?.ambiguous === true;
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -101,12 +101,9 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
   };
   // The caller's batchers first; merging user upserts into calls of 100 users needs nothing from the caller.
   const batchers = [...(opts.batchers ?? []), ...userUpsertBatchers];
-  const runBatch = async (batcher: ChangeBatcher, group: readonly PlannedChange[]) => {
-    const waiting = group.flatMap((c) => waits.before(c) ?? []);
-    if (waiting.length) {
-      await Promise.all(waiting);
-      if (broke) return;
-    }
+  const runBatch = async (batcher: ChangeBatcher, group: readonly PlannedChange[], early: boolean) => {
+    await Promise.all(group.flatMap((c) => waits.before(c) ?? []));
+    if (early && broke) return;
     const open = new Map(group.filter((c) => !blocked(c)).map((c) => [c.address, c]));
     if (open.size === 0) return;
     const done = (address: string, error?: string) => {
@@ -114,25 +111,27 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
       if (!change) return;
       open.delete(address);
       if (error !== undefined) return failed(change, error);
-      recordApplied(change, opts.state);
-      applied(change);
+      try {
+        recordApplied(change, opts.state);
+        applied(change);
+      } catch (err) {
+        // Our own failure, not the API's: the change landed; the apply fails as a whole, not the batch's other changes.
+        broke ??= { err };
+      }
     };
     await batcher.run([...open.values()], opts.api, done).catch((err: unknown) => {
       for (const address of [...open.keys()]) done(address, message(err));
     });
     for (const address of [...open.keys()]) done(address, `${batcher.kind} ${batcher.action}: the batch ended without carrying out this change`);
   };
-  const runNode = async (changes: readonly PlannedChange[]) => {
+  const runNode = async (n: string, changes: readonly PlannedChange[]) => {
+    // A node that follows others object by object starts before they are done. It starts no further change once
+    // the apply has failed: had it waited for their whole kinds, it would not have started at all.
+    const early = PER_OBJECT.has(n);
     const { single, batches } = splitBatches(changes, batchers);
     const one = runPool(single, opts.concurrency, async (change) => {
-      const waiting = waits.before(change);
-      if (waiting) {
-        await waiting;
-        // A change that waited for other objects starts only if the apply has not failed meanwhile: had it
-        // waited for their whole kinds, it would not have started.
-        if (broke) return;
-      }
-      if (blocked(change)) return;
+      await waits.before(change);
+      if ((early && broke) || blocked(change)) return;
       try {
         await executeChange(change, opts);
         applied(change);
@@ -140,7 +139,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
         failed(change, message(err));
       }
     });
-    await Promise.all([one, ...[...batches].map(([batcher, group]) => runBatch(batcher, group))]);
+    await Promise.all([one, ...[...batches].map(([batcher, group]) => runBatch(batcher, group, early))]);
     opts.state.save();
   };
 
@@ -150,8 +149,8 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
     let p = runs.get(n);
     if (!p) {
       const changes = byNode.get(n) ?? [];
-      p = Promise.all((ORDER.get(n) ?? []).map(run))
-        .then(() => (broke || changes.length === 0 ? undefined : runNode(changes)))
+      p = Promise.all([...(ORDER.get(n) ?? [])].map(run))
+        .then(() => (broke || changes.length === 0 ? undefined : runNode(n, changes)))
         .catch((err: unknown) => void (broke ??= { err }))
         // Whatever did not run is done too: nothing waits for it any longer.
         .finally(() => changes.forEach(waits.settle));
@@ -192,7 +191,7 @@ function objectWaits(byNode: Map<string, PlannedChange[]>) {
           const promise = new Promise<void>((r) => (resolve = r));
           signals.set(c, { promise, resolve });
         }
-        if (!rank.has(c)) rank.set(c, i);
+        rank.set(c, Math.min(rank.get(c) ?? Infinity, i));
       }
     });
   }

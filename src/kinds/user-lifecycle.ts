@@ -162,13 +162,16 @@ export function userDeleteBatcher(policy: Pick<Policy, 'user_delete'>, wait: Par
       const ids = changes.map((c) => idOf(c.address));
       for (let i = 0; i < ids.length; i += DELETE_BATCH) {
         const batch = ids.slice(i, i + DELETE_BATCH);
+        let errorOf: (id: string) => string | undefined;
         try {
           const { task_id } = await api.send<{ task_id: string }>(deleteUsersRequest(batch, mode));
           const task = await awaitTask(api, task_id, waitFor);
-          for (const id of batch) done(`${USER_PREFIX}${id}`, outcome(task, id));
+          errorOf = (id) => outcome(task, id);
         } catch (err) {
-          for (const id of batch) done(`${USER_PREFIX}${id}`, err instanceof Error ? err.message : String(err));
+          errorOf = () => (err instanceof Error ? err.message : String(err));
         }
+        // Outside the try: a failure of `done` is not the API's.
+        for (const id of batch) done(`${USER_PREFIX}${id}`, errorOf(id));
       }
     },
   };

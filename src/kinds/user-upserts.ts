@@ -68,25 +68,18 @@ function upsertBatcher(action: 'create' | 'update'): ChangeBatcher {
         if (core) byOp.set(core.op, [...(byOp.get(core.op) ?? []), { change, req: core }]);
         else alone.push({ change, requests });
       }
+      // `done` is called outside any try: its own failure is not the API's, and must not fail other users.
       const one = async (change: PlannedChange, requests: readonly ApiRequest[]) => {
-        try {
-          await sendAll(api, requests);
-          done(change.address);
-        } catch (err) {
-          done(change.address, message(err));
-        }
+        const error = await sendAll(api, requests).then(() => undefined, message);
+        done(change.address, error);
       };
       const batches = [...byOp.values()].flatMap((items) => Array.from({ length: Math.ceil(items.length / USERS_PER_CALL) }, (_, i) => items.slice(i * USERS_PER_CALL, (i + 1) * USERS_PER_CALL)));
       await Promise.all([
         ...alone.map(({ change, requests }) => one(change, requests)),
         ...batches.map(async (batch) => {
-          try {
-            await api.send(merged(batch.map((b) => b.req)));
-            for (const b of batch) done(b.change.address);
-          } catch (err) {
-            if (batch.length > 1 && refused(err)) await Promise.all(batch.map((b) => one(b.change, [b.req])));
-            else for (const b of batch) done(b.change.address, message(err));
-          }
+          const failure = await api.send(merged(batch.map((b) => b.req))).then(() => undefined, (err: unknown) => ({ err }));
+          if (failure && batch.length > 1 && refused(failure.err)) await Promise.all(batch.map((b) => one(b.change, [b.req])));
+          else for (const b of batch) done(b.change.address, failure && message(failure.err));
         }),
       ]);
     },

@@ -80,6 +80,28 @@ export function perObjectEdges(kinds: readonly Pick<KindSpec, 'kind' | 'dependsO
   return out;
 }
 
+/**
+ * The graph the executor runs: each node and every node that must be finished before it starts, less the nodes it
+ * follows object by object (`perObjectEdges`). Prerequisites are transitive, so dropping a per-object edge loses
+ * nothing for the other nodes: user deletes still wait for every user create, though the groups they follow no
+ * longer do.
+ */
+export function executionGraph(kinds: readonly Pick<KindSpec, 'kind' | 'dependsOn' | 'releasedBy' | 'waitsPerObject' | 'refs'>[]): Map<string, Set<string>> {
+  const full = phaseGraph(kinds);
+  const perObject = perObjectEdges(kinds);
+  const closure = new Map<string, Set<string>>();
+  const ancestors = (n: string): Set<string> => {
+    let known = closure.get(n);
+    if (!known) {
+      known = new Set();
+      for (const b of full.get(n) ?? []) for (const a of [b, ...ancestors(b)]) known.add(a);
+      closure.set(n, known);
+    }
+    return known;
+  };
+  return new Map([...full.keys()].map((n) => [n, new Set([...ancestors(n)].filter((a) => !perObject.get(n)?.has(a)))]));
+}
+
 /** Whether `from` must already run before `to` (a path of "after" edges leads from `to` back to `from`). */
 function reaches(after: Map<string, Set<string>>, from: string, to: string): boolean {
   const seen = new Set<string>();
