@@ -109,6 +109,20 @@ function autocomplete(value: unknown, operand: string): boolean {
     .some((word) => word.startsWith(prefix));
 }
 
+/**
+ * Whether a field's value matches any operand of `$in`, as `matchesEq` with each. A string or number outside the
+ * date fields equals only the same string or number, so that common case (`id: {$in: [100 ids]}` over thousands
+ * of users) is a set lookup.
+ */
+function memberOf(field: string, list: readonly unknown[]): (value: unknown) => boolean {
+  const scalars = new Set<unknown>(list.filter((x) => typeof x === 'string' || typeof x === 'number'));
+  const exact = !DATE_FIELDS.has(field);
+  return (value) => {
+    if (exact && (typeof value === 'string' || typeof value === 'number')) return scalars.has(value);
+    return list.some((x) => matchesEq(field, value, x));
+  };
+}
+
 function requireArray(field: string, op: string, operand: unknown): unknown[] {
   if (!Array.isArray(operand)) throw inputError(`operator ${op} on field "${field}" requires an array`);
   return operand;
@@ -121,12 +135,12 @@ function comparison(field: string, op: Comparison, operand: unknown): UserPredic
     case '$ne':
       return (u) => !matchesEq(field, fieldValue(u, field), operand);
     case '$in': {
-      const list = requireArray(field, op, operand);
-      return (u) => list.some((x) => matchesEq(field, fieldValue(u, field), x));
+      const within = memberOf(field, requireArray(field, op, operand));
+      return (u) => within(fieldValue(u, field));
     }
     case '$nin': {
-      const list = requireArray(field, op, operand);
-      return (u) => !list.some((x) => matchesEq(field, fieldValue(u, field), x));
+      const within = memberOf(field, requireArray(field, op, operand));
+      return (u) => !within(fieldValue(u, field));
     }
     case '$gt':
       return (u) => ordered(field, fieldValue(u, field), operand, (c) => c > 0);
