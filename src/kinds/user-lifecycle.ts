@@ -85,9 +85,9 @@ export function recordManagedUsers(inventory: UserInventory, desired: DesiredSta
       .filter((c) => c.kind === 'user' && c.action === 'delete' && applied.has(c.address))
       .map((c) => idOf(c.address)),
   );
-  const before = inventory.managedUsers;
+  const before = [...inventory.managedUsers].sort();
   const after = [...new Set([...before.filter((id) => !deleted.has(id)), ...declaredUserIds(desired)])].sort();
-  if (after.length !== before.length || after.some((id, i) => id !== [...before].sort()[i])) inventory.setManagedUsers(after);
+  if (after.length !== before.length || after.some((id, i) => id !== before[i])) inventory.setManagedUsers(after);
 }
 
 export interface TaskWait {
