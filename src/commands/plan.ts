@@ -53,7 +53,8 @@ export async function runApply(desired: DesiredState, flags: ApplyFlags, session
   // Even with nothing to change this runs: it records the declared users in the inventory (pruning by inventory).
   const { result, notConverged } = await applyPlan(session.deps, plan, desired);
   if (doc.changes.length === 0) return 0;
-  const byAction = (a: string) => doc.changes.filter((c) => c.action === a && result.applied.includes(c.address)).length;
+  const appliedSet = new Set(result.applied);
+  const byAction = (a: string) => doc.changes.filter((c) => c.action === a && appliedSet.has(c.address)).length;
   const lines = [`Apply ${result.failed.length || notConverged.length ? 'finished with errors' : 'complete'}: ${byAction('create')} created, ${byAction('update')} updated, ${byAction('delete')} deleted.`];
   for (const f of result.failed) lines.push(`  failed  ${f.address} (${f.action}): ${f.error}`);
   for (const s of result.skipped) lines.push(`  skipped ${s.address}: ${s.reason}`);
@@ -61,7 +62,7 @@ export async function runApply(desired: DesiredState, flags: ApplyFlags, session
   out.stdout(`${lines.join('\n')}\n`);
   const code = result.failed.length || result.skipped.length || notConverged.length ? 1 : 0;
   if (!flags.verify) return code;
-  const applied = doc.changes.filter((c) => result.applied.includes(c.address));
+  const applied = doc.changes.filter((c) => appliedSet.has(c.address));
   return Math.max(code, await runVerify(desired, applied, session.deps.api, out));
 }
 

@@ -167,9 +167,11 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
       const { result, notConverged } = await applyPlan(engine, plan, desired);
       progress.applied = result.applied.length;
       progress.failed = result.failed.length;
+      const applied = new Set(result.applied);
+      const failedSet = new Set(result.failed.map((f) => f.address));
       for (const c of doc.changes) {
-        const failed = result.failed.some((f) => f.address === c.address);
-        if (failed || result.applied.includes(c.address)) deps.metrics.changes.inc({ action: c.action, result: failed ? 'failed' : 'applied' });
+        const failed = failedSet.has(c.address);
+        if (failed || applied.has(c.address)) deps.metrics.changes.inc({ action: c.action, result: failed ? 'failed' : 'applied' });
       }
       for (const s of result.skipped) log.warn({ address: s.address }, `skipped: ${s.reason}`);
       const broken = result.failed.length + result.skipped.length + notConverged.length;
