@@ -24,7 +24,14 @@ function heldApi(fail: (req: ApiRequest) => Error | undefined = () => undefined)
     send<T>(req: ApiRequest): Promise<T> {
       sent.push(req);
       return new Promise<T>((resolve, reject) => {
-        pending.push({ req, answer: () => (fail(req) ? reject(fail(req)) : resolve({} as T)) });
+        pending.push({
+          req,
+          answer: () => {
+            const err = fail(req);
+            if (err) reject(err);
+            else resolve({} as T);
+          },
+        });
       });
     },
     /** Answers the held requests `which` picks. */

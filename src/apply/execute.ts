@@ -6,6 +6,7 @@ import type { Action } from '../model.js';
 import { executionGraph, perObjectEdges, phaseNode, phaseOf } from '../plan/order.js';
 import { matchesAny } from '../plan/pointer.js';
 import type { Plan, PlannedChange } from '../plan/plan.js';
+import { type Signal, signal } from '../signal.js';
 import type { StateFile } from '../state/state-file.js';
 import { redact, sensitiveValues } from './redact.js';
 
@@ -61,8 +62,8 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
  * object (`waitsPerObject`: a group after its members) does not wait for the whole kind: each of its changes starts
  * once the objects it names are done, so groups are created while later users are still on their way. At most
  * `concurrency` changes of one kind and phase are under way at once; the client keeps the requests on the wire to
- * its own limit and paces each endpoint. A failed change does not stop the others: only the changes that refer to a failed or skipped object
- * are skipped. Write-only values are recorded in the state file as they land.
+ * its own limit and paces each endpoint. A failed change does not stop the others: only the changes that refer
+ * to a failed or skipped object are skipped. Write-only values are recorded in the state file as they land.
  */
 export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<ApplyResult> {
   const result: ApplyResult = { applied: [], failed: [], skipped: [] };
@@ -74,8 +75,9 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
     byNode.get(n)!.push(change);
   }
   const waits = objectWaits(byNode);
-  // After a failure of the run itself (the state file cannot be written) no further change starts, the ones under
-  // way finish, and the failure is thrown: nothing keeps writing once the caller has been told apply failed.
+  // After a failure of the run itself (the state file cannot be written) no further kind starts, nor a further
+  // change of a kind that started early (per object); the ones under way finish, and the failure is thrown:
+  // nothing keeps writing once the caller has been told apply failed.
   let broke: { err: unknown } | undefined;
 
   const blocked = (change: PlannedChange): boolean => {
@@ -168,11 +170,11 @@ const nodeOf = (change: PlannedChange) => phaseNode(change.kind, phaseOf(change.
 /**
  * What the changes of a node that follows others object by object (`perObjectEdges`) wait for: `before(change)`
  * resolves once the planned changes of the objects it refers to in those nodes are settled (applied, failed or
- * skipped). The waited-for changes are put in the order their dependents need them, the dependents' own order,
- * so that the first groups can start while most users are still being created.
+ * skipped). It also reorders `byNode`: the waited-for changes go in the order their dependents need them (the
+ * dependents' own order), so that the first groups can start while most users are still being created.
  */
 function objectWaits(byNode: Map<string, PlannedChange[]>) {
-  const signals = new Map<PlannedChange, { promise: Promise<void>; resolve: () => void }>();
+  const signals = new Map<PlannedChange, Signal>();
   const waited = new Map<PlannedChange, PlannedChange[]>();
   const rank = new Map<PlannedChange, number>();
   for (const [n, changes] of byNode) {
@@ -186,11 +188,7 @@ function objectWaits(byNode: Map<string, PlannedChange[]>) {
       if (on.length === 0) return;
       waited.set(change, on);
       for (const c of on) {
-        if (!signals.has(c)) {
-          let resolve!: () => void;
-          const promise = new Promise<void>((r) => (resolve = r));
-          signals.set(c, { promise, resolve });
-        }
+        if (!signals.has(c)) signals.set(c, signal());
         rank.set(c, Math.min(rank.get(c) ?? Infinity, i));
       }
     });

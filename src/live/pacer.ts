@@ -12,6 +12,8 @@
  * delays. For the same reason, requests still in flight are taken off the remaining budget an answer reports.
  */
 
+import { type Signal, signal } from '../signal.js';
+
 /**
  * Stream's published server-side per-minute limits. A copy, not an import of the emulator's table: the
  * reconciler and the emulator share no code, so a mistake in one cannot hide the same mistake in the other.
@@ -86,7 +88,7 @@ interface OpState {
   /** Grants that may still share a server second with a new one: in flight, or answered less than a window ago. */
   sent: Sent[];
   /** Resolves at this operation's next answer: a grant waiting on requests in flight wakes up then. */
-  nextAnswer: { promise: Promise<void>; resolve: () => void };
+  nextAnswer: Signal;
   /** The server's remaining budget for the window ending at `resetAt` (ms), counted down locally between answers. */
   remaining?: number;
   resetAt?: number;
@@ -100,12 +102,6 @@ export const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout
 
 /** While waiting on requests in flight, look again at least this often (an answer also wakes the wait). */
 const IN_FLIGHT_POLL_MS = 50;
-
-function signal(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 export class Pacer {
   private readonly ops = new Map<string, OpState>();
