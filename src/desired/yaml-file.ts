@@ -2,6 +2,7 @@ import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, type Pair, parse
 import type { ConfigIssue } from '../errors.js';
 import type { SourceLocation } from '../model.js';
 import { interpolate, InterpolationError } from './interpolate.js';
+import { NOT_STRINGS, simpleItems } from './simple-items.js';
 
 export type YamlPath = (string | number)[];
 
@@ -224,12 +225,13 @@ export function splitPieces(text: string, pieceBytes: number): Piece[] | undefin
   const lines = text.split('\n');
   const starts: number[] = [];
   let offset = 0;
-  for (const line of lines) {
+  for (let i = 0; i < lines.length; i++) {
     starts.push(offset);
-    offset += line.length + 1;
+    offset += lines[i]!.length + 1;
   }
   const sections: { key: string; line: number }[] = [];
-  for (const [i, line] of lines.entries()) {
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
     const key = SECTION_KEY.exec(line)?.[1];
     if (key !== undefined) {
       if (!plainSection(key)) return undefined;
@@ -263,7 +265,8 @@ function itemRuns(lines: string[], starts: number[], from: number, to: number, e
   for (let i = from + first + 1; i < to; i++) {
     const line = lines[i]!;
     if (blankOrComment(line)) continue;
-    const lead = line.length - line.trimStart().length;
+    let lead = 0;
+    while (line.charCodeAt(lead) === 0x20) lead++;
     if (lead > indent.length) continue;
     if (lead < indent.length || ITEM.exec(line)?.[1] !== indent) return undefined;
     if (starts[i]! - runStart >= pieceBytes) {
@@ -288,6 +291,13 @@ function parsePieces(file: string, text: string, pieces: Piece[], at: (offset: n
   const placed: (Piece & { firstItem: number; itemAt: number[] })[] = [];
   for (const piece of pieces) {
     const pieceText = text.slice(piece.start, piece.end);
+    const simple = piece.items ? simpleItems(pieceText) : undefined;
+    if (simple) {
+      const list = ((value[piece.key] as unknown[] | undefined) ??= []);
+      placed.push({ ...piece, firstItem: list.length, itemAt: simple.itemAt });
+      for (const item of simple.value) list.push(item);
+      continue;
+    }
     // A section's items stand two levels down: the document's mapping, then the section's list.
     const parse = (lists?: PlainLists) => parseDocumentText(lists?.text ?? pieceText, piece.start, piece.items ? 2 : 1, at, opts, lists);
     let lists = plainLists(pieceText);
@@ -369,8 +379,6 @@ const LIST_KEY = /^( *(?:- +)*)[A-Za-z_][A-Za-z0-9_-]*:[ \t]*\r?$/;
  * of the words below), with nothing YAML gives a meaning to (no `:`, `#`, quote, bracket, anchor, tag or space).
  */
 const LIST_WORD = /^( +)- ([A-Za-z_][A-Za-z0-9_.@+-]*)\r?$/;
-// The core schema's words: a piece never holds a `%YAML 1.1` directive (splitPieces parses such a file whole).
-const NOT_STRINGS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
 /** Lists shorter than this are left to the parser: taking them out would save little. */
 export const MIN_PLAIN_LIST = 16;
 
