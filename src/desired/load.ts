@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue, formatLocation } from '../errors.js';
-import { KINDS, kindBySection, kindsOfSection } from '../kinds/index.js';
+import { kindByName, kindBySection, kindOfAddress, kindSpec, kindsOfSection } from '../kinds/index.js';
 import type { DesiredObject, DesiredState, Policy, Rec, SourceLocation } from '../model.js';
 import { toPointer } from '../plan/pointer.js';
 import { fileSchema, SINGLETON_SECTIONS } from './schema.js';
@@ -92,7 +92,7 @@ function merge(parsed: { file: ParsedFile; value: Rec }[], issues: ConfigIssue[]
       for (const k of kindsOfSection(section)) managedKinds.add(k.kind);
       if (section === 'app') expectName = (sectionValue as Rec).expect_name as string | undefined;
       for (const entry of kind.entries!(sectionValue)) {
-        const spec = KINDS.find((k) => k.kind === entry.kind)!;
+        const spec = kindSpec(entry.kind);
         const address = spec.address(entry.fields);
         const location = file.locate(entry.path);
         const existing = objects.get(address);
@@ -118,9 +118,10 @@ function merge(parsed: { file: ParsedFile; value: Rec }[], issues: ConfigIssue[]
 function offlineReferenceIssues(objects: Map<string, DesiredObject>, managed: Set<string>, policy: Policy): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   for (const obj of objects.values()) {
-    const spec = KINDS.find((k) => k.kind === obj.kind)!;
+    const spec = kindSpec(obj.kind);
     for (const ref of spec.refs?.(obj.fields) ?? []) {
-      const target = KINDS.find((k) => ref.startsWith(`${k.kind}/`));
+      // An address starts with its kind (a group's 50 members are 50 of these: no string built per kind).
+      const target = kindByName.get(kindOfAddress(ref));
       if (!target?.section || target.prunedByInventory || !managed.has(target.kind) || !policy.prune.includes(target.section)) continue;
       if (objects.has(ref) || target.builtins?.includes(ref)) continue;
       issues.push({ message: `${obj.address} refers to ${ref}, which is not declared in ${target.section} (and ${target.section} is in policy.prune)`, location: obj.location });

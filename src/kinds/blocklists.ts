@@ -13,7 +13,7 @@ export const blocklistSchema = z
     name: addressPart('a block list name', 255),
     type: z.enum(['word', 'regex', 'domain', 'domain_allowlist', 'email', 'email_allowlist']).optional(),
     words: z
-      .array(z.string().min(1).refine((w) => [...w].length <= 40, 'a block list word must be at most 40 characters'))
+      .array(z.string().min(1).refine((w) => w.length <= 40 || [...w].length <= 40, 'a block list word must be at most 40 characters'))
       .max(10_000, 'a block list holds at most 10,000 words')
       .superRefine(noDuplicates('words')),
     team: z.string().optional(),

@@ -19,6 +19,12 @@ export const KINDS: readonly KindSpec[] = [appKind, roleKind, permissionKind, bl
 export const kindByName = new Map(KINDS.map((k) => [k.kind, k]));
 export const kindBySection = new Map(KINDS.filter((k) => k.section).map((k) => [k.section!, k]));
 
+/** The kind an address (`kind/name…`) belongs to. */
+export function kindOfAddress(address: string): string {
+  const slash = address.indexOf('/');
+  return slash < 0 ? address : address.slice(0, slash);
+}
+
 export function kindSpec(kind: string): KindSpec {
   const k = kindByName.get(kind);
   if (!k) throw new Error(`unknown kind ${kind}`);

@@ -52,7 +52,8 @@ export function envPlaceholder(kind: string, name: string | undefined, field: st
 /** A set written as a list: the same value twice would never compare equal to what the API keeps. */
 export const noDuplicates = (what: string) => (items: readonly string[], ctx: z.RefinementCtx) => {
   const seen = new Set<string>();
-  for (const [i, item] of items.entries()) {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
     if (seen.has(item)) ctx.addIssue({ code: 'custom', message: `${what} lists "${item}" twice`, path: [i] });
     seen.add(item);
   }

@@ -1,5 +1,5 @@
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { KINDS, kindSpec } from '../kinds/index.js';
+import { KINDS, kindOfAddress, kindSpec } from '../kinds/index.js';
 import type { KindSpec } from '../kinds/types.js';
 import type { Change, DesiredObject, DesiredState, LiveObject, LiveState, PlanDocument, PlanWarning } from '../model.js';
 import { canonicalJson, sha256 } from './canonical.js';
@@ -179,7 +179,7 @@ export function checkReferences(desired: DesiredState, live: LiveState): void {
   const issues: ConfigIssue[] = [];
   for (const obj of desired.objects.values()) {
     for (const ref of kindSpec(obj.kind).refs?.(obj.fields) ?? []) {
-      const refKind = ref.split('/')[0]!;
+      const refKind = kindOfAddress(ref);
       if (!desired.managedKinds.has(refKind)) continue;
       if (desired.objects.has(ref)) continue;
       const existing = live.objects.get(ref);

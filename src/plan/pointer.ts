@@ -7,14 +7,23 @@ export const toPointer = (segments: readonly (string | number)[]) => segments.ma
 
 export const fromPointer = (pointer: string): string[] => (pointer === '' ? [] : pointer.slice(1).split('/').map(unescape));
 
-/** `pattern` matches `pointer` segment by segment; `*` matches any one segment. */
-export function matchesPattern(pattern: string, pointer: string): boolean {
-  const p = fromPointer(pattern);
-  const s = fromPointer(pointer);
-  return p.length === s.length && p.every((seg, i) => seg === '*' || seg === s[i]);
-}
+/** Patterns come from a few kinds' specs and the policy, and are matched against every field of every object. */
+const patternSegments = new Map<string, string[]>();
+const segmentsOf = (pattern: string) => {
+  let segs = patternSegments.get(pattern);
+  if (!segs) patternSegments.set(pattern, (segs = fromPointer(pattern)));
+  return segs;
+};
+const matchesSegments = (p: readonly string[], s: readonly string[]) => p.length === s.length && p.every((seg, i) => seg === '*' || seg === s[i]);
 
-export const matchesAny = (patterns: readonly string[], pointer: string) => patterns.some((p) => matchesPattern(p, pointer));
+/** `pattern` matches `pointer` segment by segment; `*` matches any one segment. */
+export const matchesPattern = (pattern: string, pointer: string): boolean => matchesSegments(segmentsOf(pattern), fromPointer(pointer));
+
+export function matchesAny(patterns: readonly string[], pointer: string): boolean {
+  if (patterns.length === 0) return false;
+  const s = fromPointer(pointer);
+  return patterns.some((p) => matchesSegments(segmentsOf(p), s));
+}
 
 /** True when some pointer matched by `pattern` lies under `pointer`, or `pointer` under it (one holds the other). */
 export function patternOverlaps(pattern: string, pointer: string): boolean {
