@@ -85,6 +85,9 @@ describe('simpleItems', () => {
     ['a dash without a space', '  - id: a\n  -b\n'],
     ['a document marker', '  - id: a\n---\n'],
     ['a line indented less than the items', '  - id: a\n name: b\n'],
+    ['a carriage return ending the text (content to the parser)', '  - id: a\r'],
+    ['a carriage return alone on the last line', '  - id: a\n\r'],
+    ['a carriage return inside a line', '  - id: a\rb\n'],
   ])('gives up on %s', (_what, text) => {
     expect(simpleItems(text)).toBeUndefined();
   });
@@ -119,9 +122,9 @@ describe('simpleItems', () => {
   })).value;
   const item = fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 4 });
   /** How the text is laid out: nested values 2 or 4 deeper (or at the same column), comments and blank lines. */
-  const layout = fc.record({ indent: fc.constantFrom('', '  ', '    '), step: fc.constantFrom(2, 2, 2, 4, 0), comments: fc.boolean(), crlf: fc.boolean() });
+  const layout = fc.record({ indent: fc.constantFrom('', '  ', '    '), step: fc.constantFrom(2, 2, 2, 4, 0), comments: fc.boolean(), crlf: fc.boolean(), end: fc.constantFrom('\n', '\n', '', '\r', '\n\r', '\n  ') });
 
-  function render(items: [string, Value][][], l: { indent: string; step: number; comments: boolean; crlf: boolean }): string {
+  function render(items: [string, Value][][], l: { indent: string; step: number; comments: boolean; crlf: boolean; end: string }): string {
     const lines: string[] = [];
     const entries = (entries: [string, Value][], col: number, first: string | undefined) => {
       for (const [n, [k, v]] of entries.entries()) {
@@ -140,7 +143,7 @@ describe('simpleItems', () => {
       if (l.comments) lines.push(`${l.indent}# an item`);
       entries(it, l.indent.length + 2, `${l.indent}- `);
     }
-    const text = `${lines.join('\n')}\n`;
+    const text = `${lines.join('\n')}${l.end}`;
     return l.crlf ? text.replaceAll('\n', '\r\n') : text;
   }
 

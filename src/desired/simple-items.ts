@@ -8,7 +8,7 @@
  * text is then parsed as written: it only ever takes a shortcut to the same value.
  */
 
-/** A block mapping key that the core schema reads as a string, and no key JavaScript objects treat specially. */
+/** A block mapping key that the core schema reads as a string (`__proto__` and the null/boolean words aside). */
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 /**
  * Words the core schema reads as null or a boolean, not as a string (a piece never holds a `%YAML 1.1` directive:
@@ -94,11 +94,13 @@ export function simpleItems(text: string): { value: unknown[]; itemAt: number[] 
     const raw = lines[i]!;
     const start = offset;
     offset += raw.length + 1;
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    // CRLF: a carriage return before a line feed. One at the very end of the text is content to the parser.
+    const line = raw.endsWith('\r') && i < lines.length - 1 ? raw.slice(0, -1) : raw;
     let lead = 0;
     while (line.charCodeAt(lead) === 0x20) lead++;
     if (lead === line.length || line.charCodeAt(lead) === 0x23 /* # */) continue;
-    // A tab's meaning depends on where it stands; a carriage return inside a line is a line break to YAML.
+    // A tab's meaning depends on where it stands; any other carriage return is content to one reader and a line
+    // break to another.
     if (line.includes('\t') || line.includes('\r')) return undefined;
     const dash = line.charCodeAt(lead) === 0x2d /* - */ && line.charCodeAt(lead + 1) === 0x20;
     if (stack.length === 0) {

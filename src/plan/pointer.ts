@@ -7,11 +7,17 @@ export const toPointer = (segments: readonly (string | number)[]) => segments.ma
 
 export const fromPointer = (pointer: string): string[] => (pointer === '' ? [] : pointer.slice(1).split('/').map(unescape));
 
-/** Patterns come from a few kinds' specs and the policy, and are matched against every field of every object. */
+/**
+ * Patterns come from a few kinds' specs and the policy, and are matched against every field of every object: each
+ * is split once (a daemon whose policy keeps changing starts the cache afresh now and then).
+ */
 const patternSegments = new Map<string, string[]>();
 const segmentsOf = (pattern: string) => {
   let segs = patternSegments.get(pattern);
-  if (!segs) patternSegments.set(pattern, (segs = fromPointer(pattern)));
+  if (!segs) {
+    if (patternSegments.size >= 1_000) patternSegments.clear();
+    patternSegments.set(pattern, (segs = fromPointer(pattern)));
+  }
   return segs;
 };
 const matchesSegments = (p: readonly string[], s: readonly string[]) => p.length === s.length && p.every((seg, i) => seg === '*' || seg === s[i]);
