@@ -117,27 +117,26 @@ export function simpleItems(text: string): { value: unknown[]; itemAt: number[] 
     while (stack.length > 1 && stack[stack.length - 1]!.indent > lead) stack.pop();
     let top = stack[stack.length - 1]!;
     if (top.indent !== lead) return undefined;
-    let rest = line.slice(lead);
+    // What follows the dash, or the indentation.
+    const rest = line.slice(dash ? lead + 2 : lead);
+    const m = ENTRY.exec(rest);
     if (top.list) {
       if (!dash) return undefined;
-      rest = rest.slice(2);
-      const m = ENTRY.exec(rest);
+      // The item's node starts after its dash.
+      if (top.list === items) itemAt.push(start + lead + 2);
       if (!m || !KEY.test(m[1]!)) {
         const value = scalar(rest);
         if (value === GIVE_UP) return undefined;
-        if (top.list === items) itemAt.push(start + lead + 2);
         top.list.push(value);
         continue;
       }
       // `- key: ...`: a mapping as the item, its keys at the column after the dash.
       const frame: Frame = { indent: lead + 2, map: {} };
-      if (top.list === items) itemAt.push(start + lead + 2);
       top.list.push(frame.map);
       if (stack.length === MAX_FRAMES) return undefined;
       stack.push(frame);
       top = frame;
     } else if (dash) return undefined;
-    const m = ENTRY.exec(rest);
     if (!m) return undefined;
     const key = m[1]!;
     const map = top.map!;

@@ -22,9 +22,7 @@ const segmentsOf = (pattern: string) => {
 };
 const matchesSegments = (p: readonly string[], s: readonly string[]) => p.length === s.length && p.every((seg, i) => seg === '*' || seg === s[i]);
 
-/** `pattern` matches `pointer` segment by segment; `*` matches any one segment. */
-export const matchesPattern = (pattern: string, pointer: string): boolean => matchesSegments(segmentsOf(pattern), fromPointer(pointer));
-
+/** Some pattern matches `pointer` segment by segment; `*` matches any one segment. */
 export function matchesAny(patterns: readonly string[], pointer: string): boolean {
   if (patterns.length === 0) return false;
   const s = fromPointer(pointer);
