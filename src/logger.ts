@@ -1,5 +1,9 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type pretty from 'pino-pretty';
+
+/** pino-pretty (and its colour and date libraries) is loaded only when a pretty log is asked for. */
+const loadPretty = () => createRequire(import.meta.url)('pino-pretty') as typeof pretty;
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -28,6 +32,6 @@ export function createLogger(opts: { level?: string; format?: LogFormat; fd?: 1 
   const tty = Boolean((fd === 1 ? process.stdout : process.stderr).isTTY);
   const format = opts.format ?? (tty ? 'pretty' : 'json');
   const base = { level: opts.level ?? 'info', redact: { paths: REDACT, censor: '(redacted)' } };
-  if (format === 'pretty') return pino(base, pretty({ colorize: !process.env.NO_COLOR && tty, destination: fd, sync: true }));
+  if (format === 'pretty') return pino(base, loadPretty()({ colorize: !process.env.NO_COLOR && tty, destination: fd, sync: true }));
   return pino(base, pino.destination({ dest: fd, sync: true }));
 }
