@@ -58,6 +58,8 @@ export interface RequestRecord {
   op: string;
   method: string;
   path: string;
+  /** The query string as sent, `?` included (`''` when there is none). */
+  query: string;
   status: number;
   apiKey: string | null;
 }
@@ -253,7 +255,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         sendError(new StreamApiError(500, -1, 'internal server error'));
       }
     } finally {
-      requests.push({ op, method, path: url.pathname, status, apiKey });
+      requests.push({ op, method, path: url.pathname, query: url.search, status, apiKey });
       if (requests.length > requestLogLimit) requests.splice(0, requests.length - requestLogLimit);
       log?.debug({ method, path: url.pathname, op, status, ms: Number(process.hrtime.bigint() - start) / 1e6 }, 'request');
     }

@@ -50,6 +50,16 @@ export class Emulator {
     return (await this.ask<{ counts: Counts }>({ type: 'take' })).counts;
   }
 
+  /** As `take`, with the targets (path + query) of the GETs answered 2xx, in the order they were answered. */
+  takeWithReads(): Promise<{ counts: Counts; reads: string[] }> {
+    return this.ask<{ counts: Counts; reads: string[] }>({ type: 'take', reads: true });
+  }
+
+  /** Stream's published rate limits on every app, or none; either way every window starts afresh. */
+  async rateLimits(on: boolean): Promise<void> {
+    await this.ask({ type: 'rate-limits', on });
+  }
+
   async budgets(key: string, ops: string[]): Promise<Record<string, Budget>> {
     return (await this.ask<{ budgets: Record<string, Budget> }>({ type: 'budgets', key, ops })).budgets;
   }

@@ -4,8 +4,10 @@ import { startEmulator } from '../../src/emulator/server.js';
 /**
  * The benchmark's emulator, in a process of its own so its CPU and memory are never counted as the reconciler's.
  * Started with `fork()`; it answers the parent over IPC:
- *   → { id, type: 'take' }                   ← { id, counts: { 'METHOD Op': { status: n } } }  (then forgets them)
+ *   → { id, type: 'take', reads? }           ← { id, counts: { 'METHOD Op': { status: n } }, reads? }  (then forgets them)
+ *                                               `reads`: the answered GETs' targets (path + query), in order
  *   → { id, type: 'budgets', key, ops }       ← { id, budgets: { op: { limit, remaining, reset } } }
+ *   → { id, type: 'rate-limits', on }         ← { id }  (Stream's published limits, or none; windows start afresh)
  * and on start sends { type: 'ready', url, apps }. SIGTERM closes it.
  *
  * Settings (the issue's): Stream's published rate limits, and 20 ms of latency on every answer (a fault rule,
@@ -17,7 +19,7 @@ export interface EmulatorReady {
   apps: { key: string; secret: string }[];
 }
 
-export type EmulatorQuestion = { type: 'take' } | { type: 'budgets'; key: string; ops: string[] };
+export type EmulatorQuestion = { type: 'take'; reads?: boolean } | { type: 'budgets'; key: string; ops: string[] } | { type: 'rate-limits'; on: boolean };
 export type EmulatorRequest = EmulatorQuestion & { id: number };
 
 export type Counts = Record<string, Record<string, number>>;
@@ -39,15 +41,20 @@ async function main(): Promise<void> {
   process.on('message', (raw: EmulatorRequest) => {
     if (raw.type === 'take') {
       const counts: Counts = {};
+      const reads: string[] = [];
       for (const r of emu.requests.splice(0)) {
         const byStatus = (counts[`${r.method} ${r.op}`] ??= {});
         byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+        if (raw.reads && r.method === 'GET' && r.status >= 200 && r.status < 300) reads.push(r.path + r.query);
       }
-      process.send!({ id: raw.id, counts });
+      process.send!({ id: raw.id, counts, ...(raw.reads ? { reads } : {}) });
     } else if (raw.type === 'budgets') {
       const now = Date.now();
       const budgets = Object.fromEntries(raw.ops.map((op) => [op, emu.rateLimiter.peek(raw.key, op, now)]));
       process.send!({ id: raw.id, budgets });
+    } else if (raw.type === 'rate-limits') {
+      emu.rateLimiter.configure(raw.on ? 'published' : 'off');
+      process.send!({ id: raw.id });
     }
   });
   process.once('SIGTERM', () => {

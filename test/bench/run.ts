@@ -8,7 +8,7 @@ import { SignJWT } from 'jose';
 import { Emulator, tally } from './emulator-client.js';
 import { lowerBound, mustMake, type ScenarioName } from './lower-bound.js';
 import type { Usage } from './measure.js';
-import { type BaselineResult, type BenchReport, machine, type ScenarioResult, toJson, toMarkdown } from './report.js';
+import { type BaselineResult, type BenchReport, type FloorResult, machine, type ScenarioResult, toJson, toMarkdown } from './report.js';
 import { driftWorkload, FULL_SCALE, generateWorkload, QUICK_SCALE, toYaml } from './workload.js';
 
 /**
@@ -86,6 +86,9 @@ async function run(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise
   });
 }
 
+/** What `measure.js` wrote for the process that just ended (NaN when it died before writing). */
+const readUsage = (file: string): Usage => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Usage) : { cpu_ms: Number.NaN, peak_rss_mb: Number.NaN });
+
 const connection = (url: string, app: { key: string; secret: string }): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = { ...process.env, STREAM_API_KEY: app.key, STREAM_API_SECRET: app.secret, STREAM_BASE_URL: url, NO_COLOR: '1' };
   delete env.STREAM_API_SECRET_FILE;
@@ -123,7 +126,7 @@ async function main(): Promise<void> {
   // Addresses the drift touches: the app (grants) counts once.
   const driftChanges = d.blocklists + (d.grants ? 1 : 0) + d.pushProviders + d.pushTemplates + d.externalStorages + d.userGroups + d.users;
   const dir = mkdtempSync(join(tmpdir(), 'stream-sync-bench-'));
-  const files = { base: join(dir, 'stream.yaml'), drift: join(dir, 'stream-drift.yaml'), state: join(dir, 'state.json'), usage: join(dir, 'usage.json') };
+  const files = { base: join(dir, 'stream.yaml'), drift: join(dir, 'stream-drift.yaml'), state: join(dir, 'state.json'), usage: join(dir, 'usage.json'), reads: join(dir, 'reads.txt') };
   writeFileSync(files.base, toYaml(base));
   writeFileSync(files.drift, toYaml(drift.workload));
   log(`${quick ? 'quick' : 'full'} workload written to ${dir}`);
@@ -137,6 +140,7 @@ async function main(): Promise<void> {
     const measure = pathToFileURL(join(here, 'measure.js')).href;
 
     const scenarios: ScenarioResult[] = [];
+    let unchangedReads: string[] = [];
     const steps: [ScenarioName, string[]][] = [
       ['cold apply', ['apply', '-f', files.base]],
       ['unchanged plan', ['plan', '-f', files.base, '--format', 'json']],
@@ -154,8 +158,10 @@ async function main(): Promise<void> {
         { ...connection(url, sync), BENCH_USAGE_FILE: files.usage },
         dir,
       );
-      const t = tally(await emulator.take());
-      const usage = existsSync(files.usage) ? (JSON.parse(readFileSync(files.usage, 'utf8')) as Usage) : { cpu_ms: Number.NaN, peak_rss_mb: Number.NaN };
+      const answered = name === 'unchanged plan' ? await emulator.takeWithReads() : { counts: await emulator.take(), reads: [] };
+      if (name === 'unchanged plan') unchangedReads = answered.reads;
+      const t = tally(answered.counts);
+      const usage = readUsage(files.usage);
       const bound = lowerBound(must, budgets, r.startedAt, rtt);
       const o = outcome(name, r, driftChanges);
       if (!o.ok) log(`${name} did not do what it should: ${o.outcome}\n${r.stderr.slice(-2000)}`);
@@ -176,6 +182,23 @@ async function main(): Promise<void> {
       log(`${name}: ${(r.wallMs / 1000).toFixed(1)} s, ${t.requests} requests, bound ${(bound.ms / 1000).toFixed(1)} s`);
     }
 
+    // The floor, after the scenarios so their budgets are untouched, and with rate limits lifted so it never waits.
+    let floor: FloorResult | undefined;
+    if (unchangedReads.length) {
+      log('CPU floor of the unchanged plan…');
+      writeFileSync(files.reads, `${unchangedReads.join('\n')}\n`);
+      rmSync(files.usage, { force: true });
+      await emulator.rateLimits(false);
+      await emulator.take();
+      const r = await run(['--import', measure, join(here, 'floor.js'), files.reads], { ...connection(url, sync), BENCH_USAGE_FILE: files.usage, BENCH_CONCURRENCY: String(CONCURRENCY) }, dir);
+      const t = tally(await emulator.take());
+      await emulator.rateLimits(true);
+      const ok = r.code === 0 && t.requests === unchangedReads.length;
+      if (!ok) log(`the floor failed (${t.requests} of ${unchangedReads.length} reads answered): ${r.stderr.slice(-2000)}`);
+      floor = { name: 'unchanged plan reads', requests: t.requests, ...readUsage(files.usage), ok };
+      log(`CPU floor: ${Math.round(floor.cpu_ms)} ms for ${t.requests} reads`);
+    }
+
     // The baseline on an app of its own (its own rate budget), same settings. The unchanged re-run is left out: a
     // script that does not diff sends the same requests for it as for the drift.
     const baseline: BaselineResult[] = [];
@@ -193,11 +216,11 @@ async function main(): Promise<void> {
       log(`baseline ${name}: ${(r.wallMs / 1000).toFixed(1)} s, ${t.requests} requests`);
     }
 
-    const report: BenchReport = { mode: quick ? 'quick' : 'full', machine: machine(), workload: base.counts, rtt_ms: rtt, concurrency: CONCURRENCY, scenarios, baseline };
+    const report: BenchReport = { mode: quick ? 'quick' : 'full', machine: machine(), workload: base.counts, rtt_ms: rtt, concurrency: CONCURRENCY, scenarios, floor, baseline };
     process.stdout.write(toMarkdown(report));
     // npm runs scripts from the package root; a relative path means the directory npm was run from.
     if (values.json) writeFileSync(resolve(invokedFrom, values.json), `${JSON.stringify(toJson(report), null, 2)}\n`);
-    if (scenarios.some((s) => !s.ok) || baseline.some((b) => !b.ok)) process.exitCode = 1;
+    if (scenarios.some((s) => !s.ok) || baseline.some((b) => !b.ok) || floor?.ok === false) process.exitCode = 1;
   } finally {
     await emulator.stop();
     rmSync(dir, { recursive: true, force: true });
