@@ -85,4 +85,9 @@ export interface PlanDocument {
   changes: Change[];
   warnings: PlanWarning[];
   live_fingerprint: string;
+  /**
+   * Present when the plan writes sensitive values (secrets, substituted `${...}` values), which it prints masked:
+   * a digest of their keyed fingerprints, so that `apply --plan` can tell that they are still the values planned.
+   */
+  sensitive_fingerprint?: string;
 }

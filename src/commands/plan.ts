@@ -83,4 +83,8 @@ function checkSavedPlan(file: string, current: PlanDocument): void {
   if (canonicalJson(saved.changes) !== canonicalJson(current.changes)) {
     throw new GuardError(`the desired state no longer produces the saved plan ${file}: nothing was applied; plan again and review the new plan`);
   }
+  // The changes compare equal with every sensitive value masked: the values themselves are compared by fingerprint.
+  if (saved.sensitive_fingerprint !== current.sensitive_fingerprint) {
+    throw new GuardError(`a sensitive value (a secret or a substituted \${...} value) is not the one the saved plan ${file} was made with: nothing was applied; plan again and review the new plan`);
+  }
 }

@@ -5,7 +5,7 @@ import type { Change, DesiredObject, DesiredState, LiveObject, LiveState, PlanDo
 import { canonicalJson, sha256 } from './canonical.js';
 import { diffFields, type WriteOnlyMemory } from './diff.js';
 import { levelsFor, phaseLevels } from './order.js';
-import { fromPointer, matchesAny, matchesGlob } from './pointer.js';
+import { fromPointer, getAt, matchesAny, matchesGlob } from './pointer.js';
 
 /** One change of a plan with what the executor needs to carry it out (never printed). */
 export interface PlannedChange extends Change {
@@ -93,6 +93,7 @@ export function buildPlan(input: PlanInput): Plan {
   );
   const ordered = levels.flat();
   const count = (action: string) => ordered.filter((c) => c.action === action).length;
+  const sensitive = sensitiveFingerprint(ordered, memory);
   return {
     levels,
     document: {
@@ -102,8 +103,19 @@ export function buildPlan(input: PlanInput): Plan {
       changes: ordered.map(({ address, kind, action, fields }) => ({ address, kind, action, fields })),
       warnings,
       live_fingerprint: liveFingerprint(live, kinds),
+      ...(sensitive ? { sensitive_fingerprint: sensitive } : {}),
     },
   };
+}
+
+/**
+ * The values a plan prints masked are still what it writes: a digest of each sensitive value's keyed fingerprint
+ * (the state file's HMAC, keyed by the app's API secret), so a saved plan pins them without revealing them.
+ * Undefined when the plan writes none.
+ */
+function sensitiveFingerprint(changes: readonly PlannedChange[], memory: WriteOnlyMemory): string | undefined {
+  const parts = changes.flatMap((c) => c.fields.filter((f) => f.sensitive).map((f) => `${c.address}\u0000${f.path}\u0000${memory.fingerprint(c.address, f.path, getAt(c.desired?.fields, f.path))}`));
+  return parts.length ? sha256(parts.join('\n')) : undefined;
 }
 
 /**

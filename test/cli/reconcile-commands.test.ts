@@ -128,6 +128,29 @@ describe('stream-sync validate, plan, apply and export', () => {
     expect(applied.code).toBe(0);
   });
 
+  it('applies a saved plan only with the sensitive values it was made with, which it never shows', async () => {
+    const file = write('saved-secret.yaml', FILE);
+    // A new state file: no secret has been applied from it, so the plan sets sqs_secret.
+    const state = join(dir, 'secret-state.json');
+    const out = join(dir, 'secret-plan.json');
+    const plan = await runCli(['plan', '-f', file, '--out', out, '--state-file', state], { ...env, SQS_SECRET: 'reviewed-secret-1' });
+    expect(plan.code).toBe(0);
+    const saved = readFileSync(out, 'utf8');
+    expect(saved).not.toContain('reviewed-secret-1');
+    expect(JSON.parse(saved).sensitive_fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+    const before = writes();
+    const swapped = await runCli(['apply', '-f', file, '--plan', out, '--state-file', state], { ...env, SQS_SECRET: 'swapped-secret-2' });
+    expect(swapped.code).toBe(1);
+    expect(swapped.stderr).toMatch(/a sensitive value .* is not the one the saved plan .* was made with: nothing was applied/);
+    expect(swapped.stderr + swapped.stdout).not.toContain('swapped-secret-2');
+    expect(writes()).toBe(before);
+
+    const applied = await runCli(['apply', '-f', file, '--plan', out, '--state-file', state], { ...env, SQS_SECRET: 'reviewed-secret-1' });
+    expect(applied.code).toBe(0);
+    expect(emu.app('cli-key').settingsWriteOnly.sqs_secret).toBe('reviewed-secret-1');
+  });
+
   it('refuses more deletes than policy.max_deletes before any write, unless --allow-deletes', async () => {
     const state = join(dir, 'state.json');
     for (const name of ['extra-1', 'extra-2']) emu.app('cli-key').blocklists.set(name, { ...blocklistNamed('banned-words'), name, id: name });

@@ -18,6 +18,7 @@ export function renderJson(plan: PlanDocument): string {
     changes: plan.changes.map(changeJson),
     warnings: plan.warnings.map((w) => ({ address: w.address, message: w.message })),
     live_fingerprint: plan.live_fingerprint,
+    ...(plan.sensitive_fingerprint ? { sensitive_fingerprint: plan.sensitive_fingerprint } : {}),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
@@ -59,6 +60,7 @@ const planSchema = z
     changes: z.array(changeSchema),
     warnings: z.array(z.object({ address: z.string(), message: z.string() })),
     live_fingerprint: z.string().startsWith('sha256:'),
+    sensitive_fingerprint: z.string().startsWith('sha256:').optional(),
   })
   .superRefine((plan, ctx) => {
     // A hand-edited plan whose summary disagrees with its changes would make the guards (max_deletes) lie.
