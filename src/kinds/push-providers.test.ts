@@ -163,12 +163,22 @@ describe('push template reads', () => {
   const templates = { 'firebase/a': [{ event_type: 'message.new', enable_push: true }], 'apn/b': [{ event_type: 'reaction.new', enable_push: false }] };
   const declaredTemplate = desired('push_template', { push_provider_type: 'firebase', push_provider_name: 'a', event_type: 'message.new' });
 
-  it('reads only the providers the declared templates name, and none for a provider not created yet', async () => {
+  it('reads only the providers the declared templates name, and not at all a provider not created yet', async () => {
     const { api, sent } = fakeApi(providers, templates);
     const missing = desired('push_template', { push_provider_type: 'huawei', push_provider_name: 'new', event_type: 'message.new' });
     const live = await pushTemplateKind.fetch(api, [declaredTemplate, missing], { complete: false, all: [] });
     expect(live.map((l) => l.address)).toEqual(['push_template/firebase/a/message.new']);
-    expect(sent.map((r) => r.op)).toEqual(['GetPushTemplates', 'GetPushTemplates']);
+    expect(sent.map((r) => [r.op, r.query?.push_provider_name])).toEqual([
+      ['ListPushProviders', undefined],
+      ['GetPushTemplates', 'a'],
+    ]);
+  });
+
+  it('shares one provider list with the providers read at the same time', async () => {
+    const { api, sent } = fakeApi(providers, templates);
+    const declaredProvider = desired('push_provider', { type: 'firebase', name: 'a' });
+    await Promise.all([pushProviderKind.fetch(api, [declaredProvider], { complete: false }), pushTemplateKind.fetch(api, [declaredTemplate], { complete: false, all: [] })]);
+    expect(sent.filter((r) => r.op === 'ListPushProviders')).toHaveLength(1);
   });
 
   it('when pruned, reads every declared provider (not the undeclared ones, which go with their templates)', async () => {
@@ -176,7 +186,7 @@ describe('push template reads', () => {
     const declaredProvider = desired('push_provider', { type: 'apn', name: 'b' });
     const live = await pushTemplateKind.fetch(api, [], { complete: true, all: [declaredProvider] });
     expect(live.map((l) => l.address)).toEqual(['push_template/apn/b/reaction.new']);
-    expect(sent.map((r) => r.op)).toEqual(['GetPushTemplates']);
+    expect(sent.map((r) => r.op)).toEqual(['ListPushProviders', 'GetPushTemplates']);
   });
 
   it('for export, reads every live provider', async () => {
