@@ -259,15 +259,16 @@ export const pushTemplateKind: KindSpec = {
   async fetch(api, desired, { complete, forExport, all }) {
     // A complete read with nothing declared at all is an export by a caller that does not say so.
     const everything = forExport === true || (complete && !all?.length);
+    // The list is the one the providers' own read shares (one request).
     const listed = (await listProviders(api)).map((p) => [String(p.type), String(p.name)] as const);
-    let providers = listed;
-    if (!everything) {
-      // Only the declared providers, and of those only the ones that exist: a provider not created yet (every
-      // provider of a first apply) has no templates to read. The list is the one the providers' read shares.
-      const exists = new Set(listed.map(([type, name]) => providerAddress(type, name)));
-      const declared = providersOf([...desired.map((d) => d.fields), ...(complete ? (all ?? []).filter((o) => o.kind === 'push_provider').map((o) => ({ push_provider_type: o.fields.type, push_provider_name: o.fields.name })) : [])]);
-      providers = declared.filter(([type, name]) => exists.has(providerAddress(type, name)));
-    }
+    const exists = new Set(listed.map(([type, name]) => providerAddress(type, name)));
+    // Otherwise only the declared providers that exist: one not created yet (every provider of a first apply) has
+    // no templates to read.
+    const providers = everything
+      ? listed
+      : providersOf([...desired.map((d) => d.fields), ...(complete ? (all ?? []).filter((o) => o.kind === 'push_provider').map((o) => ({ push_provider_type: o.fields.type, push_provider_name: o.fields.name })) : [])]).filter(
+          ([type, name]) => exists.has(providerAddress(type, name)),
+        );
     return (await Promise.all(providers.map(([type, name]) => templatesOf(api, type, name)))).flat();
   },
   requests({ action, desired, fields }) {
