@@ -158,7 +158,7 @@ async function main(): Promise<void> {
         { ...connection(url, sync), BENCH_USAGE_FILE: files.usage },
         dir,
       );
-      const answered = name === 'unchanged plan' ? await emulator.takeWithReads() : { counts: await emulator.take(), reads: [] };
+      const answered = await emulator.takeWithReads();
       if (name === 'unchanged plan') unchangedReads = answered.reads;
       const t = tally(answered.counts);
       const usage = readUsage(files.usage);
