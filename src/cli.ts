@@ -5,13 +5,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { runCheck } from './commands/check.js';
 import { EXPORTABLE_SECTIONS, runExport } from './commands/export.js';
 import { type Output, runApply, runPlan } from './commands/plan.js';
-import { type EmbeddedEmulator, openSession, type Session } from './commands/session.js';
+import { type EmbeddedEmulator, openSession, type Session } from './runtime/session.js';
 import { loadDesired } from './desired/load.js';
-import { ConfigError, formatIssue } from './errors.js';
-import { createLogger, type LogFormat } from './logger.js';
-import type { DesiredState } from './model.js';
+import { ConfigError, formatIssue } from './core/errors.js';
+import { createLogger, type LogFormat } from './runtime/logger.js';
+import type { DesiredState } from './core/model.js';
 import type { PlanFormat } from './plan/render/index.js';
-import { VERSION } from './version.js';
+import { VERSION } from './core/version.js';
 
 /** The composition root: argv and environment in, exit code out. The only module that touches `process`. */
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../errors.js';
-import { userLive } from '../kinds/users.js';
-import type { Rec } from '../model.js';
+import { ApiError } from '../core/errors.js';
+import { userLive } from '../kinds/users/user.js';
+import type { Rec } from '../core/model.js';
 import type { ApiRequest } from '../kinds/types.js';
 import type { Plan, PlannedChange } from '../plan/plan.js';
 import { StateFile } from '../state/state-file.js';

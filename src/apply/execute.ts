@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
-import { KINDS, kindSpec } from '../kinds/index.js';
+import { KINDS, kindSpec } from '../kinds/registry.js';
 import type { Api, ApiRequest } from '../kinds/types.js';
-import { userUpsertBatchers } from '../kinds/user-upserts.js';
-import type { Action } from '../model.js';
+import { userUpsertBatchers } from '../kinds/users/upserts.js';
+import type { Action } from '../core/model.js';
 import { executionGraph, perObjectEdges, phaseNode, phaseOf } from '../plan/order.js';
-import { matchesAny } from '../plan/pointer.js';
+import { matchesAny } from '../core/pointer.js';
 import type { Plan, PlannedChange } from '../plan/plan.js';
-import { type Signal, signal } from '../signal.js';
+import { type Signal, signal } from '../core/signal.js';
 import type { StateFile } from '../state/state-file.js';
-import { redact, sensitiveValues } from './redact.js';
+import { redact, sensitiveValues } from '../core/secrets.js';
 
 export interface ApplyFailure {
   address: string;

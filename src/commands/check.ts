@@ -1,11 +1,11 @@
-import { ApiError } from '../errors.js';
-import { kindSpec } from '../kinds/index.js';
+import { ApiError } from '../core/errors.js';
+import { kindSpec } from '../kinds/registry.js';
 import type { Api, ApiRequest } from '../kinds/types.js';
-import type { Change, DesiredObject, DesiredState, Rec } from '../model.js';
+import type { Change, DesiredObject, DesiredState, Rec } from '../core/model.js';
 import { SENSITIVE } from '../plan/diff.js';
-import { matchesGlob, overlaps, patternOverlaps, toPointer } from '../plan/pointer.js';
+import { matchesGlob, overlaps, patternOverlaps, toPointer } from '../core/pointer.js';
 import type { Output } from './plan.js';
-import type { Session } from './session.js';
+import type { Session } from '../runtime/session.js';
 
 /**
  * `stream-sync check` and `apply --verify`: the live checks Stream offers, for what the file declares.

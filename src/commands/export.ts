@@ -2,12 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { UsageError } from '../errors.js';
-import { KINDS, kindsOfSection } from '../kinds/index.js';
+import { UsageError } from '../core/errors.js';
+import { KINDS, kindsOfSection } from '../kinds/registry.js';
 import { fetchLive } from '../live/fetch.js';
-import type { DesiredState, Rec } from '../model.js';
+import type { DesiredState, Rec } from '../core/model.js';
 import type { Output } from './plan.js';
-import type { Session } from './session.js';
+import type { Session } from '../runtime/session.js';
 
 /** Sections `export` can write: kinds that have a file form. */
 export const EXPORTABLE_SECTIONS = KINDS.filter((k) => k.section && k.toFile).map((k) => k.section!);

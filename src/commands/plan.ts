@@ -1,11 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { applyPlan, checkDeleteGuard, planFor } from '../engine.js';
-import { GuardError } from '../errors.js';
-import type { DesiredState, PlanDocument } from '../model.js';
-import { canonicalJson } from '../plan/canonical.js';
+import { applyPlan, checkDeleteGuard, planFor } from '../runtime/engine.js';
+import { GuardError } from '../core/errors.js';
+import type { DesiredState, PlanDocument } from '../core/model.js';
+import { canonicalJson } from '../core/canonical.js';
 import { parsePlanJson, type PlanFormat, renderJson, renderPlan } from '../plan/render/index.js';
 import { runVerify } from './check.js';
-import type { Session } from './session.js';
+import type { Session } from '../runtime/session.js';
 
 export interface Output {
   stdout(text: string): void;

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestEvent } from '../live/client.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 
 /** How a run ended, as `stream_sync_reconcile_total{result}` counts it. */
 export type RunResult = 'success' | 'error' | 'invalid_config' | 'refused';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { KINDS } from '../kinds/index.js';
+import { KINDS } from '../kinds/registry.js';
 
 /** Names that hold credentials whatever the object: the connection's and HTTP's. */
 const ALWAYS = ['secret', 'apiSecret', 'api_secret', 'token', 'authorization', 'password', 'credentials', 'STREAM_API_SECRET'];

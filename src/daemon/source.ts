@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { desiredFiles, loadDesired } from '../desired/load.js';
-import { ConfigError, formatIssue } from '../errors.js';
-import type { DesiredState } from '../model.js';
+import { ConfigError, formatIssue } from '../core/errors.js';
+import type { DesiredState } from '../core/model.js';
 
 /**
  * A digest of what `-f PATH` holds now: the names and bytes of its desired-state files, read through symlinks

@@ -1,9 +1,9 @@
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { type Connection, connectionFromEnv, defaultStateFile } from '../commands/connection.js';
-import type { EmbeddedEmulator } from '../commands/session.js';
-import { UsageError } from '../errors.js';
+import { type Connection, connectionFromEnv, defaultStateFile } from '../runtime/connection.js';
+import type { EmbeddedEmulator } from '../runtime/session.js';
+import { UsageError } from '../core/errors.js';
 import { createApiClient } from '../live/client.js';
 import { StateFile } from '../state/state-file.js';
 import { type ListenAddress, parseDuration, parseListen } from './duration.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatIssue } from '../errors.js';
+import { ConfigError, formatIssue } from '../core/errors.js';
 import { loadDesired } from './load.js';
 
 function load(files: Record<string, string>, env: NodeJS.ProcessEnv = {}) {

@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { z } from 'zod';
-import { ConfigError, type ConfigIssue, formatLocation } from '../errors.js';
-import { kindByName, kindBySection, kindOfAddress, kindSpec, kindsOfSection } from '../kinds/index.js';
-import type { DesiredObject, DesiredState, Policy, Rec, SourceLocation } from '../model.js';
-import { toPointer } from '../plan/pointer.js';
+import { ConfigError, type ConfigIssue, formatLocation } from '../core/errors.js';
+import { kindByName, kindBySection, kindOfAddress, kindSpec, kindsOfSection } from '../kinds/registry.js';
+import type { DesiredObject, DesiredState, Policy, Rec, SourceLocation } from '../core/model.js';
+import { toPointer } from '../core/pointer.js';
 import { fileSchema, SINGLETON_SECTIONS } from './schema.js';
 import { formatYamlPath, type ParsedFile, parseYamlFile, type YamlPath } from './yaml-file.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KINDS } from '../kinds/index.js';
+import { KINDS } from '../kinds/registry.js';
 
 const KIND_NAMES = KINDS.map((k) => k.kind);
 /** An address or address glob: it must start with a kind's name, so a typo cannot silently match nothing. */

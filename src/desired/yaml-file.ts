@@ -1,6 +1,6 @@
 import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, type Pair, parseAllDocuments, parseDocument, type Document, type Node, visit, YAMLSeq } from 'yaml';
-import type { ConfigIssue } from '../errors.js';
-import type { SourceLocation } from '../model.js';
+import type { ConfigIssue } from '../core/errors.js';
+import type { SourceLocation } from '../core/model.js';
 import { interpolate, InterpolationError } from './interpolate.js';
 import { NOT_STRINGS, simpleItems } from './simple-items.js';
 

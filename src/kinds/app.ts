@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { LiveObject, Rec } from '../model.js';
+import type { LiveObject, Rec } from '../core/model.js';
 import { checkGrantsWithoutPermissions } from './permissions.js';
-import { isRecord, liveObject, overlay } from './shared.js';
+import { isRecord, liveObject, overlay } from './define.js';
 import type { ApiRequest, KindSpec } from './types.js';
-import { fromPointer } from '../plan/pointer.js';
+import { fromPointer } from '../core/pointer.js';
 
 const record = z.record(z.string(), z.unknown());
 const stringList = z.array(z.string());

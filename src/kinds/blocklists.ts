@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { LiveObject, Rec } from '../model.js';
-import { addressPart, changedTopLevel, liveObject, noDuplicates, pick } from './shared.js';
+import type { LiveObject, Rec } from '../core/model.js';
+import { addressPart, changedTopLevel, liveObject, noDuplicates, pick } from './define.js';
 import type { Api, KindSpec } from './types.js';
 
 /** Every app has this list; nothing marks it as built-in, so the name does. */

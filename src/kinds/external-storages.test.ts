@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../test/support/spec.js';
-import type { DesiredObject, FieldChange, LiveObject, Rec } from '../model.js';
+import type { DesiredObject, FieldChange, LiveObject, Rec } from '../core/model.js';
 import { externalStorageKind, externalStorageLive, externalStorageSchema } from './external-storages.js';
 import type { Api, ApiRequest } from './types.js';
 

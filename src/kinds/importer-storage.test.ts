@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../test/support/spec.js';
-import type { DesiredObject, LiveObject, Rec } from '../model.js';
+import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
 import { importerStorageKind, importerStorageLive, importerStorageSchema } from './importer-storage.js';
 import type { Api, ApiRequest } from './types.js';
 

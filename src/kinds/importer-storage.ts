@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { LiveObject, Rec } from '../model.js';
-import { envPlaceholder, isRecord, liveObject, overlay, pick } from './shared.js';
+import type { LiveObject, Rec } from '../core/model.js';
+import { envPlaceholder, isRecord, liveObject, overlay, pick } from './define.js';
 import type { ApiRequest, KindSpec } from './types.js';
 
 /**

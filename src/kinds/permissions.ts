@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ConfigError, type ConfigIssue } from '../errors.js';
-import type { DesiredObject, LiveObject, Rec } from '../model.js';
-import { addressPart, isRecord, liveObject, pick } from './shared.js';
+import { ConfigError, type ConfigIssue } from '../core/errors.js';
+import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
+import { addressPart, isRecord, liveObject, pick } from './define.js';
 import type { Api, ApiRequest, KindSpec } from './types.js';
 
 /**

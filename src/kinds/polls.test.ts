@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../test/support/spec.js';
-import { ConfigError } from '../errors.js';
-import type { DesiredObject, Rec } from '../model.js';
+import { ConfigError } from '../core/errors.js';
+import type { DesiredObject, Rec } from '../core/model.js';
 import { diffFields } from '../plan/diff.js';
 import { pollKind, pollLive, pollSchema } from './polls.js';
 import type { Api, ApiRequest } from './types.js';

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { ConfigError } from '../errors.js';
-import type { DesiredObject, LiveObject, Rec } from '../model.js';
-import { canonicalJson } from '../plan/canonical.js';
-import { addressPart, changedTopLevel, isRecord, liveObject, overlay, pick } from './shared.js';
+import { ConfigError } from '../core/errors.js';
+import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
+import { canonicalJson } from '../core/canonical.js';
+import { addressPart, changedTopLevel, isRecord, liveObject, overlay, pick } from './define.js';
 import type { Api, ApiRequest, ChangeInput, KindSpec } from './types.js';
-import { noDuplicates, userIdSchema } from './user-ids.js';
-import { fromPointer } from '../plan/pointer.js';
+import { noDuplicates, userIdSchema } from './users/ids.js';
+import { fromPointer } from '../core/pointer.js';
 
 /**
  * Polls (`poll/<id>`; the id is required in the file so a poll is addressable). Settings are written with

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../test/support/spec.js';
-import type { DesiredObject, FieldChange, LiveObject, Rec } from '../model.js';
+import type { DesiredObject, FieldChange, LiveObject, Rec } from '../core/model.js';
 import { providerLive, pushProviderKind, pushProviderSchema, pushTemplateKind, templateLive } from './push-providers.js';
 import type { Api, ApiRequest } from './types.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { LiveObject, Rec } from '../model.js';
-import { addressPart, changedTopLevel, envPlaceholder, liveObject, pick } from './shared.js';
+import type { LiveObject, Rec } from '../core/model.js';
+import { addressPart, changedTopLevel, envPlaceholder, liveObject, pick } from './define.js';
 import type { Api, ApiRequest, DesiredEntry, KindSpec } from './types.js';
 
 /**

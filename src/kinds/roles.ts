@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Rec } from '../model.js';
-import { addressPart, liveObject } from './shared.js';
+import type { Rec } from '../core/model.js';
+import { addressPart, liveObject } from './define.js';
 import type { KindSpec } from './types.js';
 
 /** Roles every app has (`custom: false`): never created, deleted or shown as drift. */

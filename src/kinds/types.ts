@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Action, DesiredObject, FieldChange, LiveObject, Rec } from '../model.js';
+import type { Action, DesiredObject, FieldChange, LiveObject, Rec } from '../core/model.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

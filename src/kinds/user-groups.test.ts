@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../test/support/spec.js';
-import type { DesiredObject, Rec } from '../model.js';
+import type { DesiredObject, Rec } from '../core/model.js';
 import { diffFields } from '../plan/diff.js';
 import type { Api, ApiRequest } from './types.js';
 import { userGroupKind, userGroupLive, userGroupSchema } from './user-groups.js';

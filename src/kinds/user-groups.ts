@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { DesiredObject, LiveObject, Rec } from '../model.js';
-import { addressPart, liveObject, pick } from './shared.js';
+import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
+import { addressPart, liveObject, pick } from './define.js';
 import type { Api, ApiRequest, KindSpec } from './types.js';
-import { noDuplicates, userIdSchema } from './users.js';
+import { noDuplicates, userIdSchema } from './users/user.js';
 
 /** `member_ids` per CreateUserGroup, AddUserGroupMembers and RemoveUserGroupMembers call. */
 export const MEMBERS_PER_CALL = 100;

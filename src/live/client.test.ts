@@ -1,6 +1,6 @@
 import { decodeJwt, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { ApiError, UsageError } from '../errors.js';
+import { ApiError, UsageError } from '../core/errors.js';
 import { createApiClient, fillPath, isAmbiguous, queryString, ServerToken, toApiError, TransportError } from './client.js';
 
 const SECRET = 'unit-test-secret-7f3a9c';

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Logger } from 'pino';
 import { type Dispatcher, interceptors, Pool, type RetryHandler } from 'undici';
-import { ApiError, UsageError } from '../errors.js';
+import { ApiError, UsageError } from '../core/errors.js';
 import type { Api, ApiRequest } from '../kinds/types.js';
-import type { Rec } from '../model.js';
-import { VERSION } from '../version.js';
+import type { Rec } from '../core/model.js';
+import { VERSION } from '../core/version.js';
 import { type Grant, Pacer, readRateLimitHeaders, Semaphore, sleepMs } from './pacer.js';
 import { type FailedAttempt, RETRY_ERROR_CODES, RETRY_STATUSES, retryCallback } from './retry.js';
 

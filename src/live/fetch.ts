@@ -1,6 +1,6 @@
-import { KINDS, kindSpec } from '../kinds/index.js';
+import { KINDS, kindSpec } from '../kinds/registry.js';
 import type { Api, KindSpec } from '../kinds/types.js';
-import type { DesiredState, LiveObject, LiveState } from '../model.js';
+import type { DesiredState, LiveObject, LiveState } from '../core/model.js';
 
 /**
  * Reads the live objects of the managed kinds only (no request for a kind the file does not declare), each

@@ -12,7 +12,7 @@
  * delays. For the same reason, requests still in flight are taken off the remaining budget an answer reports.
  */
 
-import { type Signal, signal } from '../signal.js';
+import { type Signal, signal } from '../core/signal.js';
 
 /**
  * Stream's published server-side per-minute limits. A copy, not an import of the emulator's table: the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DesiredObject, LiveObject } from '../model.js';
+import type { DesiredObject, LiveObject } from '../core/model.js';
 import { diffFields, SENSITIVE, type WriteOnlyMemory } from './diff.js';
 
 const spec = {

@@ -1,8 +1,8 @@
 import equal from 'fast-deep-equal';
 import type { KindSpec } from '../kinds/types.js';
-import type { DesiredObject, FieldChange, LiveObject, Rec } from '../model.js';
-import { canonicalJson, sortedSet } from './canonical.js';
-import { matchesAny, overlaps, patternOverlaps, toPointer } from './pointer.js';
+import type { DesiredObject, FieldChange, LiveObject, Rec } from '../core/model.js';
+import { canonicalJson, sortedSet } from '../core/canonical.js';
+import { matchesAny, overlaps, patternOverlaps, toPointer } from '../core/pointer.js';
 
 export const SENSITIVE = '(sensitive value)';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KINDS as REGISTRY } from '../kinds/index.js';
+import { KINDS as REGISTRY } from '../kinds/registry.js';
 import { executionGraph, levelsFor, perObjectEdges, phaseLevels } from './order.js';
 
 // The kinds' ordering facts as data, the way kinds/index.ts declares them.

@@ -1,5 +1,5 @@
 import type { KindSpec } from '../kinds/types.js';
-import type { Action } from '../model.js';
+import type { Action } from '../core/model.js';
 
 export type Phase = 'upsert' | 'delete';
 export const phaseOf = (action: Action): Phase => (action === 'delete' ? 'delete' : 'upsert');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../errors.js';
-import type { DesiredObject, DesiredState, LiveObject, LiveState, Policy } from '../model.js';
+import { ConfigError } from '../core/errors.js';
+import type { DesiredObject, DesiredState, LiveObject, LiveState, Policy } from '../core/model.js';
 import type { WriteOnlyMemory } from './diff.js';
 import { buildPlan, checkReferences } from './plan.js';
 

@@ -1,11 +1,11 @@
-import { ConfigError, type ConfigIssue } from '../errors.js';
-import { KINDS, kindOfAddress, kindSpec } from '../kinds/index.js';
+import { ConfigError, type ConfigIssue } from '../core/errors.js';
+import { KINDS, kindOfAddress, kindSpec } from '../kinds/registry.js';
 import type { KindSpec } from '../kinds/types.js';
-import type { Change, DesiredObject, DesiredState, LiveObject, LiveState, PlanDocument, PlanWarning } from '../model.js';
-import { canonicalJson, sha256 } from './canonical.js';
+import type { Change, DesiredObject, DesiredState, LiveObject, LiveState, PlanDocument, PlanWarning } from '../core/model.js';
+import { canonicalJson, sha256 } from '../core/canonical.js';
 import { diffFields, type WriteOnlyMemory } from './diff.js';
 import { levelsFor, phaseLevels } from './order.js';
-import { fromPointer, getAt, matchesAny, matchesGlob } from './pointer.js';
+import { fromPointer, getAt, matchesAny, matchesGlob } from '../core/pointer.js';
 
 /** One change of a plan with what the executor needs to carry it out (never printed). */
 export interface PlannedChange extends Change {

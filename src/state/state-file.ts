@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { canonicalJson, hmacFingerprint } from '../plan/canonical.js';
+import { canonicalJson, hmacFingerprint } from '../core/canonical.js';
 import type { WriteOnlyMemory } from '../plan/diff.js';
 
 interface AppRecord {

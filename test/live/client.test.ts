@@ -4,10 +4,10 @@ import { Writable } from 'node:stream';
 import { decodeJwt, jwtVerify } from 'jose';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/errors.js';
+import { ApiError } from '../../src/core/errors.js';
 import type { ApiRequest } from '../../src/kinds/types.js';
 import { type ApiClient, type ApiClientOptions, createApiClient, type RequestEvent, TransportError } from '../../src/live/client.js';
-import { VERSION } from '../../src/version.js';
+import { VERSION } from '../../src/core/version.js';
 import { useEmulator } from '../support/emulator.js';
 
 const getApp: ApiRequest = { op: 'GetApp', method: 'GET', path: '/api/v2/app', idempotent: true };

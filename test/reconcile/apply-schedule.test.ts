@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Api, ApiRequest } from '../../src/kinds/types.js';
-import { applyPlan } from '../../src/engine.js';
+import { applyPlan } from '../../src/runtime/engine.js';
 import { useEmulator } from '../support/emulator.js';
 import { harness } from '../support/reconcile.js';
 

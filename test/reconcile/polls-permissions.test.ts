@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runExport } from '../../src/commands/export.js';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { TestApi } from '../support/api.js';
 import { useEmulator } from '../support/emulator.js';
 import { type Harness, harness } from '../support/reconcile.js';

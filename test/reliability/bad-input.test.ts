@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadDesired } from '../../src/desired/load.js';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
-import { ConfigError, formatIssue } from '../../src/errors.js';
+import { ConfigError, formatIssue } from '../../src/core/errors.js';
 import { runCli } from '../support/cli.js';
 
 /**

@@ -6,7 +6,7 @@ import type { Daemon } from '../../src/daemon/watch.js';
 import { loadDesired } from '../../src/desired/load.js';
 import type { FaultRule } from '../../src/emulator/faults.js';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
-import { planFor } from '../../src/engine.js';
+import { planFor } from '../../src/runtime/engine.js';
 import { createApiClient } from '../../src/live/client.js';
 import { StateFile } from '../../src/state/state-file.js';
 import { APP, captureLogs, daemonFor, summaries, tempConfig } from '../daemon/daemon-harness.js';

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadDesired } from '../../src/desired/load.js';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
-import { planFor } from '../../src/engine.js';
+import { planFor } from '../../src/runtime/engine.js';
 import { createApiClient } from '../../src/live/client.js';
 import { StateFile } from '../../src/state/state-file.js';
 import { runCli, spawnCli } from '../support/cli.js';

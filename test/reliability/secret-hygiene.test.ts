@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redact } from '../../src/apply/redact.js';
+import { redact } from '../../src/core/secrets.js';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
 import { serverToken } from '../support/api.js';
 import { runCli } from '../support/cli.js';

@@ -2,8 +2,8 @@
  * Value formatting shared by the text and Markdown renderers: one way to show a field change, so a plan reads the
  * same in a terminal and in a pull request. Pure.
  */
-import type { Action, FieldChange } from '../../model.js';
-import { canonicalJson } from '../canonical.js';
+import type { Action, FieldChange } from '../../core/model.js';
+import { canonicalJson } from '../../core/canonical.js';
 import { SENSITIVE } from '../diff.js';
 
 /** How many items of an array (or keys of an object, or added/removed items) are shown before "… and N more". */

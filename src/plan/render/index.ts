@@ -1,5 +1,5 @@
 /** The plan renderers behind one call, for the CLI's `--format`. */
-import type { PlanDocument } from '../../model.js';
+import type { PlanDocument } from '../../core/model.js';
 import { renderJson } from './json.js';
 import { renderMarkdown } from './markdown.js';
 import { renderText } from './text.js';

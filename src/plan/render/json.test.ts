@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PlanDocument } from '../../model.js';
+import type { PlanDocument } from '../../core/model.js';
 import { parsePlanJson, renderJson } from './json.js';
 import { field, LEAKY, planOf, SAMPLE, SECRET } from './test-fixtures.js';
 

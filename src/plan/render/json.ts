@@ -4,7 +4,7 @@
  * an object carries at runtime (the executor's `desired`/`live` objects, for one) can leak into it.
  */
 import { z } from 'zod';
-import type { Change, FieldChange, PlanDocument } from '../../model.js';
+import type { Change, FieldChange, PlanDocument } from '../../core/model.js';
 import { visible } from './format.js';
 
 export const FORMAT_VERSION = '1';

@@ -24,7 +24,7 @@
  * Every value, address and message is escaped (see `esc`), so nothing from the file or the API can break the
  * table, close a `<details>`, inject HTML or mention people.
  */
-import type { Action, Change, PlanDocument, PlanWarning } from '../../model.js';
+import type { Action, Change, PlanDocument, PlanWarning } from '../../core/model.js';
 import { clean, countActions, describeField, NO_CHANGES } from './format.js';
 
 export interface MarkdownOptions {

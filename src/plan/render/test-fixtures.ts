@@ -1,5 +1,5 @@
 /** Plans shared by the renderer tests (test support only; imported by the `*.test.ts` files beside it). */
-import type { Change, FieldChange, PlanDocument } from '../../model.js';
+import type { Change, FieldChange, PlanDocument } from '../../core/model.js';
 
 /** Planted in sensitive fields: no renderer may ever print it. */
 export const SECRET = 'SENTINEL-SECRET-123';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Change } from '../../model.js';
+import type { Change } from '../../core/model.js';
 import { field, LEAKY, planOf, SAMPLE, SECRET } from './test-fixtures.js';
 import { renderText } from './text.js';
 

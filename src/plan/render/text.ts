@@ -18,7 +18,7 @@
  *
  *   Plan: 1 to create, 1 to update, 1 to delete.
  */
-import type { Action, Change, PlanDocument } from '../../model.js';
+import type { Action, Change, PlanDocument } from '../../core/model.js';
 import { clean, countActions, describeField, NO_CHANGES, summaryLine } from './format.js';
 
 export interface TextOptions {

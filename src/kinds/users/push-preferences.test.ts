@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadSpec } from '../../test/support/spec.js';
-import type { DesiredObject, Rec } from '../model.js';
-import { diffFields, type WriteOnlyMemory } from '../plan/diff.js';
+import { loadSpec } from '../../../test/support/spec.js';
+import type { DesiredObject, Rec } from '../../core/model.js';
+import { diffFields, type WriteOnlyMemory } from '../../plan/diff.js';
 import { pushPreferenceKind, pushPreferencesSchema } from './push-preferences.js';
-import type { Api, ApiRequest } from './types.js';
+import type { Api, ApiRequest } from '../types.js';
 
 const spec = loadSpec();
 const want = (fields: Rec): DesiredObject => ({ kind: 'push_preference', address: `push_preference/${String(fields.user_id)}`, fields, sensitive: [] });

@@ -1,7 +1,7 @@
 import type { KindSpec } from '../kinds/types.js';
-import type { DesiredObject } from '../model.js';
+import type { DesiredObject } from './model.js';
 import { SENSITIVE } from '../plan/diff.js';
-import { overlaps, patternOverlaps, toPointer } from '../plan/pointer.js';
+import { overlaps, patternOverlaps, toPointer } from './pointer.js';
 
 /**
  * Error messages are the one output built from text the API sends back, and an API may quote the request in its

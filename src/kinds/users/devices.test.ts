@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { loadSpec } from '../../test/support/spec.js';
-import type { DesiredObject, Rec } from '../model.js';
-import { diffFields } from '../plan/diff.js';
+import { loadSpec } from '../../../test/support/spec.js';
+import type { DesiredObject, Rec } from '../../core/model.js';
+import { diffFields } from '../../plan/diff.js';
 import { deviceKind, deviceLive } from './devices.js';
-import type { Api, ApiRequest } from './types.js';
-import { withDeclaredLists } from './user-satellites.js';
+import type { Api, ApiRequest } from '../types.js';
+import { withDeclaredLists } from './satellites.js';
 
 const spec = loadSpec();
 const memory = { fingerprint: () => 'fp', applied: () => undefined };

@@ -1,17 +1,17 @@
 import { appKind } from './app.js';
-import { blockedUserKind } from './blocked-users.js';
+import { blockedUserKind } from './users/blocked.js';
 import { blocklistKind } from './blocklists.js';
-import { deviceKind } from './devices.js';
+import { deviceKind } from './users/devices.js';
 import { externalStorageKind } from './external-storages.js';
 import { importerStorageKind } from './importer-storage.js';
 import { permissionKind } from './permissions.js';
 import { pollKind } from './polls.js';
-import { pushPreferenceKind } from './push-preferences.js';
+import { pushPreferenceKind } from './users/push-preferences.js';
 import { pushProviderKind, pushTemplateKind } from './push-providers.js';
 import { roleKind } from './roles.js';
 import type { KindSpec } from './types.js';
 import { userGroupKind } from './user-groups.js';
-import { userKind } from './users.js';
+import { userKind } from './users/user.js';
 
 /** Every kind stream-sync manages, in the order plans list them. The one registry: nothing else lists kinds. */
 export const KINDS: readonly KindSpec[] = [appKind, roleKind, permissionKind, blocklistKind, pushProviderKind, pushTemplateKind, externalStorageKind, importerStorageKind, userKind, deviceKind, blockedUserKind, pushPreferenceKind, userGroupKind, pollKind];

@@ -1,6 +1,6 @@
-import type { DesiredObject, Rec } from '../model.js';
-import type { Api } from './types.js';
-import { existingUserIds } from './user-ids.js';
+import type { DesiredObject, Rec } from '../../core/model.js';
+import type { Api } from '../types.js';
+import { existingUserIds } from './ids.js';
 
 /**
  * What the satellites of a user (devices, blocked users) share: which users' lists the file manages.

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { EngineDeps } from '../engine.js';
+import type { EngineDeps } from './engine.js';
 import { type ApiClient, createApiClient } from '../live/client.js';
 import { StateFile } from '../state/state-file.js';
 import { type Connection, connectionFromEnv, defaultStateFile } from './connection.js';

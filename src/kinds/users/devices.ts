@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { LiveObject, Rec } from '../model.js';
-import { PROVIDER_TYPES, providerAddress } from './push-providers.js';
-import { addressPart, liveObject, pick } from './shared.js';
-import type { KindSpec } from './types.js';
-import { satelliteOwners } from './user-satellites.js';
+import type { LiveObject, Rec } from '../../core/model.js';
+import { PROVIDER_TYPES, providerAddress } from '../push-providers.js';
+import { addressPart, liveObject, pick } from '../define.js';
+import type { KindSpec } from '../types.js';
+import { satelliteOwners } from './satellites.js';
 
 /**
  * Push devices of declared users (`device/<user_id>/<id>`), declared under the user:

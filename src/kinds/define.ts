@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { DesiredObject, LiveObject, Rec } from '../model.js';
-import { fromPointer } from '../plan/pointer.js';
+import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
+import { fromPointer } from '../core/pointer.js';
 
 /** A live object of `kind` at `address`. */
 export const liveObject = (kind: string, address: string, fields: Rec, builtin?: boolean): LiveObject =>

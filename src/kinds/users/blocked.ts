@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { LiveObject, Rec } from '../model.js';
-import { liveObject } from './shared.js';
-import type { ApiRequest, KindSpec } from './types.js';
-import { noDuplicates, userIdSchema } from './user-ids.js';
-import { satelliteOwners } from './user-satellites.js';
+import type { LiveObject, Rec } from '../../core/model.js';
+import { liveObject } from '../define.js';
+import type { ApiRequest, KindSpec } from '../types.js';
+import { noDuplicates, userIdSchema } from './ids.js';
+import { satelliteOwners } from './satellites.js';
 
 /**
  * The users a declared user blocks (`blocked_user/<user_id>/<blocked_user_id>`), declared as a set of ids under

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadSpec } from '../../test/support/spec.js';
-import type { DesiredObject, Rec } from '../model.js';
-import { blockedUserKind, blockedUserLive } from './blocked-users.js';
-import type { Api, ApiRequest } from './types.js';
-import { withDeclaredLists } from './user-satellites.js';
+import { loadSpec } from '../../../test/support/spec.js';
+import type { DesiredObject, Rec } from '../../core/model.js';
+import { blockedUserKind, blockedUserLive } from './blocked.js';
+import type { Api, ApiRequest } from '../types.js';
+import { withDeclaredLists } from './satellites.js';
 
 const spec = loadSpec();
 const desired = (kind: string, address: string, fields: Rec): DesiredObject => ({ kind, address, fields, sensitive: [] });

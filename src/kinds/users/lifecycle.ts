@@ -1,9 +1,9 @@
-import type { ApplyResult, ChangeBatcher } from '../apply/execute.js';
-import type { DesiredState, LiveObject, LiveState, Policy, Rec } from '../model.js';
-import type { Plan } from '../plan/plan.js';
-import type { Api, ApiRequest } from './types.js';
-import { queryUsersByIds } from './user-ids.js';
-import { userLive } from './users.js';
+import type { ApplyResult, ChangeBatcher } from '../../apply/execute.js';
+import type { DesiredState, LiveObject, LiveState, Policy, Rec } from '../../core/model.js';
+import type { Plan } from '../../plan/plan.js';
+import type { Api, ApiRequest } from '../types.js';
+import { queryUsersByIds } from './ids.js';
+import { userLive } from './user.js';
 
 /**
  * The part of a user's life that is not a field: who may be deleted, how deletes run, and the restore of a

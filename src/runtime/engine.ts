@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
-import { executePlan, type ApplyResult } from './apply/execute.js';
-import { GuardError, UsageError } from './errors.js';
-import { KINDS, kindSpec } from './kinds/index.js';
-import type { Api } from './kinds/types.js';
-import { readUserLifecycle, recordManagedUsers, type TaskWait, userDeleteBatcher } from './kinds/user-lifecycle.js';
-import { fetchLive, toLiveState } from './live/fetch.js';
-import type { DesiredState, LiveObject, LiveState } from './model.js';
-import { buildPlan, checkReferences, type Plan, type PlannedChange } from './plan/plan.js';
-import type { StateFile } from './state/state-file.js';
+import { executePlan, type ApplyResult } from '../apply/execute.js';
+import { GuardError, UsageError } from '../core/errors.js';
+import { KINDS, kindSpec } from '../kinds/registry.js';
+import type { Api } from '../kinds/types.js';
+import { readUserLifecycle, recordManagedUsers, type TaskWait, userDeleteBatcher } from '../kinds/users/lifecycle.js';
+import { fetchLive, toLiveState } from '../live/fetch.js';
+import type { DesiredState, LiveObject, LiveState } from '../core/model.js';
+import { buildPlan, checkReferences, type Plan, type PlannedChange } from '../plan/plan.js';
+import type { StateFile } from '../state/state-file.js';
 
 /** What one reconcile needs from the outside world, passed in (the CLI and the daemon build it). */
 export interface EngineDeps {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Rec } from '../model.js';
-import type { Api, ApiRequest } from './types.js';
+import type { Rec } from '../../core/model.js';
+import type { Api, ApiRequest } from '../types.js';
 
 /**
  * User ids and reads of users by id. Users are the one kind stream-sync never lists (an app can have millions):
@@ -14,7 +14,7 @@ export const userIdSchema = z
   .max(255, 'a user id must be at most 255 characters')
   .regex(/^[@\w-]+$/, 'a user id may only contain letters, digits, "@", "_" and "-"');
 
-export { noDuplicates } from './shared.js';
+export { noDuplicates } from '../define.js';
 
 /** One QueryUsers call carries at most 100 ids, and keeps its URL short (ids can be 255 characters long). */
 const BATCH = 100;

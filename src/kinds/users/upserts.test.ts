@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { batchErrors } from '../../test/support/batcher.js';
-import { executePlan } from '../apply/execute.js';
-import { ApiError } from '../errors.js';
-import type { Action, DesiredObject, FieldChange, Rec } from '../model.js';
-import type { Plan, PlannedChange } from '../plan/plan.js';
-import { StateFile } from '../state/state-file.js';
-import { kindSpec } from './index.js';
-import type { Api, ApiRequest } from './types.js';
-import { userUpsertBatchers } from './user-upserts.js';
-import { userLive } from './users.js';
+import { batchErrors } from '../../../test/support/batcher.js';
+import { executePlan } from '../../apply/execute.js';
+import { ApiError } from '../../core/errors.js';
+import type { Action, DesiredObject, FieldChange, Rec } from '../../core/model.js';
+import type { Plan, PlannedChange } from '../../plan/plan.js';
+import { StateFile } from '../../state/state-file.js';
+import { kindSpec } from '../registry.js';
+import type { Api, ApiRequest } from '../types.js';
+import { userUpsertBatchers } from './upserts.js';
+import { userLive } from './user.js';
 
 const desired = (fields: Rec): DesiredObject => ({ kind: 'user', address: `user/${String(fields.id)}`, fields, sensitive: [] });
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { batchErrors } from '../../test/support/batcher.js';
-import { loadSpec } from '../../test/support/spec.js';
-import type { ApplyResult } from '../apply/execute.js';
-import type { DesiredState, LiveObject, Rec } from '../model.js';
-import type { Plan, PlannedChange } from '../plan/plan.js';
-import type { Api, ApiRequest } from './types.js';
-import { awaitTask, deleteUsersRequest, readUserLifecycle, recordManagedUsers, type TaskWait, userDeleteBatcher } from './user-lifecycle.js';
-import { userLive } from './users.js';
+import { batchErrors } from '../../../test/support/batcher.js';
+import { loadSpec } from '../../../test/support/spec.js';
+import type { ApplyResult } from '../../apply/execute.js';
+import type { DesiredState, LiveObject, Rec } from '../../core/model.js';
+import type { Plan, PlannedChange } from '../../plan/plan.js';
+import type { Api, ApiRequest } from '../types.js';
+import { awaitTask, deleteUsersRequest, readUserLifecycle, recordManagedUsers, type TaskWait, userDeleteBatcher } from './lifecycle.js';
+import { userLive } from './user.js';
 
 const spec = loadSpec();
 

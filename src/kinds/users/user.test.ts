@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { loadSpec } from '../../test/support/spec.js';
-import type { DesiredObject, LiveObject, Rec } from '../model.js';
-import { diffFields } from '../plan/diff.js';
-import type { Api, ApiRequest } from './types.js';
-import { declaredLists } from './user-satellites.js';
-import { idBatches, queryUsersRequest, userKind, userLive, userSchema } from './users.js';
+import { loadSpec } from '../../../test/support/spec.js';
+import type { DesiredObject, LiveObject, Rec } from '../../core/model.js';
+import { diffFields } from '../../plan/diff.js';
+import type { Api, ApiRequest } from '../types.js';
+import { declaredLists } from './satellites.js';
+import { idBatches, queryUsersRequest, userKind, userLive, userSchema } from './user.js';
 
 const memory = { fingerprint: () => 'fp', applied: () => undefined };
 const desired = (fields: Rec): DesiredObject => ({ kind: 'user', address: `user/${String(fields.id)}`, fields, sensitive: [] });

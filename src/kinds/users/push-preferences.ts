@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Rec } from '../model.js';
-import { changedTopLevel, liveObject, pick } from './shared.js';
-import type { KindSpec } from './types.js';
-import { existingUserIds } from './user-ids.js';
+import type { Rec } from '../../core/model.js';
+import { changedTopLevel, liveObject, pick } from '../define.js';
+import type { KindSpec } from '../types.js';
+import { existingUserIds } from './ids.js';
 
 /**
  * A declared user's push notification preferences (`push_preference/<user_id>`), declared under the user:

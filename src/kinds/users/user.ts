@@ -1,16 +1,16 @@
 import { z } from 'zod';
-import type { DesiredObject, LiveObject, Rec } from '../model.js';
-import { blockedUsersSchema } from './blocked-users.js';
+import type { DesiredObject, LiveObject, Rec } from '../../core/model.js';
+import { blockedUsersSchema } from './blocked.js';
 import { deviceSchema } from './devices.js';
 import { pushPreferencesSchema } from './push-preferences.js';
-import { isRecord, liveObject, overlay, pick } from './shared.js';
-import type { ApiRequest, ChangeInput, DesiredEntry, KindSpec } from './types.js';
-import { noDuplicates, queryUsersByIds, userIdSchema } from './user-ids.js';
-import { type SatelliteList, withDeclaredLists } from './user-satellites.js';
-import { fromPointer } from '../plan/pointer.js';
+import { isRecord, liveObject, overlay, pick } from '../define.js';
+import type { ApiRequest, ChangeInput, DesiredEntry, KindSpec } from '../types.js';
+import { noDuplicates, queryUsersByIds, userIdSchema } from './ids.js';
+import { type SatelliteList, withDeclaredLists } from './satellites.js';
+import { fromPointer } from '../../core/pointer.js';
 
 // Where other kinds have always found them.
-export { idBatches, noDuplicates, queryUsersRequest, userIdSchema } from './user-ids.js';
+export { idBatches, noDuplicates, queryUsersRequest, userIdSchema } from './ids.js';
 
 /** The fields of a user the API reads back (UserResponse) beyond UserRequest's: custom data may not use them. */
 const SERVER_FIELDS = [
