@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../core/errors.js';
 import { userLive } from '../kinds/users/user.js';
 import type { Rec } from '../core/model.js';
-import type { ApiRequest } from '../kinds/types.js';
+import type { ApiRequest } from '../core/api.js';
 import type { Plan, PlannedChange } from '../plan/plan.js';
 import { StateFile } from '../state/state-file.js';
 import { type ChangeBatcher, executePlan } from './execute.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { KINDS, kindSpec } from '../kinds/registry.js';
-import type { Api, ApiRequest } from '../kinds/types.js';
+import type { Api, ApiRequest } from '../core/api.js';
 import { userUpsertBatchers } from '../kinds/users/upserts.js';
 import type { Action } from '../core/model.js';
 import { executionGraph, perObjectEdges, phaseNode, phaseOf } from '../plan/order.js';

@@ -1,6 +1,6 @@
 import { ApiError } from '../core/errors.js';
 import { kindSpec } from '../kinds/registry.js';
-import type { Api, ApiRequest } from '../kinds/types.js';
+import type { Api, ApiRequest } from '../core/api.js';
 import type { Change, DesiredObject, DesiredState, Rec } from '../core/model.js';
 import { SENSITIVE } from '../plan/diff.js';
 import { matchesGlob, overlaps, patternOverlaps, toPointer } from '../core/pointer.js';

@@ -1,3 +1,4 @@
+/** Every error class stream-sync throws, and the questions callers ask of an error. Caught once, at the entry points. */
 import type { SourceLocation } from './model.js';
 
 /** One problem in the desired-state files, located where possible. */
@@ -49,3 +50,44 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** The request got no usable answer: a network error or a timeout. */
+export class TransportError extends Error {
+  constructor(
+    readonly op: string,
+    /** The network error code (`ECONNRESET`, `UND_ERR_HEADERS_TIMEOUT`, …). */
+    readonly code: string,
+    detail: string,
+    /** The request may have been applied (see the rule above). */
+    readonly ambiguous: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(`${op}: ${detail} (${code})${ambiguous ? '; the request may have been applied' : ''}`, options);
+    this.name = 'TransportError';
+  }
+}
+
+/** The daemon is stopping: no new request starts, no back-off or pacing wait runs to its end. */
+export class StoppedError extends Error {
+  constructor(what: string) {
+    super(`${what}: stream-sync is stopping`);
+    this.name = 'StoppedError';
+  }
+}
+
+/** A `${env:…}`/`${file:…}` reference that cannot be resolved (the loader locates it as a ConfigError). */
+export class InterpolationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InterpolationError';
+  }
+}
+
+/** Whether a failed request may have been applied (a non-idempotent create to re-read, never to re-send). */
+export const isAmbiguous = (err: unknown): boolean => (err instanceof ApiError || err instanceof TransportError) && err.ambiguous;
+
+/** The API answered 404: the object does not exist (a GET of an absent object, a delete already done). */
+export const isNotFound = (err: unknown): boolean => err instanceof ApiError && err.status === 404;
+
+/** The message of anything thrown. */
+export const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type LockHolder, StateLock } from './lock.js';
-import { StoppedError } from './stopping.js';
+import { StoppedError } from '../core/errors.js';
 
 const stateFile = () => join(mkdtempSync(join(tmpdir(), 'lock-')), '.stream-sync', 'state.json');
 const hostA = { pid: 101, hostname: 'pod-a', pid_ns: 'pid:[1]' };

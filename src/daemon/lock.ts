@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { abortableSleep, StoppedError } from './stopping.js';
+import { abortableSleep } from './stopping.js';
+import { StoppedError } from '../core/errors.js';
 
 /** Who holds the lock, as written in the lock file. */
 export interface LockHolder {

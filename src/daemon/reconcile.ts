@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { applyPlan, checkDeleteGuard, type EngineDeps, planFor } from '../runtime/engine.js';
 import { ConfigError, formatIssue, GuardError } from '../core/errors.js';
-import type { Api } from '../kinds/types.js';
+import type { Api } from '../core/api.js';
 import type { ClientStats } from '../live/client.js';
 import type { Change } from '../core/model.js';
 import type { StateFile } from '../state/state-file.js';

@@ -1,12 +1,6 @@
-import type { Api } from '../kinds/types.js';
+import { StoppedError } from '../core/errors.js';
+import type { Api } from '../core/api.js';
 
-/** The daemon is stopping: no new request starts, no back-off or pacing wait runs to its end. */
-export class StoppedError extends Error {
-  constructor(what: string) {
-    super(`${what}: stream-sync is stopping`);
-    this.name = 'StoppedError';
-  }
-}
 
 /** Resolves after `ms`, or rejects with a StoppedError as soon as `signal` aborts. */
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {

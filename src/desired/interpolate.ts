@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { InterpolationError } from '../core/errors.js';
 
 /**
  * `${env:NAME}`, `${env:NAME:-fallback}` and `${file:PATH}` inside a string value. A value that contains a
@@ -11,8 +12,6 @@ export interface Interpolated {
   value: string;
   sensitive: boolean;
 }
-
-export class InterpolationError extends Error {}
 
 export function interpolate(raw: string, opts: { env: NodeJS.ProcessEnv; baseDir: string }): Interpolated {
   let sensitive = false;

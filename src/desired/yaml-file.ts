@@ -1,7 +1,8 @@
 import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, type Pair, parseAllDocuments, parseDocument, type Document, type Node, visit, YAMLSeq } from 'yaml';
 import type { ConfigIssue } from '../core/errors.js';
 import type { SourceLocation } from '../core/model.js';
-import { interpolate, InterpolationError } from './interpolate.js';
+import { interpolate } from './interpolate.js';
+import { InterpolationError } from '../core/errors.js';
 import { NOT_STRINGS, simpleItems } from './simple-items.js';
 
 export type YamlPath = (string | number)[];

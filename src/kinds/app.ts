@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { LiveObject, Rec } from '../core/model.js';
 import { checkGrantsWithoutPermissions } from './permissions.js';
 import { isRecord, liveObject, overlay } from './define.js';
-import type { ApiRequest, KindSpec } from './types.js';
+import type { KindSpec } from './types.js';
+import type { ApiRequest } from '../core/api.js';
 import { fromPointer } from '../core/pointer.js';
 
 const record = z.record(z.string(), z.unknown());

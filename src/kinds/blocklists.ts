@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../core/model.js';
 import { addressPart, changedTopLevel, liveObject, noDuplicates, pick } from './define.js';
-import type { Api, KindSpec } from './types.js';
+import type { KindSpec } from './types.js';
+import type { Api } from '../core/api.js';
 
 /** Every app has this list; nothing marks it as built-in, so the name does. */
 export const BUILTIN_BLOCKLIST = 'profanity_en_2020_v1';

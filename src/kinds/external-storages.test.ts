@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../test/support/spec.js';
 import type { DesiredObject, FieldChange, LiveObject, Rec } from '../core/model.js';
 import { externalStorageKind, externalStorageLive, externalStorageSchema } from './external-storages.js';
-import type { Api, ApiRequest } from './types.js';
+import type { Api, ApiRequest } from '../core/api.js';
 
 const desired = (fields: Rec): DesiredObject => ({ kind: 'external_storage', address: externalStorageKind.address(fields), fields, sensitive: [] });
 const change = (path: string, sensitive = false): FieldChange => ({ path, before: null, after: sensitive ? '(sensitive value)' : 'x', sensitive });

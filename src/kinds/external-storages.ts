@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../core/model.js';
 import { addressPart, changedTopLevel, envPlaceholder, liveObject, pick } from './define.js';
-import type { Api, KindSpec } from './types.js';
+import type { KindSpec } from './types.js';
+import type { Api } from '../core/api.js';
 
 /**
  * External storages (where Stream writes files such as call recordings), by name. Writes say `storage_type`,

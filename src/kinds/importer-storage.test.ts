@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../test/support/spec.js';
 import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
 import { importerStorageKind, importerStorageLive, importerStorageSchema } from './importer-storage.js';
-import type { Api, ApiRequest } from './types.js';
+import type { Api, ApiRequest } from '../core/api.js';
 
 const ARN = 'arn:aws:iam::123456789012:role/stream-import';
 const GCS_KEY = JSON.stringify({ client_email: 'x@y.iam', private_key: 'sentinel-key' });

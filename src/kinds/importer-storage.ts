@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../core/model.js';
 import { envPlaceholder, isRecord, liveObject, overlay, pick } from './define.js';
-import type { ApiRequest, KindSpec } from './types.js';
+import type { KindSpec } from './types.js';
+import type { ApiRequest } from '../core/api.js';
 
 /**
  * The importer's external storage (a singleton): an S3 bucket reached through a cross-account IAM role (no

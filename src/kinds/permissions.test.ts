@@ -4,7 +4,7 @@ import { ConfigError } from '../core/errors.js';
 import type { DesiredObject, Rec } from '../core/model.js';
 import { diffFields } from '../plan/diff.js';
 import { grantIssues, permissionKind, permissionLive, permissionSchema } from './permissions.js';
-import type { Api, ApiRequest } from './types.js';
+import type { Api, ApiRequest } from '../core/api.js';
 
 const memory = { fingerprint: () => 'fp', applied: () => undefined };
 const at = { file: 'stream.yaml', line: 7, col: 5 };

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
 import { addressPart, isRecord, liveObject, pick } from './define.js';
-import type { Api, ApiRequest, KindSpec } from './types.js';
+import type { KindSpec } from './types.js';
+import type { Api, ApiRequest } from '../core/api.js';
 
 /**
  * Custom permissions (`permission/<id>`), beyond the seed: CreatePermission, UpdatePermission (a PUT that

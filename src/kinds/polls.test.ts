@@ -4,7 +4,7 @@ import { ConfigError } from '../core/errors.js';
 import type { DesiredObject, Rec } from '../core/model.js';
 import { diffFields } from '../plan/diff.js';
 import { pollKind, pollLive, pollSchema } from './polls.js';
-import type { Api, ApiRequest } from './types.js';
+import type { Api, ApiRequest } from '../core/api.js';
 
 const memory = { fingerprint: () => 'fp', applied: () => undefined };
 const desired = (fields: Rec): DesiredObject => ({ kind: 'poll', address: `poll/${String(fields.id)}`, fields, sensitive: [], location: { file: 'stream.yaml', line: 3, col: 5 } });

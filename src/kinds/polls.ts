@@ -3,7 +3,8 @@ import { ConfigError } from '../core/errors.js';
 import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
 import { canonicalJson } from '../core/canonical.js';
 import { addressPart, changedTopLevel, isRecord, liveObject, overlay, pick } from './define.js';
-import type { Api, ApiRequest, ChangeInput, KindSpec } from './types.js';
+import type { ChangeInput, KindSpec } from './types.js';
+import type { Api, ApiRequest } from '../core/api.js';
 import { noDuplicates, userIdSchema } from './users/ids.js';
 import { fromPointer } from '../core/pointer.js';
 

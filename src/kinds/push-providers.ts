@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../core/model.js';
 import { addressPart, changedTopLevel, envPlaceholder, liveObject, pick } from './define.js';
-import type { Api, ApiRequest, DesiredEntry, KindSpec } from './types.js';
+import type { DesiredEntry, KindSpec } from './types.js';
+import type { Api, ApiRequest } from '../core/api.js';
 
 /**
  * Push providers (v2: several per type, identified by type + name) and their templates (one per provider and

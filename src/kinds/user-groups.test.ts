@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../test/support/spec.js';
 import type { DesiredObject, Rec } from '../core/model.js';
 import { diffFields } from '../plan/diff.js';
-import type { Api, ApiRequest } from './types.js';
+import type { Api, ApiRequest } from '../core/api.js';
 import { userGroupKind, userGroupLive, userGroupSchema } from './user-groups.js';
 
 const memory = { fingerprint: () => 'fp', applied: () => undefined };

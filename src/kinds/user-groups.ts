@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
 import { addressPart, liveObject, pick } from './define.js';
-import type { Api, ApiRequest, KindSpec } from './types.js';
+import type { KindSpec } from './types.js';
+import type { Api, ApiRequest } from '../core/api.js';
 import { noDuplicates, userIdSchema } from './users/user.js';
 
 /** `member_ids` per CreateUserGroup, AddUserGroupMembers and RemoveUserGroupMembers call. */

@@ -1,7 +1,8 @@
 import { decodeJwt, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { ApiError, UsageError } from '../core/errors.js';
-import { createApiClient, fillPath, isAmbiguous, queryString, ServerToken, toApiError, TransportError } from './client.js';
+import { createApiClient, fillPath, queryString, ServerToken, toApiError } from './client.js';
+import { isAmbiguous, TransportError } from '../core/errors.js';
 
 const SECRET = 'unit-test-secret-7f3a9c';
 

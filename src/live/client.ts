@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Logger } from 'pino';
 import { type Dispatcher, interceptors, Pool, type RetryHandler } from 'undici';
-import { ApiError, UsageError } from '../core/errors.js';
-import type { Api, ApiRequest } from '../kinds/types.js';
+import { ApiError, TransportError, UsageError } from '../core/errors.js';
+import type { Api, ApiRequest } from '../core/api.js';
 import type { Rec } from '../core/model.js';
 import { VERSION } from '../core/version.js';
 import { type Grant, Pacer, readRateLimitHeaders, Semaphore, sleepMs } from './pacer.js';
@@ -35,24 +35,7 @@ const NOT_SENT_CODES = new Set([
   'UND_ERR_CLOSED',
 ]);
 
-/** The request got no usable answer: a network error or a timeout. */
-export class TransportError extends Error {
-  constructor(
-    readonly op: string,
-    /** The network error code (`ECONNRESET`, `UND_ERR_HEADERS_TIMEOUT`, …). */
-    readonly code: string,
-    detail: string,
-    /** The request may have been applied (see the rule above). */
-    readonly ambiguous: boolean,
-    options?: ErrorOptions,
-  ) {
-    super(`${op}: ${detail} (${code})${ambiguous ? '; the request may have been applied' : ''}`, options);
-    this.name = 'TransportError';
-  }
-}
 
-/** Whether a failed request may have been applied (a non-idempotent create to re-read, never to re-send). */
-export const isAmbiguous = (err: unknown): boolean => (err instanceof ApiError || err instanceof TransportError) && err.ambiguous;
 
 export interface RequestEvent {
   op: string;

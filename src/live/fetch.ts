@@ -1,5 +1,6 @@
 import { KINDS, kindSpec } from '../kinds/registry.js';
-import type { Api, KindSpec } from '../kinds/types.js';
+import type { KindSpec } from '../kinds/types.js';
+import type { Api } from '../core/api.js';
 import type { DesiredState, LiveObject, LiveState } from '../core/model.js';
 
 /**

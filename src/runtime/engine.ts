@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { executePlan, type ApplyResult } from '../apply/execute.js';
 import { GuardError, UsageError } from '../core/errors.js';
 import { KINDS, kindSpec } from '../kinds/registry.js';
-import type { Api } from '../kinds/types.js';
+import type { Api } from '../core/api.js';
 import { readUserLifecycle, recordManagedUsers, type TaskWait, userDeleteBatcher } from '../kinds/users/lifecycle.js';
 import { fetchLive, toLiveState } from '../live/fetch.js';
 import type { DesiredState, LiveObject, LiveState } from '../core/model.js';

@@ -5,8 +5,9 @@ import { decodeJwt, jwtVerify } from 'jose';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/core/errors.js';
-import type { ApiRequest } from '../../src/kinds/types.js';
-import { type ApiClient, type ApiClientOptions, createApiClient, type RequestEvent, TransportError } from '../../src/live/client.js';
+import type { ApiRequest } from '../../src/core/api.js';
+import { type ApiClient, type ApiClientOptions, createApiClient, type RequestEvent } from '../../src/live/client.js';
+import { TransportError } from '../../src/core/errors.js';
 import { VERSION } from '../../src/core/version.js';
 import { useEmulator } from '../support/emulator.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Api, ApiRequest } from '../../src/kinds/types.js';
+import type { Api, ApiRequest } from '../../src/core/api.js';
 import { applyPlan } from '../../src/runtime/engine.js';
 import { useEmulator } from '../support/emulator.js';
 import { harness } from '../support/reconcile.js';

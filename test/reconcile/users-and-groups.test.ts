@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Api, ApiRequest } from '../../src/kinds/types.js';
+import type { Api, ApiRequest } from '../../src/core/api.js';
 import { useEmulator } from '../support/emulator.js';
 import { type Harness, harness } from '../support/reconcile.js';
 import { loadSpec } from '../support/spec.js';

@@ -1,5 +1,5 @@
 import type { ChangeBatcher } from '../../src/apply/execute.js';
-import type { Api } from '../../src/kinds/types.js';
+import type { Api } from '../../src/core/api.js';
 import type { PlannedChange } from '../../src/plan/plan.js';
 
 /** Runs a batcher as the executor does and collects what it reported: address → error, for the changes that failed. */

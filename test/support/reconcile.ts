@@ -6,7 +6,7 @@ import { type Applied, applyPlan, checkDeleteGuard, type EngineDeps, type Planne
 import type { RunningEmulator } from '../../src/emulator/server.js';
 import { type ApiClient, createApiClient } from '../../src/live/client.js';
 import type { DesiredState } from '../../src/core/model.js';
-import type { Api, ApiRequest } from '../../src/kinds/types.js';
+import type { Api, ApiRequest } from '../../src/core/api.js';
 import { StateFile } from '../../src/state/state-file.js';
 import { loadSpec } from './spec.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../../test/support/spec.js';
 import type { DesiredObject, Rec } from '../../core/model.js';
 import { blockedUserKind, blockedUserLive } from './blocked.js';
-import type { Api, ApiRequest } from '../types.js';
+import type { Api, ApiRequest } from '../../core/api.js';
 import { withDeclaredLists } from './satellites.js';
 
 const spec = loadSpec();

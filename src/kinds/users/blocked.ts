@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../../core/model.js';
 import { liveObject } from '../define.js';
-import type { ApiRequest, KindSpec } from '../types.js';
+import type { KindSpec } from '../types.js';
+import type { ApiRequest } from '../../core/api.js';
 import { noDuplicates, userIdSchema } from './ids.js';
 import { satelliteOwners } from './satellites.js';
 

@@ -3,7 +3,7 @@ import { loadSpec } from '../../../test/support/spec.js';
 import type { DesiredObject, Rec } from '../../core/model.js';
 import { diffFields } from '../../plan/diff.js';
 import { deviceKind, deviceLive } from './devices.js';
-import type { Api, ApiRequest } from '../types.js';
+import type { Api, ApiRequest } from '../../core/api.js';
 import { withDeclaredLists } from './satellites.js';
 
 const spec = loadSpec();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Rec } from '../../core/model.js';
-import type { Api, ApiRequest } from '../types.js';
+import type { Api, ApiRequest } from '../../core/api.js';
 
 /**
  * User ids and reads of users by id. Users are the one kind stream-sync never lists (an app can have millions):

@@ -4,7 +4,7 @@ import { loadSpec } from '../../../test/support/spec.js';
 import type { ApplyResult } from '../../apply/execute.js';
 import type { DesiredState, LiveObject, Rec } from '../../core/model.js';
 import type { Plan, PlannedChange } from '../../plan/plan.js';
-import type { Api, ApiRequest } from '../types.js';
+import type { Api, ApiRequest } from '../../core/api.js';
 import { awaitTask, deleteUsersRequest, readUserLifecycle, recordManagedUsers, type TaskWait, userDeleteBatcher } from './lifecycle.js';
 import { userLive } from './user.js';
 

@@ -1,7 +1,7 @@
 import type { ApplyResult, ChangeBatcher } from '../../apply/execute.js';
 import type { DesiredState, LiveObject, LiveState, Policy, Rec } from '../../core/model.js';
 import type { Plan } from '../../plan/plan.js';
-import type { Api, ApiRequest } from '../types.js';
+import type { Api, ApiRequest } from '../../core/api.js';
 import { queryUsersByIds } from './ids.js';
 import { userLive } from './user.js';
 

@@ -3,7 +3,7 @@ import { loadSpec } from '../../../test/support/spec.js';
 import type { DesiredObject, Rec } from '../../core/model.js';
 import { diffFields, type WriteOnlyMemory } from '../../plan/diff.js';
 import { pushPreferenceKind, pushPreferencesSchema } from './push-preferences.js';
-import type { Api, ApiRequest } from '../types.js';
+import type { Api, ApiRequest } from '../../core/api.js';
 
 const spec = loadSpec();
 const want = (fields: Rec): DesiredObject => ({ kind: 'push_preference', address: `push_preference/${String(fields.user_id)}`, fields, sensitive: [] });

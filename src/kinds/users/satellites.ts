@@ -1,5 +1,5 @@
 import type { DesiredObject, Rec } from '../../core/model.js';
-import type { Api } from '../types.js';
+import type { Api } from '../../core/api.js';
 import { existingUserIds } from './ids.js';
 
 /**

@@ -6,7 +6,7 @@ import type { Action, DesiredObject, FieldChange, Rec } from '../../core/model.j
 import type { Plan, PlannedChange } from '../../plan/plan.js';
 import { StateFile } from '../../state/state-file.js';
 import { kindSpec } from '../registry.js';
-import type { Api, ApiRequest } from '../types.js';
+import type { Api, ApiRequest } from '../../core/api.js';
 import { userUpsertBatchers } from './upserts.js';
 import { userLive } from './user.js';
 

@@ -1,7 +1,7 @@
 import type { ChangeBatcher } from '../../apply/execute.js';
 import type { PlannedChange } from '../../plan/plan.js';
 import { kindSpec } from '../registry.js';
-import type { Api, ApiRequest } from '../types.js';
+import type { Api, ApiRequest } from '../../core/api.js';
 
 /**
  * Users are written in batches: UpdateUsers carries up to 100 users (a map id → user) and UpdateUsersPartial up to

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../../test/support/spec.js';
 import type { DesiredObject, LiveObject, Rec } from '../../core/model.js';
 import { diffFields } from '../../plan/diff.js';
-import type { Api, ApiRequest } from '../types.js';
+import type { Api, ApiRequest } from '../../core/api.js';
 import { declaredLists } from './satellites.js';
 import { idBatches, queryUsersRequest, userKind, userLive, userSchema } from './user.js';
 
