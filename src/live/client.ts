@@ -1,41 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
 import type { Logger } from 'pino';
-import { type Dispatcher, interceptors, Pool, type RetryHandler } from 'undici';
-import { ApiError, TransportError, UsageError } from '../core/errors.js';
+import { type Dispatcher, Pool, type RetryHandler } from 'undici';
+import { ApiError, UsageError } from '../core/errors.js';
 import type { Api, ApiRequest } from '../core/api.js';
 import type { Rec } from '../core/model.js';
 import { VERSION } from '../core/version.js';
+import { notJsonError, provedNotProcessed, tokenExpired, toApiError, toTransportError } from './errors.js';
 import { type Grant, Pacer, readRateLimitHeaders, Semaphore, sleepMs } from './pacer.js';
-import { type FailedAttempt, RETRY_ERROR_CODES, RETRY_STATUSES, retryCallback } from './retry.js';
-
-/*
- * When may a failed request have been applied anyway? The executor needs to know for non-idempotent
- * creates, which it re-reads instead of re-sending. The rule:
- *  - an idempotent request is never ambiguous: it was retried, and sending it again is harmless;
- *  - a non-idempotent request is ambiguous when it may have reached the server's handler: a 5xx or 408
- *    answer (the write may have happened before the failure), a reset or a timeout after it was sent, or a
- *    2xx whose body cannot be read;
- *  - it is not ambiguous when the connection was never established (refused, DNS, connect timeout), or for
- *    4xx answers other than 408 (Stream refuses before writing, 429 included).
- */
-
-/** Network codes that prove the request never left this process. */
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETDOWN',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'EHOSTUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_INVALID_ARG',
-  'UND_ERR_DESTROYED',
-  'UND_ERR_CLOSED',
-]);
-
-
+import { type FailedAttempt, retryCallback, retryInterceptor } from './retry.js';
+import { ServerToken } from './token.js';
+import { parseBaseUrl, requestPath } from './url.js';
 
 export interface RequestEvent {
   op: string;
@@ -82,66 +56,6 @@ export interface ApiClientOptions {
   random?: () => number;
   /** A dispatcher to send through instead of the client's own Pool (not closed by `close()`). */
   dispatcher?: Dispatcher;
-}
-
-/** Tokens live 5 minutes and are renewed when less than a minute is left, so none expires in flight. */
-const TOKEN_TTL_S = 300;
-const RENEW_BEFORE_MS = 60_000;
-/** Tolerates a server clock slightly behind ours ("token used before issue at"). */
-const IAT_BACKDATE_S = 5;
-/** A token signed this recently is as new as one signed now. */
-const FRESH_MS = 10_000;
-
-/** The server-side token: HS256 with the API secret, `{server: true}`, short-lived, cached and renewed. */
-export class ServerToken {
-  readonly #key: Uint8Array;
-  readonly #now: () => number;
-  #cached?: { token: string; expMs: number; signedMs: number };
-  #pending?: Promise<string>;
-
-  constructor(secret: string, now: () => number = Date.now) {
-    this.#key = new TextEncoder().encode(secret);
-    this.#now = now;
-  }
-
-  /** The next `token()` signs a new one. */
-  renew(): void {
-    this.#cached = undefined;
-  }
-
-  /**
-   * Stream refused `token` as expired. Whether a request sent with it may be sent again: yes when a newer token is
-   * cached already (another request renewed it), or when `token` was signed a while ago (it is dropped, and the
-   * next `token()` signs a new one); no when it was signed seconds ago, for a new token would be refused too.
-   */
-  refusedAsExpired(token: string): boolean {
-    const cached = this.#cached;
-    if (cached?.token !== token) return true;
-    if (this.#now() - cached.signedMs < FRESH_MS) return false;
-    this.renew();
-    return true;
-  }
-
-  token(): Promise<string> {
-    if (this.#cached && this.#cached.expMs - this.#now() >= RENEW_BEFORE_MS) return Promise.resolve(this.#cached.token);
-    // Concurrent requests at renewal share one signature.
-    this.#pending ??= this.sign().finally(() => {
-      this.#pending = undefined;
-    });
-    return this.#pending;
-  }
-
-  private async sign(): Promise<string> {
-    const nowS = Math.floor(this.#now() / 1000);
-    const exp = nowS + TOKEN_TTL_S;
-    const token = await new SignJWT({ server: true })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setIssuedAt(nowS - IAT_BACKDATE_S)
-      .setExpirationTime(exp)
-      .sign(this.#key);
-    this.#cached = { token, expMs: exp * 1000, signedMs: this.#now() };
-    return token;
-  }
 }
 
 /** Stream's HTTP API as the reconciler uses it: authenticated, paced, bounded, retried where safe, typed errors. */
@@ -199,19 +113,7 @@ export class ApiClient implements Api {
         connect: { timeout: this.timeoutMs },
       });
     }
-    // Per-request options (the `retry` callback bound to the request, `methods`) are merged over these.
-    this.dispatcher = (opts.dispatcher ?? this.pool!).compose(
-      interceptors.retry({
-        // The last failed response reaches us with its body (Stream's error envelope).
-        throwOnError: false,
-        maxRetries: opts.maxRetries ?? 5,
-        minTimeout: minBackoffMs,
-        maxTimeout: maxBackoffMs,
-        statusCodes: RETRY_STATUSES,
-        errorCodes: RETRY_ERROR_CODES,
-        methods: [],
-      }),
-    );
+    this.dispatcher = (opts.dispatcher ?? this.pool!).compose(retryInterceptor({ maxRetries: opts.maxRetries ?? 5, minBackoffMs, maxBackoffMs }));
   }
 
   /** Preloads per-minute limits (GetRateLimits), so pacing is right before the first answer's headers. */
@@ -257,7 +159,7 @@ export class ApiClient implements Api {
 
   async send<T = Rec>(req: ApiRequest): Promise<T> {
     if (this.closed) throw new Error(`${req.op}: the API client is closed`);
-    const path = `${this.prefix}${fillPath(req)}?${queryString(this.apiKey, req.query)}`;
+    const path = requestPath(this.prefix, this.apiKey, req);
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     if (req.method !== 'GET') this.counters.writes++;
     const grant = await this.pacer.acquire(req.op, () => this.slots.acquire());
@@ -320,9 +222,8 @@ export class ApiClient implements Api {
         attempt++;
         started = this.now();
       },
-      // Any request may be re-sent when it provably was not processed: Stream's rate limiter refuses (429) before
-      // the handler runs, and a connection never made carried nothing. Other failures re-send idempotent ones only.
-      retryable: req.idempotent ? undefined : (f) => f.statusCode === 429 || (f.statusCode === undefined && f.code !== undefined && NOT_SENT_CODES.has(f.code)),
+      // Any request may be re-sent when it provably was not processed; other failures re-send idempotent ones only.
+      retryable: req.idempotent ? undefined : provedNotProcessed,
     });
     const options: Dispatcher.RequestOptions & { retryOptions: RetryHandler.RetryOptions } = {
       origin: this.origin,
@@ -341,7 +242,7 @@ export class ApiClient implements Api {
       res = await this.dispatcher.request(options);
     } catch (err) {
       this.observe(req, 'error', attempt, started);
-      throw this.transportError(req, err);
+      throw toTransportError(req, err, this.timeoutMs);
     } finally {
       turn.answered();
     }
@@ -350,15 +251,14 @@ export class ApiClient implements Api {
     try {
       text = await res.body.text();
     } catch (err) {
-      throw this.transportError(req, err);
+      throw toTransportError(req, err, this.timeoutMs);
     }
     if (res.statusCode < 200 || res.statusCode >= 300) throw toApiError(req, res.statusCode, text);
     if (!text.trim()) return {} as T;
     try {
       return JSON.parse(text) as T;
     } catch {
-      // It answered 2xx, so a non-idempotent write happened; what it produced is unknown.
-      throw new ApiError(req.op, res.statusCode, -1, `the response is not JSON: ${summarize(text)}`, false, !req.idempotent);
+      throw notJsonError(req, res.statusCode, text);
     }
   }
 
@@ -372,112 +272,8 @@ export class ApiClient implements Api {
     this.onRequest?.({ op: req.op, method: req.method, status, ms, attempt });
     this.log?.debug({ op: req.op, method: req.method, path: req.path, status, ms, attempt }, 'Stream API request');
   }
-
-  private transportError(req: ApiRequest, err: unknown): TransportError {
-    const code = (err as { code?: unknown }).code;
-    const name = typeof code === 'string' ? code : 'UNKNOWN';
-    const ambiguous = !req.idempotent && !NOT_SENT_CODES.has(name);
-    return new TransportError(req.op, name, describeNetworkError(name, err, this.timeoutMs), ambiguous, { cause: err });
-  }
 }
-
-/** 401 with Stream code 40: "JWTAuth error: token has expired". */
-const tokenExpired = (err: unknown) => err instanceof ApiError && err.status === 401 && err.code === 40;
 
 export function createApiClient(opts: ApiClientOptions): ApiClient {
   return new ApiClient(opts);
-}
-
-function parseBaseUrl(raw: string): { origin: string; prefix: string } {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new UsageError(`the Stream base URL "${raw}" is not a URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`the Stream base URL "${raw}" must be http(s)`);
-  return { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') };
-}
-
-/** Fills the path template; each parameter is one encoded segment (`/`, spaces and unicode included). */
-export function fillPath(req: Pick<ApiRequest, 'op' | 'path' | 'params'>): string {
-  return req.path.replace(/\{(\w+)\}/g, (_m, name: string) => {
-    const value = req.params?.[name];
-    if (value === undefined) throw new Error(`${req.op}: path parameter "${name}" is missing`);
-    // encodeURIComponent leaves dots alone, and a segment of only dots would be resolved as `.`/`..`.
-    return /^\.+$/.test(value) ? value.replace(/\./g, '%2E') : encodeURIComponent(value);
-  });
-}
-
-const isScalar = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v);
-
-/**
- * `api_key` plus the request's query. Objects travel as JSON (QueryUsers' `payload`); arrays of scalars
- * comma-separated, as the official SDK sends them.
- */
-export function queryString(apiKey: string, query: ApiRequest['query']): string {
-  const q = new URLSearchParams({ api_key: apiKey });
-  for (const [k, v] of Object.entries(query ?? {})) {
-    if (v === undefined || v === null) continue;
-    if (Array.isArray(v) && v.every(isScalar)) q.set(k, v.join(','));
-    else q.set(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
-  }
-  return q.toString();
-}
-
-/** At most 200 characters of a non-JSON body, on one line: an edge's HTML page must not flood a log. */
-function summarize(text: string): string {
-  return text.replace(/\s+/g, ' ').trim().slice(0, 200);
-}
-
-/** The envelope's message is `<Op> failed with error: "<detail>"`; ApiError already names the operation. */
-function detailOf(message: string): string {
-  const m = /^\w+ failed with error: "([\s\S]*)"$/.exec(message);
-  return m ? m[1]! : message;
-}
-
-export function toApiError(req: Pick<ApiRequest, 'op' | 'idempotent'>, status: number, text: string): ApiError {
-  const ambiguous = !req.idempotent && (status >= 500 || status === 408);
-  let envelope: Rec | undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) envelope = parsed as Rec;
-  } catch {
-    /* an edge layer's plain-text or HTML body: handled below */
-  }
-  if (envelope && (typeof envelope.code === 'number' || typeof envelope.message === 'string')) {
-    const code = typeof envelope.code === 'number' ? envelope.code : -1;
-    const detail = typeof envelope.message === 'string' ? detailOf(envelope.message) : `HTTP ${status}`;
-    const hint = status === 401 ? AUTH_HINTS[code] : undefined;
-    return new ApiError(req.op, status, code, hint ? `${detail} (${hint})` : detail, envelope.unrecoverable === true, ambiguous);
-  }
-  return new ApiError(req.op, status, -1, summarize(text) || 'the answer has no body', false, ambiguous);
-}
-
-/**
- * What to fix, by Stream's 401 code: the user sees one error and must not have to decode it. The token is signed
- * fresh (valid from 5 s ago for 5 minutes), so a time refusal means the clocks disagree.
- */
-const AUTH_HINTS: Record<number, string> = {
-  2: 'check STREAM_API_KEY: Stream knows no app with this key',
-  43: 'check STREAM_API_SECRET: it is not the secret of this API key',
-  40: "the token stream-sync has just signed was refused as expired: this machine's clock is behind Stream's; synchronise it (NTP)",
-  41: "the token stream-sync has just signed was refused as not valid yet: this machine's clock is ahead of Stream's; synchronise it (NTP)",
-};
-
-function describeNetworkError(code: string, err: unknown, timeoutMs: number): string {
-  switch (code) {
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return `no answer within ${timeoutMs} ms`;
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return `could not connect within ${timeoutMs} ms`;
-    case 'ECONNREFUSED':
-      return 'the connection was refused';
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
-      return 'the connection closed before the answer arrived';
-    default:
-      return err instanceof Error ? err.message : String(err);
-  }
 }

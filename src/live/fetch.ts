@@ -23,9 +23,15 @@ export async function fetchLive(api: Api, desired: DesiredState, opts: { kinds?:
   return toLiveState(results.flat());
 }
 
+/** Kinds whose live object names the app (its settings). */
+const NAMERS = new Map(KINDS.filter((k) => k.appName).map((k) => [k.kind, k.appName!]));
+
 export function toLiveState(objects: LiveObject[]): LiveState {
   const map = new Map<string, LiveObject>();
-  for (const o of objects) map.set(o.address, o);
-  const app = map.get('app');
-  return { objects: map, appName: typeof app?.fields.name === 'string' ? app.fields.name : undefined };
+  let appName: string | undefined;
+  for (const o of objects) {
+    map.set(o.address, o);
+    appName ??= NAMERS.get(o.kind)?.(o);
+  }
+  return { objects: map, appName };
 }

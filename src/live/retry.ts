@@ -1,4 +1,5 @@
-import type { RetryHandler } from 'undici';
+import { type Dispatcher, interceptors, type RetryHandler } from 'undici';
+import { NOT_CONNECTED_CODES } from './errors.js';
 
 /**
  * Retry policy, plugged into undici's RetryHandler (`interceptors.retry`) as its `retry` callback. undici keeps
@@ -10,20 +11,13 @@ import type { RetryHandler } from 'undici';
 /** Statuses worth another attempt: rate limited, or a transient failure of the server or an edge layer. */
 export const RETRY_STATUSES = [429, 500, 502, 503, 504];
 
-/** Network failures worth another attempt. */
+/** Network failures worth another attempt: a connection never made, or one lost or timed out before the answer. */
 export const RETRY_ERROR_CODES = [
+  ...NOT_CONNECTED_CODES,
   'ECONNRESET',
-  'ECONNREFUSED',
   'ETIMEDOUT',
   'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETDOWN',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'EHOSTUNREACH',
   'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
 ];
@@ -121,4 +115,21 @@ export function retryCallback(hooks: RetryHooks): RetryHandler.RetryCallback {
         (e: unknown) => cb(e instanceof Error ? e : new Error(String(e))),
       );
   };
+}
+
+/**
+ * The RetryHandler with the client's defaults; each request adds its own `retry` callback (bound to it) and
+ * `methods`, merged over these.
+ */
+export function retryInterceptor(o: BackoffOptions & { maxRetries: number }): Dispatcher.DispatcherComposeInterceptor {
+  return interceptors.retry({
+    // The last failed response reaches the caller with its body (Stream's error envelope).
+    throwOnError: false,
+    maxRetries: o.maxRetries,
+    minTimeout: o.minBackoffMs,
+    maxTimeout: o.maxBackoffMs,
+    statusCodes: RETRY_STATUSES,
+    errorCodes: RETRY_ERROR_CODES,
+    methods: [],
+  });
 }
