@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, formatIssue } from '../core/errors.js';
 import { loadDesired } from './load.js';
+import { fastPathUse } from './yaml/fast/pieces.js';
 
 function load(files: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'load-'));
@@ -58,5 +59,41 @@ describe('loadDesired', () => {
 describe('loadDesired with users pruned by inventory', () => {
   it('accepts references to undeclared users even with users in policy.prune (they are never implied deleted)', () => {
     expect(issues({ 'a.yaml': 'version: 1\nusers:\n  - id: ann\n    blocked_users: [spammer-1]\nuser_groups:\n  - id: g\n    name: G\n    members: [outsider]\npolicy:\n  prune: [users]\n' })).toEqual([]);
+  });
+});
+
+describe('loadDesired on an alias without its anchor', () => {
+  it.each([
+    ['in a flow list', 'version: 1\napp:\n  settings:\n    webhook_events: [*missing]\n', 'a.yaml:4:22: unresolved alias *missing (no anchor &missing defined before it)'],
+    ['as a value', 'version: 1\nroles:\n  - name: *nope\n', 'a.yaml:3:11: unresolved alias *nope (no anchor &nope defined before it)'],
+    ['before its anchor', 'version: 1\nroles:\n  - name: *r\n  - name: &r b\n', 'a.yaml:3:11: unresolved alias *r (no anchor &r defined before it)'],
+  ])('names the alias at its own line and column (%s)', (_where, text, expected) => {
+    expect(issues({ 'a.yaml': text })).toEqual([expected]);
+  });
+});
+
+describe('loadDesired with the YAML fast path switched off (STREAM_SYNC_YAML_FAST=0)', () => {
+  // Large enough to be read a piece at a time (twice the default piece size).
+  const users = Array.from({ length: 3000 }, (_, i) => `  - id: user-${i}\n    name: User ${i}\n    role: user\n`).join('');
+  const text = `version: 1\nroles:\n  - name: agent\nusers:\n${users}`;
+
+  /** The desired state, and how many files the fast path read meanwhile. */
+  const loadCounting = (env: NodeJS.ProcessEnv) => {
+    const before = fastPathUse();
+    const state = load({ 'stream.yaml': text }, env);
+    const after = fastPathUse();
+    return { state, fastFiles: after.files - before.files, fastItems: after.simpleItems - before.simpleItems };
+  };
+
+  it('gives the same desired state, every object at the same place, without the fast path', () => {
+    const fast = loadCounting({});
+    expect(fast).toMatchObject({ fastFiles: 1 });
+    expect(fast.fastItems).toBeGreaterThan(0);
+    for (const off of ['0', 'false']) {
+      const slow = loadCounting({ STREAM_SYNC_YAML_FAST: off });
+      expect(slow).toMatchObject({ fastFiles: 0, fastItems: 0 });
+      expect(slow.state.objects).toEqual(fast.state.objects);
+      expect(slow.state.objects.get('user/user-2999')!.location).toEqual({ file: 'stream.yaml', line: 3 * 2999 + 5, col: 5 });
+    }
   });
 });

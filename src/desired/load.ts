@@ -2,13 +2,17 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue, formatLocation } from '../core/errors.js';
-import { kindByName, kindBySection, kindOfAddress, kindSpec, kindsOfSection } from '../kinds/registry.js';
+import { findKind, kindOfSection, kindSpec, kindsOfSection } from '../kinds/registry.js';
+import { kindOfAddress } from '../plan/facets.js';
 import type { DesiredObject, DesiredState, Policy, Rec, SourceLocation } from '../core/model.js';
 import { toPointer } from '../core/pointer.js';
 import { fileSchema, SINGLETON_SECTIONS } from './schema.js';
-import { formatYamlPath, type ParsedFile, parseYamlFile, type YamlPath } from './yaml-file.js';
+import type { ParsedFile } from './yaml/document.js';
+import { parseYamlFile } from './yaml/file.js';
+import { formatYamlPath, type YamlPath } from './yaml/locate.js';
 
 export interface LoadOptions {
+  /** `${env:}` references are read from here, and STREAM_SYNC_YAML_FAST=0 turns the YAML fast path off (diagnosis). */
   env?: NodeJS.ProcessEnv;
   /** Paths in messages are shown relative to this directory. */
   cwd?: string;
@@ -31,12 +35,16 @@ export function desiredFiles(path: string): string[] {
   return files;
 }
 
+/** STREAM_SYNC_YAML_FAST values that turn the fast path off: every file is then parsed whole by the YAML library. */
+const FAST_OFF = /^(?:0|false|off|no)$/i;
+
 /**
  * Reads, substitutes, validates and merges the desired-state files. Every problem found is reported at once,
  * each with FILE:LINE:COL; any problem is a ConfigError and nothing downstream runs.
  */
 export function loadDesired(path: string, opts: LoadOptions = {}): DesiredState {
   const env = opts.env ?? process.env;
+  const fast = !FAST_OFF.test(env.STREAM_SYNC_YAML_FAST ?? '');
   const cwd = opts.cwd ?? process.cwd();
   const issues: ConfigIssue[] = [];
   const parsed: { file: ParsedFile; value: Rec }[] = [];
@@ -52,7 +60,7 @@ export function loadDesired(path: string, opts: LoadOptions = {}): DesiredState 
       issues.push({ message: `${shown}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       continue;
     }
-    const r = parseYamlFile(shown, text, { env, baseDir: dirname(resolve(full)) });
+    const r = parseYamlFile(shown, text, { env, baseDir: dirname(resolve(full)), fast });
     issues.push(...r.issues);
     if (!r.parsed) continue;
     const result = schema.safeParse(r.parsed.value, { reportInput: true });
@@ -88,9 +96,9 @@ function merge(parsed: { file: ParsedFile; value: Rec }[], issues: ConfigIssue[]
         policyRaw = sectionValue as Rec;
         continue;
       }
-      const kind = kindBySection.get(section)!;
+      const kind = kindOfSection(section)!;
       for (const k of kindsOfSection(section)) managedKinds.add(k.kind);
-      if (section === 'app') expectName = (sectionValue as Rec).expect_name as string | undefined;
+      expectName ??= kind.expectName?.(sectionValue);
       for (const entry of kind.entries!(sectionValue)) {
         const spec = kindSpec(entry.kind);
         const address = spec.address(entry.fields);
@@ -121,7 +129,7 @@ function offlineReferenceIssues(objects: Map<string, DesiredObject>, managed: Se
     const spec = kindSpec(obj.kind);
     for (const ref of spec.refs?.(obj.fields) ?? []) {
       // An address starts with its kind (a group's 50 members are 50 of these: no string built per kind).
-      const target = kindByName.get(kindOfAddress(ref));
+      const target = findKind(kindOfAddress(ref));
       if (!target?.section || target.prunedByInventory || !managed.has(target.kind) || !policy.prune.includes(target.section)) continue;
       if (objects.has(ref) || target.builtins?.includes(ref)) continue;
       issues.push({ message: `${obj.address} refers to ${ref}, which is not declared in ${target.section} (and ${target.section} is in policy.prune)`, location: obj.location });
@@ -171,7 +179,7 @@ function describe(issue: z.core.$ZodIssue, file: ParsedFile): ConfigIssue {
     const field = path[path.length - 1];
     return { message: `${formatYamlPath(path.slice(0, -1)) || 'the file'} is missing the required field "${String(field)}"`, location: file.locate(path.slice(0, -1)) };
   }
-  if (issue.code === 'invalid_type' && issue.input === null && path.length === 1 && kindBySection.has(String(path[0]))) {
+  if (issue.code === 'invalid_type' && issue.input === null && path.length === 1 && kindOfSection(String(path[0])) !== undefined) {
     const s = String(path[0]);
     return {
       message: `${s} has no value: list the objects to manage, or remove the key to leave ${s} unmanaged (an empty section never means "delete everything"; to delete them all write \`${s}: []\` and add ${s} to policy.prune)`,

@@ -8,21 +8,10 @@
  * text is then parsed as written: it only ever takes a shortcut to the same value.
  */
 
+import { BOOLEANS, mirrorsParser, NOT_STRINGS } from './mirror.js';
+
 /** A block mapping key that the core schema reads as a string (`__proto__` and the null/boolean words aside). */
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-/**
- * Words the core schema reads as null or a boolean, not as a string (a piece never holds a `%YAML 1.1` directive:
- * splitPieces parses such a file whole).
- */
-export const NOT_STRINGS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
-const BOOLEANS = new Map([
-  ['true', true],
-  ['True', true],
-  ['TRUE', true],
-  ['false', false],
-  ['False', false],
-  ['FALSE', false],
-]);
 /**
  * A plain scalar that can only be a string, on one line: it starts with a letter, `_` or a character past ASCII
  * (never an indicator, a digit, a sign or a dot), holds no `#` (a comment after a space), no `: ` and does not end
@@ -70,8 +59,9 @@ interface Frame {
 }
 
 /**
- * The value of `text`, a run of block list items (as {@link splitPieces} cuts them), and the offset of each item's
- * node (where the YAML parser's range of it starts), or undefined when any line is not of the plainest YAML:
+ * The value of `text`, a run of block list items (as splitPieces cuts them), and the offset of each item's node
+ * (where the YAML parser's range of it starts), as the parser with `options` would give them, or undefined when
+ * the options are not ones it mirrors ({@link mirrorsParser}) or any line is not of the plainest YAML:
  *
  * - `- key: value`, `- value` and `key: value` lines, at the indentation of their list or mapping;
  * - `key:` alone, followed by a mapping or a list indented further;
@@ -82,7 +72,8 @@ interface Frame {
  * Everything else — null values, anchors, tags, flow collections, block scalars, multi-line scalars, trailing
  * comments, references, a repeated key, `__proto__` — is left to the parser.
  */
-export function simpleItems(text: string): { value: unknown[]; itemAt: number[] } | undefined {
+export function simpleItems(text: string, options: Readonly<Record<string, unknown>>): { value: unknown[]; itemAt: number[] } | undefined {
+  if (!mirrorsParser(options)) return undefined;
   const items: unknown[] = [];
   const itemAt: number[] = [];
   const stack: Frame[] = [];

@@ -1,13 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSeq, type Node, parseDocument } from 'yaml';
-import { simpleItems } from './simple-items.js';
+import { YAML_OPTIONS } from '../document.js';
+import { simpleItems as readItems } from './simple-items.js';
+
+/** The reader as the fast path runs it: with the library's options. */
+const simpleItems = (text: string) => readItems(text, YAML_OPTIONS);
 
 /** What the YAML parser (as the loader runs it) makes of a run of items: the oracle. */
 function parsed(text: string): { errors: number; value: unknown; itemAt?: number[] } {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
+  const doc = parseDocument(text, YAML_OPTIONS);
   const items = isSeq(doc.contents) ? doc.contents.items.map((n) => (n as Node).range![0]) : undefined;
-  return { errors: doc.errors.length, value: doc.errors.length ? undefined : doc.toJS(), itemAt: items };
+  return { errors: doc.errors.length, value: doc.errors.length ? undefined : doc.toJS(YAML_OPTIONS), itemAt: items };
 }
 
 /** simpleItems either gives up or gives exactly the parser's value and item offsets. */

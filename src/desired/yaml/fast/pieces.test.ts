@@ -1,76 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_DEPTH, MIN_PLAIN_LIST, parseYamlFile, plainLists, splitPieces } from './yaml-file.js';
+import { MAX_DEPTH, YAML_OPTIONS } from '../document.js';
+import { parseYamlFile } from '../file.js';
+import { splitPieces } from './pieces.js';
+import { MIN_PLAIN_LIST, plainLists } from './plain-lists.js';
 
-const parse = (text: string, env: NodeJS.ProcessEnv = {}, baseDir = tmpdir()) => parseYamlFile('stream.yaml', text, { env, baseDir });
-const located = (text: string, env: NodeJS.ProcessEnv = {}) => parse(text, env).issues.map((i) => `${i.location?.line}:${i.location?.col} ${i.message}`);
-
-describe('parseYamlFile', () => {
-  it('substitutes ${env:} and ${env:-fallback} after parsing and marks those values sensitive', () => {
-    const r = parse('version: 1\napp:\n  settings:\n    sqs_secret: ${env:S}\n    x: [a, "${env:T:-dflt}"]\n', { S: 'shh' });
-    expect(r.issues).toEqual([]);
-    expect(r.parsed!.value).toEqual({ version: 1, app: { settings: { sqs_secret: 'shh', x: ['a', 'dflt'] } } });
-    expect(r.parsed!.sensitive).toEqual([['app', 'settings', 'sqs_secret'], ['app', 'settings', 'x', 1]]);
-    expect(r.parsed!.locate(['app', 'settings', 'x', 1])).toEqual({ file: 'stream.yaml', line: 5, col: 12 });
-    expect(r.parsed!.locateKey(['app', 'settings'], 'x')).toEqual({ file: 'stream.yaml', line: 5, col: 5 });
-  });
-
-  it('reads ${file:} relative to the file, without its final newline', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'interp-'));
-    writeFileSync(join(dir, 'key.json'), '{"k": 1}\n');
-    const r = parse('a: ${file:key.json}\n', {}, dir);
-    expect(r.parsed!.value).toEqual({ a: '{"k": 1}' });
-    expect(r.parsed!.sensitive).toEqual([['a']]);
-  });
-
-  it('keeps a substituted value as data, never as YAML', () => {
-    const r = parse('a: ${env:V}\n', { V: 'x\nb: injected' });
-    expect(r.parsed!.value).toEqual({ a: 'x\nb: injected' });
-  });
-
-  it('refuses a reference in a mapping key, without substituting it (a key is echoed in messages)', () => {
-    const r = parse('app:\n  settings:\n    ${env:S}: 1\n', { S: 'the-secret' });
-    expect(r.issues.map((i) => `${i.location?.line}:${i.location?.col} ${i.message}`)).toEqual(['3:5 a key cannot hold ${env:} or ${file:}: references are substituted in values only']);
-    expect(JSON.stringify(r)).not.toContain('the-secret');
-    // Nor inside a complex key, nor through an alias of a substituted value.
-    for (const text of ['a:\n  ? ["${env:S}"]\n  : 1\n', 'a:\n  name: &s "${env:S}"\n  *s : 1\n']) {
-      const issues = parse(text, { S: 'the-secret' }).issues;
-      expect(issues.map((i) => i.message)).toContain('a key cannot hold ${env:} or ${file:}: references are substituted in values only');
-      expect(JSON.stringify(issues)).not.toContain('the-secret');
-    }
-  });
-
-  it('escapes $${ as a literal ${', () => {
-    expect(parse('a: "$${env:X}"\n').parsed!.value).toEqual({ a: '${env:X}' });
-  });
-
-  it.each([
-    ['version: 1\nfoo: [\n', /^\d+:\d+ YAML syntax: /],
-    ['# only a comment\n', /^1:1 the file is empty/],
-    ['', /^1:1 the file is empty/],
-    ['a: 1\n---\nb: 2\n', /^2:1 a desired-state file holds one YAML document/],
-    ['a: 1\na: 2\n', /^2:1 YAML syntax: Map keys must be unique/],
-    ['a: ${env:NOPE}\n', /^1:4 environment variable NOPE is not set/],
-    ['a: ${file:/does/not/exist}\n', /^1:4 cannot read \/does\/not\/exist .*ENOENT/],
-    ['a: ${env:1BAD}\n', /^1:4 invalid reference/],
-    ['- a\n- b\n', /^1:1 the document must be a mapping/],
-  ])('locates the problem in %j', (text, expected) => {
-    const issues = located(text);
-    expect(issues.length).toBeGreaterThan(0);
-    expect(issues[0]).toMatch(expected);
-  });
-
-  it('refuses an alias bomb instead of expanding it', () => {
-    const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (const [name, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e']]) lines.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
-    expect(located(lines.join('\n') + '\n')[0]).toMatch(/aliases expand too much/);
-  });
-});
-
-describe('parseYamlFile on a large file, a piece at a time', () => {
+describe('parseYamlFile on a large file, a piece at a time (the fast path)', () => {
   /** Every path to a value in `v` (the root included). */
   const pathsOf = (v: unknown, at: (string | number)[] = []): (string | number)[][] => [
     at,
@@ -147,6 +83,7 @@ describe('parseYamlFile on a large file, a piece at a time', () => {
 
   it.each([
     ['an alias to another section', 'roles:\n  - &r { name: a }\nusers:\n  - id: u1\n  - id: u2\n    role: *r\n'],
+    ['an alias to no anchor', 'roles:\n  - name: a\nusers:\n  - id: u1\n  - id: u2\n    role: *r\n'],
     ['a duplicated section', 'users:\n  - id: u1\n  - id: u2\nusers:\n  - id: u3\n'],
     ['a quoted value broken at a line that looks like an item', 'users:\n  - id: u1\n    name: "two\n  - id: u2"\n  - id: u3\n'],
     ['a flow list broken at a line that looks like an item', 'users: [\n  {id: u1},\n  {id: u2}\n]\nroles:\n  - name: r\n'],
@@ -217,7 +154,7 @@ describe('parseYamlFile on a large file, a piece at a time', () => {
         fc.property(fc.array(list, { minLength: 1, maxLength: 4 }), fc.boolean(), (lists, crlf) => {
           const lf = `version: 1\nblocklists:\n${lists.map(listText).join('')}roles:\n  - name: r\n`;
           const text = crlf ? lf.replaceAll('\n', '\r\n') : lf;
-          if (plainLists(text)) takenOut++;
+          if (plainLists(text, YAML_OPTIONS)) takenOut++;
           expectSame(text, { NAME: 'from env' });
         }),
         { numRuns: 300 },
@@ -234,24 +171,6 @@ describe('parseYamlFile on a large file, a piece at a time', () => {
       expectSame(`version: 1\nblocklists:\n  - name: x\n${keys}${words}  - name: y\n`);
       // The document's mapping, the section's list and the item's mapping stand above the keys.
       expect(whole.issues.length > 0).toBe(3 + levels > MAX_DEPTH);
-    });
-
-    it('takes out only a list of enough plain string words, and puts each back at its key', () => {
-      const words = Array.from({ length: MIN_PLAIN_LIST }, (_, i) => `w${i}`);
-      const text = `blocklists:\n  - name: a\n    words:\n${words.map((w) => `      - ${w}\n`).join('')}    type: word\n  - name: b\n    words:\n${words.map((w) => `      - ${w}\n`).join('').replace('w3', 'true')}`.padEnd(600, '\n');
-      const taken = plainLists(text)!;
-      expect([...taken.words.values()]).toEqual([words]);
-      const key = text.indexOf('words:');
-      expect(taken.words.has(key)).toBe(true);
-      // Offsets after the list map back to where they are written.
-      const after = taken.text.indexOf('type: word');
-      expect(taken.written(after)).toBe(text.indexOf('type: word'));
-      expect(taken.written(key)).toBe(key);
-      expect(plainLists(text.replaceAll(/ {6}- w1\n/g, ''))).toBeUndefined();
-
-      const whole = parseYamlFile('stream.yaml', `version: 1\n${text}roles: []\n${'#\n'.repeat(100)}`, { env: {}, baseDir: tmpdir(), pieceBytes: 24 });
-      expect(whole.issues).toEqual([]);
-      expect(whole.parsed!.value).toMatchObject({ blocklists: [{ name: 'a', words, type: 'word' }, { name: 'b', words: words.map((w) => (w === 'w3' ? true : w)) }] });
     });
   });
 });
