@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../core/errors.js';
-import { userLive } from '../kinds/users/user.js';
+import { userLive } from '../kinds/users/ids.js';
 import type { Rec } from '../core/model.js';
 import type { ApiRequest } from '../core/api.js';
 import type { Plan, PlannedChange } from '../plan/plan.js';
 import { StateFile } from '../state/state-file.js';
-import { type ChangeBatcher, executePlan } from './execute.js';
+import { executePlan } from './execute.js';
+import { type ChangeBatcher } from '../kinds/types.js';
+import { userKind } from '../kinds/users/user.js';
+
+/** The batchers the engine hands the executor for users (UpdateUsers for up to 100 users a call). */
+const userBatchers = userKind.batchers!({ policy: { prune: [], protect: [], ignore: [], ignore_fields: {} } }).filter((b) => b.action !== 'delete');
 
 function create(kind: string, address: string, fields: Rec): PlannedChange {
   return { address, kind, action: 'create', fields: [], desired: { kind, address, fields, sensitive: [] } };
@@ -56,7 +61,7 @@ describe('a user group waits for its own members, not for every user', () => {
     // g1 lists users that come last in the file; g3 lists a user that already exists (not in the plan).
     const groups = [group('g1', ids(200, 250)), group('g2', ['u000', 'u001']), group('g3', ['someone-else'])];
     const api = heldApi();
-    const done = executePlan(plan(users, groups), { api, state: state(), concurrency: 8 });
+    const done = executePlan(plan(users, groups), { api, state: state(), concurrency: 8, batchers: userBatchers });
     await settle();
 
     const batches = api.sent.filter((r) => r.op === 'UpdateUsers');
@@ -82,7 +87,7 @@ describe('a user group waits for its own members, not for every user', () => {
     const groups = [group('g1', ids(0, 100)), group('g2', ['u100'])];
     // The call that carries u000 fails whole (a 503 after the client's retries).
     const api = heldApi((req) => (req.op === 'UpdateUsers' && usersIn(req).includes('u000') ? new ApiError('UpdateUsers', 503, -1, 'unavailable') : undefined));
-    const done = executePlan(plan(users, groups), { api, state: state(), concurrency: 8 });
+    const done = executePlan(plan(users, groups), { api, state: state(), concurrency: 8, batchers: userBatchers });
     for (let i = 0; i < 5; i++) {
       await settle();
       api.answer(() => true);
@@ -103,7 +108,7 @@ describe('a user group waits for its own members, not for every user', () => {
     file.save = () => {
       throw new Error('disk full');
     };
-    const done = executePlan(plan([role], users, groups), { api, state: file, concurrency: 8 });
+    const done = executePlan(plan([role], users, groups), { api, state: file, concurrency: 8, batchers: userBatchers });
     await settle();
     api.answer(() => true);
     await expect(done).rejects.toThrow('disk full');
@@ -119,7 +124,7 @@ describe('a user group waits for its own members, not for every user', () => {
     file.save = () => {
       throw new Error('disk full');
     };
-    const done = executePlan(plan(users, groups), { api, state: file, concurrency: 1 });
+    const done = executePlan(plan(users, groups), { api, state: file, concurrency: 1, batchers: userBatchers });
     await settle();
     expect(api.sent.map((r) => r.op)).toEqual(['UpdateUsers', 'CreateUserGroup']);
     // The users' state cannot be saved: the apply has failed before the first group is answered.
@@ -145,7 +150,7 @@ describe('user deletes still wait for every user create', () => {
       },
     };
     const api = heldApi();
-    const done = executePlan(plan(users, groups, [del]), { api, state: state(), concurrency: 8, batchers: [deletes] });
+    const done = executePlan(plan(users, groups, [del]), { api, state: state(), concurrency: 8, batchers: [deletes, ...userBatchers] });
     for (let i = 0; i < 3; i++) {
       await settle();
       api.answer((r) => r.op !== 'UpdateUsers');

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { KINDS, kindSpec } from '../kinds/registry.js';
+import { KINDS, kindSpec, secretFieldsOf } from '../kinds/registry.js';
 import type { Api, ApiRequest } from '../core/api.js';
-import { userUpsertBatchers } from '../kinds/users/upserts.js';
-import type { Action } from '../core/model.js';
+import { errorMessage, isAmbiguous, isNotFound } from '../core/errors.js';
+import type { ApplyResult, ChangeBatcher } from '../kinds/types.js';
 import { executionGraph, perObjectEdges, phaseNode, phaseOf } from '../plan/order.js';
 import { matchesAny } from '../core/pointer.js';
 import type { Plan, PlannedChange } from '../plan/plan.js';
@@ -10,39 +10,12 @@ import { type Signal, signal } from '../core/signal.js';
 import type { StateFile } from '../state/state-file.js';
 import { redact, sensitiveValues } from '../core/secrets.js';
 
-export interface ApplyFailure {
-  address: string;
-  action: string;
-  error: string;
-}
-
-export interface ApplyResult {
-  applied: string[];
-  failed: ApplyFailure[];
-  /** Changes not attempted because a change they depend on failed. */
-  skipped: { address: string; reason: string }[];
-}
-
-/**
- * Changes of one kind and action the API carries out together rather than one by one (DeleteUsers takes up to
- * 100 users and answers one task to await): the executor hands the matching changes of one kind and phase to
- * `run` as a group.
- */
-export interface ChangeBatcher {
-  kind: string;
-  action: Action;
-  /**
-   * Carries out the changes, calling `done` once for each as it finishes (with an error message when it failed),
-   * so the objects that wait for it can go on while later batches are still under way.
-   */
-  run(changes: readonly PlannedChange[], api: Api, done: (address: string, error?: string) => void): Promise<void>;
-}
-
 export interface ExecuteOptions {
   api: Api;
   state: StateFile;
   concurrency: number;
   logger?: Logger;
+  /** Executors for changes the API carries out in batches (the kinds' `batchers`). */
   batchers?: readonly ChangeBatcher[];
   /** Called as each change is applied (the engine starts its read-back then). */
   onApplied?: (change: PlannedChange) => void;
@@ -52,8 +25,6 @@ export interface ExecuteOptions {
 const ORDER = executionGraph(KINDS);
 const PER_OBJECT = perObjectEdges(KINDS);
 
-const isAmbiguous = (err: unknown) => (err as { ambiguous?: boolean } | null)?.ambiguous === true;
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
  * Executes a plan in dependency order: the changes of one kind and phase (`role:upsert`, `role:delete`) start as
@@ -95,14 +66,13 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
   };
   const failed = (change: PlannedChange, raw: string) => {
     // The API may quote the request back in its error: never let the change's secrets out that way.
-    const error = redact(raw, sensitiveValues(change.desired, kindSpec(change.kind)));
+    const error = redact(raw, sensitiveValues([change.desired], secretFieldsOf));
     broken.add(change.address);
     result.failed.push({ address: change.address, action: change.action, error });
     waits.settle(change);
     opts.logger?.warn({ address: change.address, action: change.action, err: error }, 'change failed');
   };
-  // The caller's batchers first; merging user upserts into calls of 100 users needs nothing from the caller.
-  const batchers = [...(opts.batchers ?? []), ...userUpsertBatchers];
+  const batchers = opts.batchers ?? [];
   const runBatch = async (batcher: ChangeBatcher, group: readonly PlannedChange[], early: boolean) => {
     await Promise.all(group.flatMap((c) => waits.before(c) ?? []));
     if (early && broke) return;
@@ -122,7 +92,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
       }
     };
     await batcher.run([...open.values()], opts.api, done).catch((err: unknown) => {
-      for (const address of [...open.keys()]) done(address, message(err));
+      for (const address of [...open.keys()]) done(address, errorMessage(err));
     });
     for (const address of [...open.keys()]) done(address, `${batcher.kind} ${batcher.action}: the batch ended without carrying out this change`);
   };
@@ -138,7 +108,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
         await executeChange(change, opts);
         applied(change);
       } catch (err) {
-        failed(change, message(err));
+        failed(change, errorMessage(err));
       }
     });
     await Promise.all([one, ...[...batches].map(([batcher, group]) => runBatch(batcher, group, early))]);
@@ -232,7 +202,7 @@ async function executeChange(change: PlannedChange, { api, state, logger }: Exec
     } catch (err) {
       // A delete answered 404 reached its goal: the object is gone (an earlier attempt whose answer was lost,
       // retried, or someone else). The read back and the next plan still see anything left.
-      if (change.action === 'delete' && (err as { status?: number } | null)?.status === 404) continue;
+      if (change.action === 'delete' && isNotFound(err)) continue;
       if (!(i === 0 && change.action === 'create' && !req.idempotent && isAmbiguous(err) && change.desired && spec.reread)) throw err;
       // The create may have happened: look before sending it again, never blindly re-send.
       const found = await spec.reread(api, change.desired);

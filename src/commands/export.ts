@@ -6,13 +6,13 @@ import { UsageError } from '../core/errors.js';
 import { KINDS, kindsOfSection } from '../kinds/registry.js';
 import { fetchLive } from '../live/fetch.js';
 import type { DesiredState, Rec } from '../core/model.js';
-import type { Output } from './plan.js';
+import type { Output } from './output.js';
 import type { Session } from '../runtime/session.js';
 
 /** Sections `export` can write: kinds that have a file form. */
 export const EXPORTABLE_SECTIONS = KINDS.filter((k) => k.section && k.toFile).map((k) => k.section!);
-/** Polls are mostly what end users create in chat: exported only when `--kinds` names them. */
-const DEFAULT_SECTIONS = EXPORTABLE_SECTIONS.filter((s) => s !== 'polls');
+/** What `export` writes without `--kinds`: every exportable kind but those that say otherwise (polls). */
+const DEFAULT_SECTIONS = KINDS.filter((k) => k.section && k.toFile && k.exportByDefault !== false).map((k) => k.section!);
 
 const SCHEMA_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '../../schema/stream-sync.schema.json');
 
@@ -20,7 +20,7 @@ const SCHEMA_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '../../sche
  * `export`: the live configuration as a desired-state file. Built-ins are left out, secrets the API never
  * returns become `${env:…}` placeholders, and users are never listed (an app can have millions).
  */
-export async function runExport(flags: { output?: string; kinds?: string[] }, session: Session, out: Output): Promise<number> {
+export async function runExport(flags: { output?: string; kinds?: string[] }, session: Pick<Session, 'deps' | 'client'>, out: Output): Promise<number> {
   const sections = flags.kinds ?? DEFAULT_SECTIONS;
   const unknown = sections.filter((s) => !EXPORTABLE_SECTIONS.includes(s));
   if (unknown.length) throw new UsageError(`--kinds: cannot export ${unknown.join(', ')}; exportable kinds: ${EXPORTABLE_SECTIONS.join(', ')}`);

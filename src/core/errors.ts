@@ -58,7 +58,7 @@ export class TransportError extends Error {
     /** The network error code (`ECONNRESET`, `UND_ERR_HEADERS_TIMEOUT`, …). */
     readonly code: string,
     detail: string,
-    /** The request may have been applied (see the rule above). */
+    /** The request may have been applied (the rule is in live/errors.ts). */
     readonly ambiguous: boolean,
     options?: ErrorOptions,
   ) {
@@ -83,11 +83,11 @@ export class InterpolationError extends Error {
   }
 }
 
-/** Whether a failed request may have been applied (a non-idempotent create to re-read, never to re-send). */
-export const isAmbiguous = (err: unknown): boolean => (err instanceof ApiError || err instanceof TransportError) && err.ambiguous;
+/** Whether a failed request may have been applied (a non-idempotent create to re-read, never to re-send). Read by shape: test doubles throw plain objects. */
+export const isAmbiguous = (err: unknown): boolean => (err as { ambiguous?: unknown } | null)?.ambiguous === true;
 
 /** The API answered 404: the object does not exist (a GET of an absent object, a delete already done). */
-export const isNotFound = (err: unknown): boolean => err instanceof ApiError && err.status === 404;
+export const isNotFound = (err: unknown): boolean => (err as { status?: unknown } | null)?.status === 404;
 
 /** The message of anything thrown. */
 export const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -91,3 +91,18 @@ export interface PlanDocument {
    */
   sensitive_fingerprint?: string;
 }
+
+/** How the diff learns what a write-only value was when last applied (the state file's fingerprints). */
+export interface WriteOnlyMemory {
+  fingerprint(address: string, path: string, value: unknown): string;
+  applied(address: string, path: string): string | undefined;
+}
+
+/**
+ * Lists of ids the state file keeps for a kind, by slot name (users: the ids stream-sync has managed, which user
+ * pruning reads). The state file stores them; what a slot means belongs to the kind that owns it.
+ */
+export interface Inventories {
+  inventory(slot: string): string[];
+  setInventory(slot: string, ids: Iterable<string>): void;
+}

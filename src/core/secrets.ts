@@ -1,31 +1,60 @@
-import type { KindSpec } from '../kinds/types.js';
 import type { DesiredObject } from './model.js';
-import { SENSITIVE } from '../plan/diff.js';
 import { overlaps, patternOverlaps, toPointer } from './pointer.js';
 
 /**
- * Error messages are the one output built from text the API sends back, and an API may quote the request in its
- * error (a validation message, a proxy's page): the secrets a change carried must not come back that way.
+ * The one place that decides what is secret and hides it, for every output: plans, logs, errors, check results.
+ * A value is sensitive when it sits at (or inside) a secret field of its kind, or was substituted from
+ * `${env:…}`/`${file:…}`. Outputs built from text the API sends back (an error that quotes the request, a
+ * proxy's page) are passed through `redact` with the sensitive values of the objects involved.
  */
 
-/** Shorter tails of a secret are left alone: they would match ordinary words. */
-const MIN_TAIL = 4;
+export const SENSITIVE = '(sensitive value)';
 
-/** The string values of a desired object that are sensitive: secret fields and `${env:}`/`${file:}` substitutions. */
-export function sensitiveValues(desired: DesiredObject | undefined, spec: Pick<KindSpec, 'secretFields'>): string[] {
-  if (!desired) return [];
+/** Shorter values are left alone: they would blank out ordinary words, and no credential is that short. */
+const MIN_LENGTH = 4;
+
+/**
+ * The string values of `objects` that are sensitive (each object's kind's `secretFields` and its own `sensitive`
+ * pointers), longest first. A value that is a JSON document (a service account key) also yields the strings inside
+ * it: an API may quote part of it.
+ */
+export function sensitiveValues(objects: Iterable<DesiredObject | undefined>, secretFieldsOf: (kind: string) => readonly string[]): string[] {
   const out = new Set<string>();
-  const walk = (value: unknown, segments: string[]) => {
-    if (value !== null && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) walk(v, [...segments, k]);
-      return;
-    }
-    if (typeof value !== 'string' || value === '') return;
-    const path = toPointer(segments);
-    if (spec.secretFields.some((p) => patternOverlaps(p, path)) || desired.sensitive.some((s) => overlaps(s, path))) out.add(value);
+  for (const obj of objects) {
+    if (!obj) continue;
+    const secretFields = secretFieldsOf(obj.kind);
+    const walk = (value: unknown, segments: string[]) => {
+      if (value !== null && typeof value === 'object') {
+        for (const [k, v] of Object.entries(value)) walk(v, [...segments, k]);
+        return;
+      }
+      if (typeof value !== 'string') return;
+      const path = toPointer(segments);
+      if (!secretFields.some((p) => patternOverlaps(p, path)) && !obj.sensitive.some((s) => overlaps(s, path))) return;
+      out.add(value);
+      for (const inner of jsonStrings(value)) out.add(inner);
+    };
+    walk(obj.fields, []);
+  }
+  return [...out].filter((s) => s.length >= MIN_LENGTH).sort((a, b) => b.length - a.length);
+}
+
+/** The string values inside `text` when it is a JSON document; none otherwise. */
+function jsonStrings(text: string): string[] {
+  if (!/^\s*[[{]/.test(text)) return [];
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v === 'string') out.push(v);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
   };
-  walk(desired.fields, []);
-  return [...out];
+  walk(doc);
+  return out;
 }
 
 /**
@@ -36,6 +65,7 @@ export function sensitiveValues(desired: DesiredObject | undefined, spec: Pick<K
 export function redact(text: string, secrets: readonly string[]): string {
   const forms = new Set<string>();
   for (const s of secrets) {
+    if (s.length < MIN_LENGTH) continue;
     const once = JSON.stringify(s).slice(1, -1);
     forms.add(s).add(once).add(JSON.stringify(once).slice(1, -1));
   }
@@ -43,7 +73,7 @@ export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const f of longestFirst) out = out.split(f).join(SENSITIVE);
   for (const f of longestFirst) {
-    for (let n = f.length - 1; n >= MIN_TAIL; n--) {
+    for (let n = f.length - 1; n >= MIN_LENGTH; n--) {
       if (out.endsWith(f.slice(0, n))) {
         out = `${out.slice(0, out.length - n)}${SENSITIVE}`;
         break;
@@ -51,4 +81,21 @@ export function redact(text: string, secrets: readonly string[]): string {
     }
   }
   return out;
+}
+
+/** Names that hold credentials whatever the object: the connection's and HTTP's. */
+const ALWAYS_SECRET_KEYS = ['secret', 'apiSecret', 'api_secret', 'token', 'authorization', 'password', 'credentials', 'STREAM_API_SECRET'];
+
+/**
+ * Log paths a logger censors as a second line of defence (no log call should carry a secret in the first place):
+ * the connection's credentials and every secret field name (`sqs_secret`, `firebase_credentials`, …), at the top
+ * of a log object and up to three levels down (pino's redaction has no "any depth" wildcard).
+ */
+export function logRedactPaths(secretFields: Iterable<string>): string[] {
+  const names = new Set(ALWAYS_SECRET_KEYS);
+  for (const pointer of secretFields) {
+    const leaf = pointer.split('/').filter((s) => s && s !== '*').pop();
+    if (leaf) names.add(leaf);
+  }
+  return [...names].sort().flatMap((n) => [n, `*.${n}`, `*.*.${n}`, `*.*.*.${n}`]);
 }

@@ -1,4 +1,4 @@
 import { readFileSync } from 'node:fs';
 
-/** The package version, read once from package.json (one directory above both src/ and dist/). */
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** The package version, read once from package.json (two directories above src/core/ and dist/core/). */
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

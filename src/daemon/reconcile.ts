@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { applyPlan, checkDeleteGuard, type EngineDeps, planFor } from '../runtime/engine.js';
+import type { EngineDeps } from '../runtime/engine.js';
+import { outcomeOf, reconcileOnce } from '../runtime/reconcile.js';
 import { ConfigError, formatIssue, GuardError } from '../core/errors.js';
 import type { Api } from '../core/api.js';
 import type { ClientStats } from '../live/client.js';
-import type { Change } from '../core/model.js';
 import type { StateFile } from '../state/state-file.js';
 import type { StateLock } from './lock.js';
 import type { Outcome, Trigger } from './loop.js';
@@ -52,12 +52,6 @@ interface RunReport {
   drifted?: number;
   error?: string;
 }
-
-const countActions = (changes: readonly Change[]) => ({
-  create: changes.filter((c) => c.action === 'create').length,
-  update: changes.filter((c) => c.action === 'update').length,
-  delete: changes.filter((c) => c.action === 'delete').length,
-});
 
 const sumRequests = (s: ClientStats) => Object.values(s.requests).reduce((n, byStatus) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0);
 
@@ -150,39 +144,39 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
       const engine: EngineDeps = { api: deps.api, state: deps.openState(), target: deps.target, concurrency: deps.concurrency, logger: log };
       // A token signed for this run: one cached across runs may have expired at Stream if this clock is behind.
       deps.client.renewToken();
-      await deps.client.seedFromApi();
-      const { plan } = await planFor(engine, desired, { targets: deps.targets });
-      const doc = plan.document;
-      const warnings = JSON.stringify(doc.warnings);
-      if (warnings !== lastWarnings) for (const w of doc.warnings) log.warn({ address: w.address }, `plan warning: ${w.message}`);
-      lastWarnings = warnings;
-      const changes = countActions(doc.changes);
-      progress.changes = changes;
-      for (const c of doc.changes) {
-        log.info({ address: c.address, action: c.action, fields: c.fields.map((f) => f.path) }, `${deps.dryRun ? 'drift: ' : ''}${c.action} ${c.address}`);
-      }
-      if (deps.dryRun || doc.changes.length === 0) return { result: 'success', changes, applied: 0, failed: 0, notConverged: 0, drifted: doc.changes.length };
-
-      checkDeleteGuard(plan, desired);
-      const { result, notConverged } = await applyPlan(engine, plan, desired);
-      progress.applied = result.applied.length;
-      progress.failed = result.failed.length;
-      const applied = new Set(result.applied);
+      const reconciled = await reconcileOnce({ ...engine, client: deps.client }, desired, {
+        targets: deps.targets,
+        dryRun: deps.dryRun,
+        onPlan: (plan) => {
+          const doc = plan.document;
+          const warnings = JSON.stringify(doc.warnings);
+          if (warnings !== lastWarnings) for (const w of doc.warnings) log.warn({ address: w.address }, `plan warning: ${w.message}`);
+          lastWarnings = warnings;
+          progress.changes = outcomeOf({ plan }).planned;
+          for (const c of doc.changes) {
+            log.info({ address: c.address, action: c.action, fields: c.fields.map((f) => f.path) }, `${deps.dryRun ? 'drift: ' : ''}${c.action} ${c.address}`);
+          }
+        },
+      });
+      const { plan, applied } = reconciled;
+      const o = outcomeOf(reconciled);
+      if (!applied) return { result: 'success', changes: o.planned, applied: 0, failed: 0, notConverged: 0, drifted: plan.document.changes.length };
+      const { result } = applied;
+      const done = new Set(result.applied);
       const failedSet = new Set(result.failed.map((f) => f.address));
-      for (const c of doc.changes) {
+      for (const c of plan.document.changes) {
         const failed = failedSet.has(c.address);
-        if (failed || applied.has(c.address)) deps.metrics.changes.inc({ action: c.action, result: failed ? 'failed' : 'applied' });
+        if (failed || done.has(c.address)) deps.metrics.changes.inc({ action: c.action, result: failed ? 'failed' : 'applied' });
       }
       for (const s of result.skipped) log.warn({ address: s.address }, `skipped: ${s.reason}`);
-      const broken = result.failed.length + result.skipped.length + notConverged.length;
       return {
-        result: broken ? 'error' : 'success',
-        changes,
+        result: o.broken ? 'error' : 'success',
+        changes: o.planned,
         applied: result.applied.length,
-        failed: result.failed.length,
-        notConverged: notConverged.length,
-        drifted: broken,
-        error: broken ? `${result.failed.length} failed, ${result.skipped.length} skipped, ${notConverged.length} did not converge` : undefined,
+        failed: o.failed,
+        notConverged: o.notConverged,
+        drifted: o.broken,
+        error: o.broken ? `${o.failed} failed, ${o.skipped} skipped, ${o.notConverged} did not converge` : undefined,
       };
     } finally {
       release();

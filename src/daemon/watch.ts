@@ -1,17 +1,13 @@
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { type Connection, connectionFromEnv, defaultStateFile } from '../runtime/connection.js';
-import type { EmbeddedEmulator } from '../runtime/session.js';
+import { type EmbeddedEmulator, openSession } from '../runtime/session.js';
 import { UsageError } from '../core/errors.js';
-import { createApiClient } from '../live/client.js';
-import { StateFile } from '../state/state-file.js';
 import { type ListenAddress, parseDuration, parseListen } from './duration.js';
 import { StateLock } from './lock.js';
 import { ReconcileLoop } from './loop.js';
 import { DaemonMetrics } from './metrics.js';
 import { createReconciler, type DaemonStatus } from './reconcile.js';
-import { withSecretRedaction } from './redact.js';
+import { withSecretRedaction } from '../runtime/logger.js';
 import { type HealthServer, type HealthSource, startHealthServer } from './server.js';
 import { ConfigSource } from './source.js';
 import { abortableSleep, stoppableApi } from './stopping.js';
@@ -75,34 +71,32 @@ export async function startDaemon(opts: DaemonOptions, io: DaemonIo): Promise<Da
   };
 
   try {
-    const emulator = opts.emulator ? await io.startEmulator() : undefined;
-    if (emulator) {
-      closers.push(() => emulator.close());
-      log.info({ base_url: emulator.baseUrl, api_key: emulator.apiKey }, 'embedded emulator started: the state file stays in memory');
-    }
-    const conn: Connection = emulator ?? connectionFromEnv(io.env);
-    const statePath = emulator ? undefined : (opts.stateFile ?? defaultStateFile(opts.file));
-    if (statePath && !opts.dryRun) ensureWritable(statePath);
-
     let runLog = log;
-    const client = createApiClient({
-      baseUrl: conn.baseUrl,
-      apiKey: conn.apiKey,
-      apiSecret: conn.apiSecret,
+    const session = await openSession({
+      configPath: opts.file,
+      stateFile: opts.stateFile,
       concurrency: opts.concurrency,
-      timeoutMs: opts.requestTimeoutMs ?? 7_000,
-      minBackoffMs: opts.clientBackoffMs?.min,
-      maxBackoffMs: opts.clientBackoffMs?.max,
-      now: opts.clientNow,
-      logger: { debug: ((obj: object, msg?: string) => runLog.debug(obj, msg)) as Logger['debug'] },
-      onRequest: metrics.onRequest,
-      // Back-off and pacing waits end when the daemon stops: no new attempt starts after SIGTERM.
-      sleep: (ms) => abortableSleep(ms, stopping.signal),
+      emulator: opts.emulator,
+      env: io.env,
+      logger: log,
+      startEmulator: io.startEmulator,
+      statePerRun: true,
+      requireWritableState: !opts.dryRun,
+      client: {
+        timeoutMs: opts.requestTimeoutMs ?? 7_000,
+        minBackoffMs: opts.clientBackoffMs?.min,
+        maxBackoffMs: opts.clientBackoffMs?.max,
+        now: opts.clientNow,
+        logger: { debug: ((obj: object, msg?: string) => runLog.debug(obj, msg)) as Logger['debug'] },
+        onRequest: metrics.onRequest,
+        // Back-off and pacing waits end when the daemon stops: no new attempt starts after SIGTERM.
+        sleep: (ms) => abortableSleep(ms, stopping.signal),
+      },
     });
-    closers.push(() => client.close());
+    closers.push(() => session.close());
+    const { conn, client, statePath } = session;
+    if (session.emulator) log.info({ base_url: conn.baseUrl, api_key: conn.apiKey }, 'embedded emulator started: the state file stays in memory');
 
-    // With --emulator the app is new on every start, so its state lives as long as the process.
-    const memoryState = statePath ? undefined : StateFile.open(undefined, conn.apiKey, conn.apiSecret);
     const source = new ConfigSource(opts.file, { env: io.env, cwd: io.cwd });
     const reconcile = createReconciler({
       source,
@@ -112,7 +106,7 @@ export async function startDaemon(opts: DaemonOptions, io: DaemonIo): Promise<Da
       concurrency: opts.concurrency,
       targets: opts.targets,
       dryRun: opts.dryRun,
-      openState: () => memoryState ?? StateFile.open(statePath, conn.apiKey, conn.apiSecret),
+      openState: session.openState,
       lock: statePath && !opts.dryRun ? new StateLock(statePath, { staleMs: opts.lockStaleMs, retryMs: opts.lockRetryMs }) : undefined,
       signal: stopping.signal,
       metrics,
@@ -173,19 +167,6 @@ export async function startDaemon(opts: DaemonOptions, io: DaemonIo): Promise<Da
     stopping.abort();
     await closeAll();
     throw err;
-  }
-}
-
-/** The state file's directory must be writable before the first apply, with a message that says what to do. */
-function ensureWritable(statePath: string): void {
-  const dir = dirname(statePath);
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch (err) {
-    throw new UsageError(
-      `the state file's directory ${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): pass --state-file on a writable volume, e.g. --state-file /state/state.json`,
-    );
   }
 }
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { LiveObject, Rec } from '../core/model.js';
+import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
 import { checkGrantsWithoutPermissions } from './permissions.js';
 import { isRecord, liveObject, overlay } from './define.js';
-import type { KindSpec } from './types.js';
+import type { KindSpec, LiveCheck } from './types.js';
 import type { ApiRequest } from '../core/api.js';
 import { fromPointer } from '../core/pointer.js';
 
@@ -216,6 +216,9 @@ export const appKind: KindSpec = {
     const req: ApiRequest = { op: 'UpdateApp', method: 'PATCH', path: '/api/v2/app', body, idempotent: true };
     return [req];
   },
+  appName: (live) => (typeof live.fields.name === 'string' ? live.fields.name : undefined),
+  expectName: (section) => (section as z.infer<typeof appSchema>).expect_name,
+  checks: (app) => [awsCheck(app, 'sns'), awsCheck(app, 'sqs')].filter((c): c is LiveCheck => c !== undefined),
   toFile(live) {
     const settings = live.fields.settings as Rec;
     const out = exportableSettings(settings);
@@ -225,6 +228,25 @@ export const appKind: KindSpec = {
     return { expect_name: live.fields.name, settings: out };
   },
 };
+
+/**
+ * CheckSNS / CheckSQS when the settings declare SNS / SQS: the declared topic/queue and keys are sent (what the
+ * file says is checked, even before apply); what the file leaves out, Stream takes from the app.
+ */
+function awsCheck(app: DesiredObject, kind: 'sns' | 'sqs'): LiveCheck | undefined {
+  const settings = (app.fields.settings ?? {}) as Rec;
+  const fields = kind === 'sns' ? ['sns_topic_arn', 'sns_key', 'sns_secret'] : ['sqs_url', 'sqs_key', 'sqs_secret'];
+  const declared = fields.filter((f) => settings[f] !== undefined);
+  if (declared.length === 0) return undefined;
+  const op = kind === 'sns' ? 'CheckSNS' : 'CheckSQS';
+  return {
+    name: `${op} app`,
+    address: 'app',
+    request: { op, method: 'POST', path: `/api/v2/check_${kind}`, body: Object.fromEntries(declared.map((f) => [f, settings[f]])), idempotent: true },
+    verdict: (res) => (res.status === 'ok' ? undefined : String(res.error || `status ${String(res.status ?? 'unknown')}`)),
+    touchedBy: (c) => c.action !== 'delete' && c.address === 'app' && (c.fields ?? []).some((f) => f.path.startsWith(`/settings/${kind}_`)),
+  };
+}
 
 /** GetApp's `app` as a live object: its settings, and the name `expect_name` is checked against. */
 export function appLive(app: Rec): LiveObject {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
+import type { ApiRequest } from '../core/api.js';
+import type { Change, DesiredObject, LiveObject, Rec } from '../core/model.js';
+import type { LiveCheck } from './types.js';
 import { fromPointer } from '../core/pointer.js';
 
 /** A live object of `kind` at `address`. */
@@ -58,3 +60,18 @@ export const noDuplicates = (what: string) => (items: readonly string[], ctx: z.
     seen.add(item);
   }
 };
+
+/** Whether a change creates or updates the object at `address` (what a live check of that object checks). */
+export const upsertOf = (address: string) => (c: Pick<Change, 'address' | 'action'>) => c.action !== 'delete' && c.address === address;
+
+/**
+ * A live check whose failure is an error answer and whose answer is a pass (CheckExternalStorage,
+ * ValidateImporterExternalStorage): it checks the app's live configuration of the object.
+ */
+export const answerCheck = (obj: DesiredObject, request: ApiRequest): LiveCheck => ({
+  name: `${request.op} ${obj.address}`,
+  address: obj.address,
+  request,
+  verdict: () => undefined,
+  touchedBy: upsertOf(obj.address),
+});

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../core/model.js';
-import { addressPart, changedTopLevel, envPlaceholder, liveObject, pick } from './define.js';
+import { addressPart, answerCheck, changedTopLevel, envPlaceholder, liveObject, pick } from './define.js';
 import type { KindSpec } from './types.js';
 import type { Api } from '../core/api.js';
 
@@ -122,6 +122,7 @@ export const externalStorageKind: KindSpec = {
     const found = (await listAll(api)).find((s) => s.name === desired.fields.name);
     return found ? externalStorageLive(found) : undefined;
   },
+  checks: (obj) => [answerCheck(obj, { op: 'CheckExternalStorage', method: 'GET', path: '/api/v2/external_storage/{name}/check', params: { name: String(obj.fields.name) }, idempotent: true })],
   toFile(live) {
     const name = String(live.fields.name);
     const out = pick(live.fields, READ_FIELDS);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../core/model.js';
-import { envPlaceholder, isRecord, liveObject, overlay, pick } from './define.js';
+import { answerCheck, envPlaceholder, isRecord, liveObject, overlay, pick } from './define.js';
 import type { KindSpec } from './types.js';
 import type { ApiRequest } from '../core/api.js';
 
@@ -99,6 +99,7 @@ export const importerStorageKind: KindSpec = {
     const req: ApiRequest = { op: 'UpsertImporterExternalStorage', method: 'PUT', path: '/api/v2/imports/v2/external-storage', body: { type, [type]: block }, idempotent: true };
     return [req];
   },
+  checks: (obj) => [answerCheck(obj, { op: 'ValidateImporterExternalStorage', method: 'POST', path: '/api/v2/imports/v2/external-storage/validate', idempotent: true })],
   toFile(live) {
     const type = String(live.fields.type);
     if (type !== 'gcs') return live.fields;

@@ -239,6 +239,8 @@ export const pollKind: KindSpec = {
     const found = await getPoll(api, String(desired.fields.id));
     return found ? pollLive(found, desired) : undefined;
   },
+  // Polls are mostly what end users create in chat: exported only when `--kinds` names them.
+  exportByDefault: false,
   toFile(live) {
     const { [OPTION_IDS]: _ids, ...fields } = live.fields;
     const out: Rec = { ...fields };

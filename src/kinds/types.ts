@@ -1,6 +1,10 @@
-import type { Api, ApiRequest } from '../core/api.js';
 import type { z } from 'zod';
-import type { Action, DesiredObject, FieldChange, LiveObject, Rec } from '../core/model.js';
+import type { Api, ApiRequest } from '../core/api.js';
+import type { Change, DesiredObject, DesiredState, Inventories, LiveObject, LiveState, Policy, Rec } from '../core/model.js';
+import type { ChangeInput, PlanKind } from '../plan/facets.js';
+import type { Plan, PlannedChange } from '../plan/plan.js';
+
+export type { ChangeInput } from '../plan/facets.js';
 
 /** A desired object as a kind's section yields it, before addresses and locations are attached. */
 export interface DesiredEntry {
@@ -10,67 +14,78 @@ export interface DesiredEntry {
   path: (string | number)[];
 }
 
-/** What `requests()` gets for one planned change. */
-export interface ChangeInput {
-  action: Action;
+/**
+ * Changes of one kind and action the API carries out together rather than one by one (UpdateUsers takes 100
+ * users; DeleteUsers answers one task to await): the executor hands the matching changes of one kind and phase to
+ * `run` as a group.
+ */
+export interface ChangeBatcher {
+  kind: string;
+  action: 'create' | 'update' | 'delete';
+  /**
+   * Carries out the changes, calling `done` once for each as it finishes (with an error message when it failed),
+   * so the objects that wait for it can go on while later batches are still under way.
+   */
+  run(changes: readonly PlannedChange[], api: Api, done: (address: string, error?: string) => void): Promise<void>;
+}
+
+/** How async tasks (DeleteUsers) are awaited. */
+export interface TaskWait {
+  /** How long one task may take before its changes count as failed. Default 120 s. */
+  timeoutMs: number;
+  /** The first pause between GetTask polls; it doubles up to `maxPollMs`. */
+  pollMs: number;
+  maxPollMs: number;
+  sleep(ms: number): Promise<void>;
+  now(): number;
+}
+
+/** What an apply reports, change by change. */
+export interface ApplyResult {
+  applied: string[];
+  failed: { address: string; action: string; error: string }[];
+  /** Changes not attempted because a change they depend on failed. */
+  skipped: { address: string; reason: string }[];
+}
+
+/** One live check Stream offers (CheckPush, CheckSQS, …) for a declared object. */
+export interface LiveCheck {
+  /** As printed: the operation, the address, and what of it (`CheckPush push_provider/firebase/acme-fcm (message.new)`). */
+  name: string;
   address: string;
-  desired?: DesiredObject;
-  live?: LiveObject;
-  /** The field changes of the plan (for updates: only what differs). */
-  fields: FieldChange[];
+  /** The request, or why the check cannot run (a skip is not a failure). */
+  request?: ApiRequest;
+  skip?: string;
+  /** Why the answer is a failure; undefined for a pass. */
+  verdict?(res: Rec): string | undefined;
+  /** Whether an applied change touches what this check checks (`apply --verify`). */
+  touchedBy(change: Pick<Change, 'address' | 'action' | 'fields'>): boolean;
+}
+
+/** What the plan learned beyond the kinds' fetches, and how it marks the plan once built. */
+export interface LiveExtension {
+  live: LiveState;
+  annotate?(plan: Plan): Plan;
 }
 
 /**
- * Everything stream-sync knows about one kind of object. The diff engine, the ordering, the executor and the
- * renderers are generic: adding a kind means adding one of these to `kinds/index.ts`, nothing else.
- *
- * Field lists are JSON-pointer patterns relative to the object (`/words`, `/settings/grants/*`); `*` matches
- * one segment (a map key or an array index).
+ * Everything stream-sync knows about one kind of object: its planner facets (`PlanKind`: field classes, order,
+ * pruning), its file form, its API, and optional hooks. The engine, the executor, the state file and the commands
+ * loop over the registry (`kinds/registry.ts`) and name no kind: adding a kind is one module and one registry line.
+ * `defineKind` (define.ts) fills in the defaults.
  */
-export interface KindSpec {
-  kind: string;
-  /** The file's top-level key for this kind. Kinds declared inside another kind's section (push templates) have none. */
-  section?: string;
+export interface KindSpec extends PlanKind {
   /** The section's schema (zod, the single source of the validator, the types and the JSON Schema). */
   schema?: z.ZodType;
-  /** Another kind whose section declares this one (and makes it managed). */
-  declaredIn?: string;
   singleton?: boolean;
   /** The objects a validated section declares (for a section that also declares nested kinds, those too). */
   entries?(section: unknown): DesiredEntry[];
   address(fields: Rec): string;
-  /** Kinds whose creates and updates must land before this kind's creates and updates. */
-  dependsOn: readonly string[];
-  /**
-   * Of `dependsOn`, the kinds this kind's creates and updates wait for object by object rather than as a whole:
-   * each change starts once the changes of the objects its `refs` name are done (a group once its members exist,
-   * while other users are still being created). Only for kinds whose `refs` name every object of those kinds that
-   * a change needs.
-   */
-  waitsPerObject?: readonly string[];
-  /** Kinds whose creates and updates release references to objects of this kind: they run before its deletes. */
-  releasedBy?: readonly string[];
-  /** Addresses an object refers to: when one of their changes fails, this object's change is skipped. */
-  refs?(fields: Rec): string[];
-  /** Secret fields: write-only and never printed. */
-  secretFields: readonly string[];
-  /** Fields the API never reads back: compared by the fingerprint recorded in the state file when last applied. */
-  writeOnlyFields: readonly string[];
-  /** Arrays compared without order. */
-  setFields: readonly string[];
-  /** Fields that identify the object (part of the address); never shown as changes. */
-  identityFields: readonly string[];
-  /** Fields the API cannot change after creation: a difference is a plan warning, not a change. */
-  immutableFields?: readonly string[];
-  /** Whether `policy.prune` may name this kind (deletes exist in the API). */
-  prunable: boolean;
   /**
    * Pruned by inventory: only objects stream-sync managed before (the state file) are deleted when they leave the
    * file, so an undeclared object is never implied to be deleted (users: an app can have millions).
    */
   prunedByInventory?: boolean;
-  /** Built-ins are never deleted and never shown as drift. */
-  isBuiltin?(live: LiveObject): boolean;
   /** Addresses every app has (built-ins), known without reading the app: offline reference checks accept them. */
   builtins?: readonly string[];
   /**
@@ -82,8 +97,6 @@ export interface KindSpec {
    * writes them (pruning only needs their addresses).
    */
   fetch(api: Api, desired: DesiredObject[], opts: { complete: boolean; referenced?: readonly string[]; forExport?: boolean; all?: readonly DesiredObject[] }): Promise<LiveObject[]>;
-  /** Consequences of a change the user should read in the plan (e.g. a block the API replaces whole). */
-  warnings?(change: ChangeInput): string[];
   /** The requests that realise one change, in order. */
   requests(change: ChangeInput): ApiRequest[];
   /**
@@ -103,4 +116,24 @@ export interface KindSpec {
    * Kinds without it are not exported.
    */
   toFile?(live: LiveObject, all: readonly LiveObject[]): Rec;
+  /** Whether `export` writes this kind without `--kinds` naming it (default true; polls are mostly end users'). */
+  exportByDefault?: boolean;
+
+  // Hooks: what a kind adds to the generic pipeline, each optional.
+
+  /** The app's name, from this kind's live object (the `app.expect_name` guard and the plan's target). */
+  appName?(live: LiveObject): string | undefined;
+  /** The `app.expect_name` guard's value, from this kind's validated section. */
+  expectName?(section: unknown): string | undefined;
+  /**
+   * Reads the plan needs beyond the kinds' fetches, once they are done (users: soft-deleted declared users to
+   * restore, and the inventory's users that left the file), and marks the plan once built.
+   */
+  extendLive?(api: Api, ctx: { desired: DesiredState; live: LiveState; inventories: Inventories }): Promise<LiveExtension>;
+  /** Executors for changes the API carries out in batches. */
+  batchers?(ctx: { policy: Policy; taskWait?: Partial<TaskWait> }): readonly ChangeBatcher[];
+  /** After an apply (even of an empty plan): what the state file's inventories learn. */
+  afterApply?(ctx: { inventories: Inventories; desired: DesiredState; plan: Plan; result: ApplyResult }): void;
+  /** The live checks Stream offers for one declared object of this kind (`check`, `apply --verify`). */
+  checks?(obj: DesiredObject, desired: DesiredState): LiveCheck[];
 }

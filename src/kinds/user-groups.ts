@@ -3,7 +3,7 @@ import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
 import { addressPart, liveObject, pick } from './define.js';
 import type { KindSpec } from './types.js';
 import type { Api, ApiRequest } from '../core/api.js';
-import { noDuplicates, userIdSchema } from './users/user.js';
+import { noDuplicates, userIdSchema } from './users/ids.js';
 
 /** `member_ids` per CreateUserGroup, AddUserGroupMembers and RemoveUserGroupMembers call. */
 export const MEMBERS_PER_CALL = 100;

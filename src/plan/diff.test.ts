@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DesiredObject, LiveObject } from '../core/model.js';
-import { diffFields, SENSITIVE, type WriteOnlyMemory } from './diff.js';
+import { diffFields } from './diff.js';
+import { SENSITIVE } from '../core/secrets.js';
+import { type WriteOnlyMemory } from '../core/model.js';
 
 const spec = {
   secretFields: ['/settings/sqs_secret', '/creds/*/key'],

@@ -1,19 +1,13 @@
 import equal from 'fast-deep-equal';
-import type { KindSpec } from '../kinds/types.js';
-import type { DesiredObject, FieldChange, LiveObject, Rec } from '../core/model.js';
+import type { DesiredObject, FieldChange, LiveObject, Rec, WriteOnlyMemory } from '../core/model.js';
+import { SENSITIVE } from '../core/secrets.js';
+import type { PlanKind } from './facets.js';
 import { canonicalJson, sortedSet } from '../core/canonical.js';
 import { matchesAny, overlaps, patternOverlaps, toPointer } from '../core/pointer.js';
 
-export const SENSITIVE = '(sensitive value)';
-
-/** How the diff learns what a write-only value was when last applied (the state file's fingerprints). */
-export interface WriteOnlyMemory {
-  fingerprint(address: string, path: string, value: unknown): string;
-  applied(address: string, path: string): string | undefined;
-}
 
 export interface DiffOptions {
-  spec: Pick<KindSpec, 'secretFields' | 'writeOnlyFields' | 'setFields' | 'identityFields'>;
+  spec: Pick<PlanKind, 'secretFields' | 'writeOnlyFields' | 'setFields' | 'identityFields'>;
   /** Pointer patterns that are never compared nor written (`policy.ignore_fields`). */
   ignoredFields: readonly string[];
   memory: WriteOnlyMemory;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
 import type { DesiredObject, DesiredState, LiveObject, LiveState, Policy } from '../core/model.js';
-import type { WriteOnlyMemory } from './diff.js';
+import type { WriteOnlyMemory } from '../core/model.js';
+import { KINDS } from '../kinds/registry.js';
 import { buildPlan, checkReferences } from './plan.js';
 
 const memory: WriteOnlyMemory = { fingerprint: () => 'fp', applied: () => undefined };
@@ -22,47 +23,47 @@ describe('buildPlan', () => {
   const LIVE = liveOf([l('blocklist', 'keep', { words: ['a'] }), l('blocklist', 'old', { words: ['b'] }), l('blocklist', 'tmp-1', { words: [] }), l('role', 'user', {}, true), l('role', 'legacy', {})]);
 
   it('creates, updates and counts unchanged objects', () => {
-    const plan = buildPlan({ desired: state([d('blocklist', 'keep', { words: ['a'] }), d('blocklist', 'new', { words: ['c'] }), d('role', 'legacy')]), live: LIVE, memory, target });
+    const plan = buildPlan({ desired: state([d('blocklist', 'keep', { words: ['a'] }), d('blocklist', 'new', { words: ['c'] }), d('role', 'legacy')]), live: LIVE, memory, target, registry: KINDS });
     expect(actions(plan)).toEqual(['create blocklist/new']);
     expect(plan.document.summary).toEqual({ create: 1, update: 0, delete: 0, unchanged: 2 });
   });
 
   it('deletes only with the section in policy.prune, never built-ins, protected or ignored objects', () => {
     const desired = [d('blocklist', 'keep', { words: ['a'] })];
-    expect(actions(buildPlan({ desired: state(desired), live: LIVE, memory, target }))).toEqual([]);
-    const pruned = buildPlan({ desired: state(desired, { prune: ['blocklists', 'roles'], protect: ['role/legacy'], ignore: ['blocklist/tmp-*'] }), live: LIVE, memory, target });
+    expect(actions(buildPlan({ desired: state(desired), live: LIVE, memory, target, registry: KINDS }))).toEqual([]);
+    const pruned = buildPlan({ desired: state(desired, { prune: ['blocklists', 'roles'], protect: ['role/legacy'], ignore: ['blocklist/tmp-*'] }), live: LIVE, memory, target, registry: KINDS });
     expect(actions(pruned)).toEqual(['delete blocklist/old']);
     expect(pruned.document.warnings).toEqual([{ address: 'role/legacy', message: 'not declared in the file, but protected by policy.protect: not deleted' }]);
   });
 
   it('leaves an unmanaged kind alone entirely', () => {
-    const plan = buildPlan({ desired: state([], { prune: ['blocklists'] }, ['role']), live: LIVE, memory, target });
+    const plan = buildPlan({ desired: state([], { prune: ['blocklists'] }, ['role']), live: LIVE, memory, target, registry: KINDS });
     expect(actions(plan)).toEqual([]);
   });
 
   it('never plans a change outside --target, deletes included', () => {
     const desired = state([d('blocklist', 'keep', { words: ['z'] }), d('blocklist', 'new', { words: ['c'] })], { prune: ['blocklists'] });
-    expect(actions(buildPlan({ desired, live: LIVE, memory, target, targets: ['blocklist/new'] }))).toEqual(['create blocklist/new']);
-    expect(actions(buildPlan({ desired, live: LIVE, memory, target, targets: ['blocklist/o*'] }))).toEqual(['delete blocklist/old']);
+    expect(actions(buildPlan({ desired, live: LIVE, memory, target, registry: KINDS, targets: ['blocklist/new'] }))).toEqual(['create blocklist/new']);
+    expect(actions(buildPlan({ desired, live: LIVE, memory, target, registry: KINDS, targets: ['blocklist/o*'] }))).toEqual(['delete blocklist/old']);
   });
 
   it('warns about a declared object that policy.ignore matches, and leaves it alone', () => {
-    const plan = buildPlan({ desired: state([d('blocklist', 'tmp-1', { words: ['x'] })], { ignore: ['blocklist/tmp-*'] }), live: LIVE, memory, target });
+    const plan = buildPlan({ desired: state([d('blocklist', 'tmp-1', { words: ['x'] })], { ignore: ['blocklist/tmp-*'] }), live: LIVE, memory, target, registry: KINDS });
     expect(actions(plan)).toEqual([]);
     expect(plan.document.warnings[0]!.message).toMatch(/matched by policy.ignore/);
   });
 
   it('orders deletes of a kind before its creates', () => {
-    const plan = buildPlan({ desired: state([d('blocklist', 'new', { words: ['c'] })], { prune: ['blocklists'] }), live: liveOf([l('blocklist', 'old')]), memory, target });
+    const plan = buildPlan({ desired: state([d('blocklist', 'new', { words: ['c'] })], { prune: ['blocklists'] }), live: liveOf([l('blocklist', 'old')]), memory, target, registry: KINDS });
     expect(plan.levels.map((lv) => lv.map((c) => c.action))).toEqual([['delete'], ['create']]);
   });
 
   it('fingerprints the live state it was computed from', () => {
     const desired = state([d('blocklist', 'keep', { words: ['a'] })]);
-    const a = buildPlan({ desired, live: LIVE, memory, target }).document.live_fingerprint;
-    expect(buildPlan({ desired, live: LIVE, memory, target }).document.live_fingerprint).toBe(a);
+    const a = buildPlan({ desired, live: LIVE, memory, target, registry: KINDS }).document.live_fingerprint;
+    expect(buildPlan({ desired, live: LIVE, memory, target, registry: KINDS }).document.live_fingerprint).toBe(a);
     const moved = liveOf([...LIVE.objects.values()].map((o) => (o.address === 'blocklist/old' ? l('blocklist', 'old', { words: ['moved'] }) : o)));
-    expect(buildPlan({ desired, live: moved, memory, target }).document.live_fingerprint).not.toBe(a);
+    expect(buildPlan({ desired, live: moved, memory, target, registry: KINDS }).document.live_fingerprint).not.toBe(a);
     expect(a).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 });
@@ -72,22 +73,22 @@ describe('checkReferences', () => {
 
   it('refuses a reference to a role neither declared nor live, at the referring object', () => {
     const desired = state([userWithRole('ghost')], {}, ['role', 'user']);
-    expect(() => checkReferences(desired, liveOf([]))).toThrow(ConfigError);
+    expect(() => checkReferences(desired, liveOf([]), KINDS)).toThrow(ConfigError);
     try {
-      checkReferences(desired, liveOf([]));
+      checkReferences(desired, liveOf([]), KINDS);
     } catch (err) {
       expect((err as ConfigError).issues[0]).toEqual({ message: 'user/ann refers to role/ghost, which is neither declared in the file nor present in the app', location: { file: 'f.yaml', line: 9, col: 5 } });
     }
   });
 
   it('refuses a reference to a live role that policy.prune would delete', () => {
-    expect(() => checkReferences(state([userWithRole('legacy')], { prune: ['roles'] }, ['role', 'user']), liveOf([l('role', 'legacy')]))).toThrow(/policy.prune would delete/);
+    expect(() => checkReferences(state([userWithRole('legacy')], { prune: ['roles'] }, ['role', 'user']), liveOf([l('role', 'legacy')]), KINDS)).toThrow(/policy.prune would delete/);
   });
 
   it('accepts built-in, declared and live references, and references into unmanaged kinds', () => {
-    expect(() => checkReferences(state([userWithRole('user')], { prune: ['roles'] }, ['role', 'user']), liveOf([l('role', 'user', {}, true)]))).not.toThrow();
-    expect(() => checkReferences(state([userWithRole('lead'), d('role', 'lead')], {}, ['role', 'user']), liveOf([]))).not.toThrow();
-    expect(() => checkReferences(state([userWithRole('anything')], {}, ['user']), liveOf([]))).not.toThrow();
+    expect(() => checkReferences(state([userWithRole('user')], { prune: ['roles'] }, ['role', 'user']), liveOf([l('role', 'user', {}, true)]), KINDS)).not.toThrow();
+    expect(() => checkReferences(state([userWithRole('lead'), d('role', 'lead')], {}, ['role', 'user']), liveOf([]), KINDS)).not.toThrow();
+    expect(() => checkReferences(state([userWithRole('anything')], {}, ['user']), liveOf([]), KINDS)).not.toThrow();
   });
 });
 
@@ -96,24 +97,24 @@ describe('policy patterns and targets', () => {
 
   it('lets * match across "/" so push_provider/* protects every provider', () => {
     const live = liveOf([{ kind: 'blocklist', address: 'blocklist/x/y', fields: { name: 'x/y' } }]);
-    const plan = buildPlan({ desired: state([], { prune: ['blocklists'], protect: ['blocklist/*'] }), live, memory, target });
+    const plan = buildPlan({ desired: state([], { prune: ['blocklists'], protect: ['blocklist/*'] }), live, memory, target, registry: KINDS });
     expect(actions(plan)).toEqual([]);
   });
 
   it('warns about a protect pattern that matches nothing (a likely typo)', () => {
-    const plan = buildPlan({ desired: state([], { protect: ['role/legacy-admn'] }), live: LIVE, memory, target });
+    const plan = buildPlan({ desired: state([], { protect: ['role/legacy-admn'] }), live: LIVE, memory, target, registry: KINDS });
     expect(plan.document.warnings).toEqual([{ address: 'role/legacy-admn', message: 'policy.protect pattern matches no object in the file or the app' }]);
   });
 
   it('pulls the declared objects a target depends on into the plan, but never a delete', () => {
     const desired = state([d('role', 'newrole'), { kind: 'user', address: 'user/u1', fields: { id: 'u1', role: 'newrole' }, sensitive: [] }, d('role', 'other')], { prune: ['roles'] }, ['role', 'user']);
-    const plan = buildPlan({ desired, live: liveOf([l('role', 'legacy')]), memory, target, targets: ['user/u1'] });
+    const plan = buildPlan({ desired, live: liveOf([l('role', 'legacy')]), memory, target, registry: KINDS, targets: ['user/u1'] });
     expect(actions(plan)).toEqual(['create role/newrole', 'create user/u1']);
   });
 
   it('leaves ignored fields out of the object apply writes', () => {
     const want = d('blocklist', 'keep', { words: ['b'], is_leet_check_enabled: true });
-    const plan = buildPlan({ desired: state([want], { ignore_fields: { blocklist: ['/is_leet_check_enabled'] } }), live: LIVE, memory, target });
+    const plan = buildPlan({ desired: state([want], { ignore_fields: { blocklist: ['/is_leet_check_enabled'] } }), live: LIVE, memory, target, registry: KINDS });
     expect(plan.levels.flat()[0]!.desired!.fields).toEqual({ name: 'keep', words: ['b'] });
     expect(plan.document.changes[0]!.fields.map((f) => f.path)).toEqual(['/words']);
   });

@@ -1,9 +1,9 @@
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
-import { KINDS, kindOfAddress, kindSpec } from '../kinds/registry.js';
-import type { KindSpec } from '../kinds/types.js';
 import type { Change, DesiredObject, DesiredState, LiveObject, LiveState, PlanDocument, PlanWarning } from '../core/model.js';
 import { canonicalJson, sha256 } from '../core/canonical.js';
-import { diffFields, type WriteOnlyMemory } from './diff.js';
+import { diffFields } from './diff.js';
+import { type WriteOnlyMemory } from '../core/model.js';
+import { kindIn, kindOfAddress, type PlanKind } from './facets.js';
 import { levelsFor, phaseLevels } from './order.js';
 import { fromPointer, getAt, matchesAny, matchesGlob } from '../core/pointer.js';
 
@@ -24,22 +24,32 @@ export interface PlanInput {
   live: LiveState;
   memory: WriteOnlyMemory;
   target: { base_url: string; api_key: string };
+  /** Every kind, in plan order (the kinds registry): the planner is handed it, never imports it. */
+  registry: readonly PlanKind[];
   /** `--target`: only changes to these addresses (globs). */
   targets?: readonly string[];
-  kinds?: readonly KindSpec[];
+  /** Only these kinds (the read-back after apply); default: every kind of the registry. */
+  kinds?: readonly PlanKind[];
 }
 
-const ORDER_LEVELS = phaseLevels(KINDS);
+/** The order levels of a registry, computed once per registry. */
+const orderLevels = new WeakMap<readonly PlanKind[], Map<string, number>>();
+function levelsOf(registry: readonly PlanKind[]): Map<string, number> {
+  let levels = orderLevels.get(registry);
+  if (!levels) orderLevels.set(registry, (levels = phaseLevels(registry)));
+  return levels;
+}
 
 /** The plan that makes `live` match `desired`. Pure: same inputs, same plan. */
 export function buildPlan(input: PlanInput): Plan {
   const { desired, live, memory } = input;
-  const kinds = (input.kinds ?? KINDS).filter((k) => desired.managedKinds.has(k.kind));
+  const { registry } = input;
+  const kinds = (input.kinds ?? registry).filter((k) => desired.managedKinds.has(k.kind));
   const { policy } = desired;
   const changes: PlannedChange[] = [];
   const warnings: PlanWarning[] = [];
   let unchanged = 0;
-  const inTarget = targetFilter(input.targets, desired);
+  const inTarget = targetFilter(input.targets, desired, registry);
 
   for (const spec of kinds) {
     const liveOfKind = [...live.objects.values()].filter((o) => o.kind === spec.kind);
@@ -70,7 +80,7 @@ export function buildPlan(input: PlanInput): Plan {
         for (const message of spec.warnings?.(change) ?? []) warnings.push({ address: want.address, message });
       } else unchanged++;
     }
-    const pruned = prunes(spec, policy.prune);
+    const pruned = prunes(spec, policy.prune, registry);
     for (const have of liveOfKind) {
       if (desired.objects.has(have.address) || have.builtin || spec.isBuiltin?.(have)) continue;
       if (matchesGlob(policy.ignore, have.address) || !inTarget(have.address)) continue;
@@ -87,8 +97,8 @@ export function buildPlan(input: PlanInput): Plan {
   }
 
   warnings.push(...unmatchedPatterns(desired, live, kinds));
-  const rank = new Map(KINDS.map((k, i) => [k.kind, i]));
-  const levels = levelsFor(changes, ORDER_LEVELS).map((level) =>
+  const rank = new Map(registry.map((k, i) => [k.kind, i]));
+  const levels = levelsFor(changes, levelsOf(registry)).map((level) =>
     level.sort((a, b) => rank.get(a.kind)! - rank.get(b.kind)! || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0)),
   );
   const ordered = levels.flat();
@@ -122,14 +132,14 @@ function sensitiveFingerprint(changes: readonly PlannedChange[], memory: WriteOn
  * `--target`: the addresses it names, and (as Terraform does) the declared objects they depend on, so a
  * targeted user gets its new role too. Deletes are never pulled in: only a target names a delete.
  */
-function targetFilter(targets: readonly string[] | undefined, desired: DesiredState): (address: string, action?: string) => boolean {
+function targetFilter(targets: readonly string[] | undefined, desired: DesiredState, registry: readonly PlanKind[]): (address: string, action?: string) => boolean {
   if (!targets?.length) return () => true;
   const included = new Set<string>();
   const visit = (address: string) => {
     if (included.has(address)) return;
     included.add(address);
     const obj = desired.objects.get(address);
-    if (obj) for (const ref of kindSpec(obj.kind).refs?.(obj.fields) ?? []) visit(ref);
+    if (obj) for (const ref of kindIn(registry, obj.kind).refs?.(obj.fields) ?? []) visit(ref);
   };
   for (const obj of desired.objects.values()) if (matchesGlob(targets, obj.address)) visit(obj.address);
   return (address) => matchesGlob(targets, address) || included.has(address);
@@ -151,7 +161,7 @@ function withoutFields(obj: DesiredObject, pointers: readonly string[]): Desired
  * A protect pattern that matches nothing is likely a typo: say so rather than silently protect nothing. (Ignore
  * patterns often name scratch objects that come and go, so they stay quiet.)
  */
-function unmatchedPatterns(desired: DesiredState, live: LiveState, kinds: readonly KindSpec[]): PlanWarning[] {
+function unmatchedPatterns(desired: DesiredState, live: LiveState, kinds: readonly PlanKind[]): PlanWarning[] {
   const managed = new Set(kinds.map((k) => k.kind));
   const addresses = [...live.objects.keys(), ...desired.objects.keys()];
   const out: PlanWarning[] = [];
@@ -167,14 +177,14 @@ function unmatchedPatterns(desired: DesiredState, live: LiveState, kinds: readon
  * Whether undeclared live objects of this kind are deleted: true when its section is in `policy.prune`;
  * undefined for a kind the API cannot delete whose parent section is pruned (so the plan warns); false otherwise.
  */
-function prunes(spec: KindSpec, prune: readonly string[]): boolean | undefined {
+function prunes(spec: PlanKind, prune: readonly string[], registry: readonly PlanKind[]): boolean | undefined {
   if (spec.section) return spec.prunable && prune.includes(spec.section);
-  const parent = spec.declaredIn ? kindSpec(spec.declaredIn) : undefined;
+  const parent = spec.declaredIn ? kindIn(registry, spec.declaredIn) : undefined;
   return parent?.section && prune.includes(parent.section) ? undefined : false;
 }
 
 /** A digest of the live objects a plan was computed from: a saved plan is refused once it no longer matches. */
-export function liveFingerprint(live: LiveState, kinds: readonly KindSpec[]): string {
+export function liveFingerprint(live: LiveState, kinds: readonly PlanKind[]): string {
   const managed = new Set(kinds.map((k) => k.kind));
   const objects = [...live.objects.values()]
     .filter((o) => managed.has(o.kind))
@@ -187,16 +197,16 @@ export function liveFingerprint(live: LiveState, kinds: readonly KindSpec[]): st
  * References to objects that are neither declared nor live (a grant or a user naming a role that does not
  * exist): located errors before anything is written. Only references into managed kinds can be checked.
  */
-export function checkReferences(desired: DesiredState, live: LiveState): void {
+export function checkReferences(desired: DesiredState, live: LiveState, registry: readonly PlanKind[]): void {
   const issues: ConfigIssue[] = [];
   for (const obj of desired.objects.values()) {
-    for (const ref of kindSpec(obj.kind).refs?.(obj.fields) ?? []) {
+    for (const ref of kindIn(registry, obj.kind).refs?.(obj.fields) ?? []) {
       const refKind = kindOfAddress(ref);
       if (!desired.managedKinds.has(refKind)) continue;
       if (desired.objects.has(ref)) continue;
       const existing = live.objects.get(ref);
       if (existing) {
-        const section = kindSpec(refKind).section;
+        const section = kindIn(registry, refKind).section;
         const deleted = !existing.builtin && section !== undefined && desired.policy.prune.includes(section) && !matchesGlob(desired.policy.protect, ref) && !matchesGlob(desired.policy.ignore, ref);
         if (deleted) issues.push({ message: `${obj.address} refers to ${ref}, which the file does not declare and policy.prune would delete: declare it, or stop referring to it`, location: obj.location });
         continue;

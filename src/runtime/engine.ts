@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { executePlan, type ApplyResult } from '../apply/execute.js';
+import { executePlan } from '../apply/execute.js';
 import { GuardError, UsageError } from '../core/errors.js';
 import { KINDS, kindSpec } from '../kinds/registry.js';
+import type { ApplyResult, TaskWait } from '../kinds/types.js';
 import type { Api } from '../core/api.js';
-import { readUserLifecycle, recordManagedUsers, type TaskWait, userDeleteBatcher } from '../kinds/users/lifecycle.js';
 import { fetchLive, toLiveState } from '../live/fetch.js';
 import type { DesiredState, LiveObject, LiveState } from '../core/model.js';
 import { buildPlan, checkReferences, type Plan, type PlannedChange } from '../plan/plan.js';
@@ -31,11 +31,18 @@ export async function planFor(deps: EngineDeps, desired: DesiredState, opts: { t
   if (desired.expectName !== undefined && fetched.appName !== desired.expectName) {
     throw new GuardError(`app.expect_name is "${desired.expectName}" but the API key belongs to app "${fetched.appName ?? '(unknown)'}": refusing to plan or apply against another app`);
   }
-  // Users beyond the declared ones: the inventory's (for pruning) and soft-deleted declared ones (to restore).
-  const users = await readUserLifecycle(deps.api, desired, fetched, deps.state.managedUsers);
-  const live = users.live;
-  checkReferences(desired, live);
-  const plan = users.annotate(buildPlan({ desired, live, memory: deps.state, target: deps.target, targets: opts.targets }));
+  // What kinds read beyond their own fetch (users: soft-deleted declared users, the inventory's users that left the file).
+  let live = fetched;
+  const annotations: ((plan: Plan) => Plan)[] = [];
+  for (const kind of KINDS) {
+    if (!kind.extendLive || !desired.managedKinds.has(kind.kind)) continue;
+    const extension = await kind.extendLive(deps.api, { desired, live, inventories: deps.state });
+    live = extension.live;
+    if (extension.annotate) annotations.push(extension.annotate);
+  }
+  checkReferences(desired, live, KINDS);
+  const built = buildPlan({ desired, live, memory: deps.state, target: deps.target, targets: opts.targets, registry: KINDS });
+  const plan = annotations.reduce((p, annotate) => annotate(p), built);
   return { plan, live };
 }
 
@@ -60,7 +67,7 @@ export interface Applied {
  * done, with one read of the kind.
  */
 export async function applyPlan(deps: EngineDeps, plan: Plan, desired: DesiredState): Promise<Applied> {
-  const batchers = [userDeleteBatcher(desired.policy, deps.taskWait)];
+  const batchers = KINDS.flatMap((k) => k.batchers?.({ policy: desired.policy, taskWait: deps.taskWait }) ?? []);
   const rereads: Promise<{ live?: LiveObject; error?: unknown }>[] = [];
   const onApplied = (change: PlannedChange) => {
     const spec = kindSpec(change.kind);
@@ -71,7 +78,7 @@ export async function applyPlan(deps: EngineDeps, plan: Plan, desired: DesiredSt
     rereads.push(spec.reread(deps.api, subject).then((live) => ({ live }), (error: unknown) => ({ error })));
   };
   const result = await executePlan(plan, { api: deps.api, state: deps.state, concurrency: deps.concurrency, logger: deps.logger, batchers, onApplied });
-  recordManagedUsers(deps.state, desired, plan, result);
+  for (const kind of KINDS) kind.afterApply?.({ inventories: deps.state, desired, plan, result });
   deps.state.save();
   if (result.applied.length === 0) return { result, notConverged: [] };
   const applied = new Set(result.applied);
@@ -81,7 +88,7 @@ export async function applyPlan(deps: EngineDeps, plan: Plan, desired: DesiredSt
   const failedRead = reread.find((r) => r.error !== undefined);
   if (failedRead) throw failedRead.error;
   const live = toLiveState([...listed.objects.values(), ...reread.flatMap((r) => (r.live ? [r.live] : []))]);
-  const again = buildPlan({ desired, live, memory: deps.state, target: deps.target, targets: result.applied, kinds });
+  const again = buildPlan({ desired, live, memory: deps.state, target: deps.target, targets: result.applied, kinds, registry: KINDS });
   const notConverged = again.document.changes.map((c) => c.address);
   if (notConverged.length) deps.logger?.warn({ addresses: notConverged }, 'objects did not converge after apply');
   return { result, notConverged };

@@ -1,11 +1,13 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { redactPaths, withSecretRedaction } from './redact.js';
+import { logRedactPaths } from '../core/secrets.js';
+import { KINDS } from '../kinds/registry.js';
+import { withSecretRedaction } from './logger.js';
 
-describe('the daemon logger redaction', () => {
+describe('log redaction', () => {
   it('covers the secret fields the kinds declare', () => {
-    const paths = redactPaths();
+    const paths = logRedactPaths(KINDS.flatMap((k) => k.secretFields));
     for (const name of ['sqs_secret', 'sns_secret', 's3_secret', 'firebase_credentials', 'apn_auth_key', 'abs_client_secret']) expect(paths).toContain(`*.${name}`);
   });
 

@@ -1,27 +1,21 @@
 import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 import type pretty from 'pino-pretty';
+import { logRedactPaths } from '../core/secrets.js';
+import { KINDS } from '../kinds/registry.js';
 
 /** pino-pretty (and its colour and date libraries) is loaded only when a pretty log is asked for. */
 const loadPretty = () => createRequire(import.meta.url)('pino-pretty') as typeof pretty;
 
 export type LogFormat = 'json' | 'pretty';
 
-/** Paths redacted as a second line of defence: secrets should never reach a log call in the first place. */
-const REDACT = [
-  'secret',
-  'apiSecret',
-  'api_secret',
-  'token',
-  'authorization',
-  '*.secret',
-  '*.apiSecret',
-  '*.api_secret',
-  '*.token',
-  '*.authorization',
-  'headers.authorization',
-  '*.headers.authorization',
-];
+/** Log paths censored: the connection's credentials and every secret field of every kind. */
+const REDACT = logRedactPaths(KINDS.flatMap((k) => k.secretFields));
+
+/** `logger` with the redaction widened to every secret field (for a logger made elsewhere, e.g. by a test). */
+export function withSecretRedaction(logger: Logger): Logger {
+  return logger.child({}, { redact: { paths: REDACT, censor: '(redacted)' } });
+}
 
 /**
  * pino, pretty on a TTY and JSON lines otherwise. `fd` 2 keeps logs off stdout where a command prints its

@@ -1,8 +1,11 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import type { EngineDeps } from './engine.js';
-import { type ApiClient, createApiClient } from '../live/client.js';
+import { UsageError } from '../core/errors.js';
+import { type ApiClient, type ApiClientOptions, createApiClient } from '../live/client.js';
 import { StateFile } from '../state/state-file.js';
 import { type Connection, connectionFromEnv, defaultStateFile } from './connection.js';
+import type { EngineDeps } from './engine.js';
 
 /** A running emulator as the CLI embeds it (`--emulator`); the reconciler itself never imports the emulator. */
 export interface EmbeddedEmulator extends Connection {
@@ -17,29 +20,75 @@ export interface SessionOptions {
   env: NodeJS.ProcessEnv;
   logger: Logger;
   startEmulator: () => Promise<EmbeddedEmulator>;
+  /** Client tuning beyond the connection (the daemon's timeouts, back-off, clock, metrics and stop-aware sleep). */
+  client?: Omit<ApiClientOptions, 'baseUrl' | 'apiKey' | 'apiSecret' | 'concurrency'>;
+  /** The daemon reads the state file afresh for each run (another process may have written it): not at open. */
+  statePerRun?: boolean;
+  /** Fail now, with a message that says what to do, when the state file's directory is not writable. */
+  requireWritableState?: boolean;
 }
 
 export interface Session {
-  deps: EngineDeps;
+  conn: Connection;
   client: ApiClient;
+  /** The state file's path; undefined with `--emulator` (its app is new every run: the state lives in memory). */
+  statePath?: string;
+  emulator?: EmbeddedEmulator;
+  /** The state file as it is now on disk (another process may have written it), or the in-memory one. */
+  openState(): StateFile;
+  /** What one command's reconcile needs, with the state file opened once. */
+  readonly deps: EngineDeps;
   close(): Promise<void>;
 }
 
 /**
- * Connection, HTTP client and state file for one command. With `--emulator` the target is an embedded emulator
- * and the state file stays in memory (the emulator's app is new every run).
+ * Connection, HTTP client and state file, for every command and the daemon alike. With `--emulator` the target is
+ * an embedded emulator and the state file stays in memory (the emulator's app is new every run).
  */
 export async function openSession(opts: SessionOptions): Promise<Session> {
   const emulator = opts.emulator ? await opts.startEmulator() : undefined;
-  const conn = emulator ?? connectionFromEnv(opts.env);
-  const client = createApiClient({ baseUrl: conn.baseUrl, apiKey: conn.apiKey, apiSecret: conn.apiSecret, concurrency: opts.concurrency, logger: opts.logger });
-  const state = StateFile.open(emulator ? undefined : (opts.stateFile ?? defaultStateFile(opts.configPath)), conn.apiKey, conn.apiSecret);
-  return {
-    client,
-    deps: { api: client, state, target: { base_url: conn.baseUrl, api_key: conn.apiKey }, concurrency: opts.concurrency, logger: opts.logger },
-    async close() {
-      await client.close();
-      await emulator?.close();
-    },
-  };
+  try {
+    const conn = emulator ?? connectionFromEnv(opts.env);
+    const statePath = emulator ? undefined : (opts.stateFile ?? defaultStateFile(opts.configPath));
+    if (statePath && opts.requireWritableState) ensureWritable(statePath);
+    const client = createApiClient({ logger: opts.logger, ...opts.client, baseUrl: conn.baseUrl, apiKey: conn.apiKey, apiSecret: conn.apiSecret, concurrency: opts.concurrency });
+    const memory = statePath ? undefined : StateFile.open(undefined, conn.apiKey, conn.apiSecret);
+    const openState = () => memory ?? StateFile.open(statePath, conn.apiKey, conn.apiSecret);
+    // A command opens the state file before any request (an unreadable one fails offline); the daemon opens it
+    // afresh for each run instead.
+    let deps: EngineDeps | undefined = opts.statePerRun ? undefined : depsWith(openState());
+    function depsWith(state: StateFile): EngineDeps {
+      return { api: client, state, target: { base_url: conn.baseUrl, api_key: conn.apiKey }, concurrency: opts.concurrency, logger: opts.logger };
+    }
+    return {
+      conn,
+      client,
+      statePath,
+      emulator,
+      openState,
+      get deps() {
+        return (deps ??= depsWith(openState()));
+      },
+      async close() {
+        await client.close();
+        await emulator?.close();
+      },
+    };
+  } catch (err) {
+    await emulator?.close();
+    throw err;
+  }
+}
+
+/** The state file's directory must be writable before the first apply, with a message that says what to do. */
+function ensureWritable(statePath: string): void {
+  const dir = dirname(statePath);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(
+      `the state file's directory ${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): pass --state-file on a writable volume, e.g. --state-file /state/state.json`,
+    );
+  }
 }

@@ -1,13 +1,16 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { canonicalJson, hmacFingerprint } from '../core/canonical.js';
-import type { WriteOnlyMemory } from '../plan/diff.js';
+import type { Inventories, WriteOnlyMemory } from '../core/model.js';
 
 interface AppRecord {
   /** address → JSON pointer → keyed fingerprint of the write-only value last applied. */
   fingerprints: Record<string, Record<string, string>>;
-  /** Users stream-sync created or managed (the inventory user pruning reads). */
-  users?: string[];
+  /**
+   * Inventories by slot, owned by the kinds (`users`: the users stream-sync created or managed, which user pruning
+   * reads). Kept at the top of the app's record, where the users slot has always been.
+   */
+  [slot: string]: string[] | AppRecord['fingerprints'] | undefined;
 }
 
 interface StateFileData {
@@ -20,7 +23,7 @@ interface StateFileData {
  * fingerprint (HMAC-SHA256 with the app's API secret) of every write-only value stream-sync applied, so a
  * secret is written again only when it changes. It holds no secret and nothing reversible.
  */
-export class StateFile implements WriteOnlyMemory {
+export class StateFile implements WriteOnlyMemory, Inventories {
   private data: StateFileData;
   private dirty = false;
 
@@ -72,12 +75,14 @@ export class StateFile implements WriteOnlyMemory {
     }
   }
 
-  get managedUsers(): string[] {
-    return [...(this.data.apps[this.apiKey]?.users ?? [])];
+  inventory(slot: string): string[] {
+    const ids = this.data.apps[this.apiKey]?.[slot];
+    return Array.isArray(ids) ? [...ids] : [];
   }
 
-  setManagedUsers(ids: Iterable<string>): void {
-    this.app.users = [...new Set(ids)].sort();
+  setInventory(slot: string, ids: Iterable<string>): void {
+    if (slot === 'fingerprints') throw new Error('"fingerprints" is not an inventory slot');
+    this.app[slot] = [...new Set(ids)].sort();
     this.dirty = true;
   }
 

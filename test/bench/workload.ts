@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { TEMPLATE_EVENT_TYPES } from '../../src/kinds/push-providers.js';
+import { TEMPLATE_EVENT_TYPES } from '../../src/kinds/push/providers.js';
 
 /**
  * The benchmark's app: a desired-state document at Stream's published quotas (or a scaled-down copy for

@@ -315,7 +315,7 @@ describe('custom permissions against the emulator', () => {
     await h.apply(POLLS);
     let text = '';
     const out = { stdout: (t: string) => (text += t), stderr: () => {}, color: false };
-    await runExport({ kinds: ['permissions', 'polls'] }, { deps: h.deps, client: h.client, close: async () => {} }, out);
+    await runExport({ kinds: ['permissions', 'polls'] }, { deps: h.deps, client: h.client }, out);
     expect(text).toContain('id: pin-own-team');
     expect(text).not.toContain('id: read-channel');
     expect(text).not.toContain('option_ids');

@@ -276,7 +276,7 @@ describe('export of push providers and storages', () => {
     expect((await h.apply(file, { env: vars })).result.failed).toEqual([]);
     let text = '';
     const out = { stdout: (t: string) => (text += t), stderr: () => {}, color: false };
-    await runExport({ kinds: ['push_providers', 'external_storages', 'importer_external_storage'] }, { deps: h.deps, client: h.client, close: async () => {} }, out);
+    await runExport({ kinds: ['push_providers', 'external_storages', 'importer_external_storage'] }, { deps: h.deps, client: h.client }, out);
     for (const secret of Object.values(vars)) expect(text).not.toContain(secret);
     expect(text).toContain('firebase_credentials: ${env:STREAM_PUSH_PROVIDER_ACME_FCM_FIREBASE_CREDENTIALS}');
     expect(text).toContain('event_type: message.new');

@@ -75,7 +75,7 @@ ${ids.map((id) => `  - id: ${id}\n    name: ${id.toUpperCase()}\n`).join('')}${p
     await env.api.call({ method: 'POST', path: '/api/v2/users', body: { users: { bystander: { id: 'bystander', name: 'Not managed' } } } });
     const h = harness(env.emu);
     expect((await h.apply(file(['ann', 'bo', 'cy']))).result.failed).toEqual([]);
-    expect(h.state.managedUsers).toEqual(['ann', 'bo', 'cy']);
+    expect(h.state.inventory('users')).toEqual(['ann', 'bo', 'cy']);
 
     // cy leaves the file: without prune nothing is deleted, and the inventory keeps it.
     expect((await h.plan(file(['ann', 'bo']))).plan.document.summary.delete).toBe(0);
@@ -96,7 +96,7 @@ ${ids.map((id) => `  - id: ${id}\n    name: ${id.toUpperCase()}\n`).join('')}${p
     expect(h.sent.some((r) => r.op === 'GetTask')).toBe(true);
     expect(env.emu.app().users.get('cy')!.deleted_at).toEqual(expect.any(String));
     expect(env.emu.app().users.get('bystander')!.deleted_at).toBeUndefined();
-    expect(h.state.managedUsers).toEqual(['ann', 'bo']);
+    expect(h.state.inventory('users')).toEqual(['ann', 'bo']);
     expect((await h.plan(pruning)).plan.document.changes).toEqual([]);
 
     // cy comes back: its create restores the soft-deleted user.
@@ -111,7 +111,7 @@ ${ids.map((id) => `  - id: ${id}\n    name: ${id.toUpperCase()}\n`).join('')}${p
     expect(writes(h.sent)).toEqual(['RestoreUsers', 'UpdateUsersPartial']);
     const sdk = sdkClient(env.emu);
     expect((await sdk.queryUsers({ payload: { filter_conditions: { id: 'cy' } } })).users.map((u) => [u.id, u.name])).toEqual([['cy', 'CY']]);
-    expect(h.state.managedUsers).toEqual(['ann', 'bo', 'cy']);
+    expect(h.state.inventory('users')).toEqual(['ann', 'bo', 'cy']);
     expect((await h.plan(back)).plan.document.changes).toEqual([]);
     await h.close();
   });
@@ -130,7 +130,7 @@ ${ids.map((id) => `  - id: ${id}\n    name: ${id.toUpperCase()}\n`).join('')}${p
     expect(env.emu.app().users.has('hd-1')).toBe(false);
     expect(env.emu.app().users.has('hd-3')).toBe(true);
     // A protected user stays in the inventory: it is deleted once the protection goes.
-    expect(h.state.managedUsers).toEqual(['hd-3']);
+    expect(h.state.inventory('users')).toEqual(['hd-3']);
     await h.close();
   });
 
@@ -146,7 +146,7 @@ ${ids.map((id) => `  - id: ${id}\n    name: ${id.toUpperCase()}\n`).join('')}${p
     expect(deletes.map((d) => d.length)).toEqual([100, 30]);
     expect(deletes.flat().sort()).toEqual(ids);
     expect(ids.every((id) => env.emu.app().users.get(id)!.deleted_at)).toBe(true);
-    expect(h.state.managedUsers).toEqual([]);
+    expect(h.state.inventory('users')).toEqual([]);
     await h.close();
   });
 
@@ -181,7 +181,7 @@ describe('a delete task that does not finish', () => {
       const applied = await h.apply('version: 1\nusers: []\npolicy:\n  prune: [users]\n');
       expect(applied.result.applied).toEqual([]);
       expect(applied.result.failed).toEqual([{ address: 'user/slow-1', action: 'delete', error: expect.stringMatching(/^task .* did not finish within 0s \(status pending\); it may still complete$/) }]);
-      expect(h.state.managedUsers).toEqual(['slow-1']);
+      expect(h.state.inventory('users')).toEqual(['slow-1']);
     } finally {
       await h.close();
       await emu.close();

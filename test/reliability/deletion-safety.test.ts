@@ -7,6 +7,7 @@ import { type RunningEmulator, startEmulator } from '../../src/emulator/server.j
 import { applyPlan, checkDeleteGuard, planFor } from '../../src/runtime/engine.js';
 import { ConfigError, GuardError } from '../../src/core/errors.js';
 import { fetchLive } from '../../src/live/fetch.js';
+import { KINDS } from '../../src/kinds/registry.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import { runCli } from '../support/cli.js';
 import { desiredFromYaml, harness } from '../support/reconcile.js';
@@ -102,7 +103,7 @@ describe('deletion safety', () => {
               outcome.refusedByValidation++;
               continue;
             }
-            const plan = buildPlan({ desired, live, memory: h.state, target: h.deps.target });
+            const plan = buildPlan({ desired, live, memory: h.state, target: h.deps.target, registry: KINDS });
             const deletes = plan.document.changes.filter((c) => c.action === 'delete');
             for (const d of deletes) expect(d.kind).toBe('blocklist');
             if (deletes.length <= 1) {

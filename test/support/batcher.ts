@@ -1,4 +1,4 @@
-import type { ChangeBatcher } from '../../src/apply/execute.js';
+import type { ChangeBatcher } from '../../src/kinds/types.js';
 import type { Api } from '../../src/core/api.js';
 import type { PlannedChange } from '../../src/plan/plan.js';
 

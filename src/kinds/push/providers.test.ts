@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loadSpec } from '../../test/support/spec.js';
-import type { DesiredObject, FieldChange, LiveObject, Rec } from '../core/model.js';
-import { providerLive, pushProviderKind, pushProviderSchema, pushTemplateKind, templateLive } from './push-providers.js';
-import type { Api, ApiRequest } from '../core/api.js';
+import { loadSpec } from '../../../test/support/spec.js';
+import type { DesiredObject, FieldChange, LiveObject, Rec } from '../../core/model.js';
+import { providerLive, pushProviderKind, pushProviderSchema, pushTemplateKind, templateLive } from './providers.js';
+import type { Api, ApiRequest } from '../../core/api.js';
 
 const FCM = JSON.stringify({ type: 'service_account', client_email: 'x@y.iam', private_key: 'k' });
 const desired = (kind: string, fields: Rec): DesiredObject => ({ kind, address: (kind === 'push_provider' ? pushProviderKind : pushTemplateKind).address(fields), fields, sensitive: [] });

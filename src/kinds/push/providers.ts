@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import type { LiveObject, Rec } from '../core/model.js';
-import { addressPart, changedTopLevel, envPlaceholder, liveObject, pick } from './define.js';
-import type { DesiredEntry, KindSpec } from './types.js';
-import type { Api, ApiRequest } from '../core/api.js';
+import type { LiveObject, Rec } from '../../core/model.js';
+import { addressPart, changedTopLevel, envPlaceholder, liveObject, pick } from '../define.js';
+import type { DesiredEntry, KindSpec } from '../types.js';
+import { pushChecks } from './checks.js';
+import type { Api, ApiRequest } from '../../core/api.js';
 
 /**
  * Push providers (v2: several per type, identified by type + name) and their templates (one per provider and
@@ -204,6 +205,7 @@ export const pushProviderKind: KindSpec = {
     const req: ApiRequest = { op: 'UpsertPushProvider', method: 'POST', path: '/api/v2/push_providers', body, idempotent: true };
     return [req];
   },
+  checks: pushChecks,
   toFile(live, all) {
     const { type, name } = live.fields as { type: string; name: string };
     const out: Rec = {};

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../../core/model.js';
-import { PROVIDER_TYPES, providerAddress } from '../push-providers.js';
+import { PROVIDER_TYPES, providerAddress } from '../push/providers.js';
 import { addressPart, liveObject, pick } from '../define.js';
 import type { KindSpec } from '../types.js';
 import { satelliteOwners } from './satellites.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Rec } from '../../core/model.js';
+import type { LiveObject, Rec } from '../../core/model.js';
+import { isRecord, liveObject, pick } from '../define.js';
 import type { Api, ApiRequest } from '../../core/api.js';
 
 /**
@@ -63,4 +64,20 @@ export async function queryUsersByIds(api: Api, ids: readonly string[], opts: { 
 /** Which of these users exist (deactivated ones included, soft-deleted ones not): satellites are read only for those. */
 export async function existingUserIds(api: Api, ids: readonly string[]): Promise<Set<string>> {
   return new Set((await queryUsersByIds(api, ids)).filter((u) => !u.deleted_at).map((u) => String(u.id)));
+}
+
+/** UserRequest's fields, as the file declares them (besides `id`). */
+export const USER_FIELDS = ['name', 'image', 'role', 'teams', 'teams_role', 'language', 'invisible', 'privacy_settings', 'custom'] as const;
+export const userAddress = (id: unknown) => `user/${String(id)}`;
+
+/**
+ * A live user (QueryUsers' FullUserResponse) in the file's shape: UserRequest's fields, custom data under `custom`,
+ * and `deactivated` from `deactivated_at`. `notOurs` marks a user read only because a declared object refers to
+ * it: like a built-in, it is never deleted nor shown as drift (users are pruned by inventory, see user-lifecycle).
+ */
+export function userLive(u: Rec, notOurs = false): LiveObject {
+  const fields = pick(u, ['id', ...USER_FIELDS]);
+  if (!isRecord(fields.custom)) fields.custom = {};
+  fields.deactivated = typeof u.deactivated_at === 'string' && u.deactivated_at !== '';
+  return liveObject('user', userAddress(u.id), fields, notOurs);
 }

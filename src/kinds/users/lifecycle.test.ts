@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { batchErrors } from '../../../test/support/batcher.js';
 import { loadSpec } from '../../../test/support/spec.js';
-import type { ApplyResult } from '../../apply/execute.js';
+import type { ApplyResult } from '../types.js';
 import type { DesiredState, LiveObject, Rec } from '../../core/model.js';
 import type { Plan, PlannedChange } from '../../plan/plan.js';
 import type { Api, ApiRequest } from '../../core/api.js';
-import { awaitTask, deleteUsersRequest, readUserLifecycle, recordManagedUsers, type TaskWait, userDeleteBatcher } from './lifecycle.js';
-import { userLive } from './user.js';
+import { awaitTask, deleteUsersRequest, readUserLifecycle, recordManagedUsers, userDeleteBatcher } from './lifecycle.js';
+import { type TaskWait } from '../types.js';
+import { userLive } from './ids.js';
 
 const spec = loadSpec();
 
@@ -143,7 +144,9 @@ describe('the managed-users inventory', () => {
       get managedUsers() {
         return [...held];
       },
-      setManagedUsers(next: Iterable<string>) {
+      inventory: (slot: string) => (slot === 'users' ? [...held] : []),
+      setInventory(slot: string, next: Iterable<string>) {
+        expect(slot).toBe('users');
         held = [...next];
         writes++;
       },

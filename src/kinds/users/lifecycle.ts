@@ -1,9 +1,8 @@
-import type { ApplyResult, ChangeBatcher } from '../../apply/execute.js';
-import type { DesiredState, LiveObject, LiveState, Policy, Rec } from '../../core/model.js';
+import type { DesiredState, Inventories, LiveObject, LiveState, Policy, Rec } from '../../core/model.js';
 import type { Plan } from '../../plan/plan.js';
 import type { Api, ApiRequest } from '../../core/api.js';
-import { queryUsersByIds } from './ids.js';
-import { userLive } from './user.js';
+import type { ApplyResult, ChangeBatcher, LiveExtension, TaskWait } from '../types.js';
+import { queryUsersByIds, userLive } from './ids.js';
 
 /**
  * The part of a user's life that is not a field: who may be deleted, how deletes run, and the restore of a
@@ -21,18 +20,8 @@ import { userLive } from './user.js';
 const USER_PREFIX = 'user/';
 const idOf = (address: string) => address.slice(USER_PREFIX.length);
 
-/** What the state file keeps of users: the ids stream-sync has managed. */
-export interface UserInventory {
-  readonly managedUsers: string[];
-  setManagedUsers(ids: Iterable<string>): void;
-}
-
-export interface UserLifecycle {
-  /** The live state with the inventory's users that left the file (candidates for pruning). */
-  live: LiveState;
-  /** Marks the planned creates of soft-deleted users as restores (they carry the deleted user as their live object). */
-  annotate(plan: Plan): Plan;
-}
+/** The state file's slot for the ids of the users stream-sync has managed. */
+export const USER_INVENTORY = 'users';
 
 /**
  * A deleted user's devices and blocks cannot be read (the API refuses), so the plan cannot see the undeclared ones
@@ -46,7 +35,7 @@ const declaredUserIds = (desired: DesiredState) => [...desired.objects.values()]
  * Reads what the plan needs beyond the users' own fetch: soft-deleted declared users, and (with `users` in
  * `policy.prune`) the inventory's users that are no longer declared. Both are reads by id.
  */
-export async function readUserLifecycle(api: Api, desired: DesiredState, live: LiveState, inventory: readonly string[]): Promise<UserLifecycle> {
+export async function readUserLifecycle(api: Api, desired: DesiredState, live: LiveState, inventory: readonly string[]): Promise<Required<LiveExtension>> {
   if (!desired.managedKinds.has('user')) return { live, annotate: (plan) => plan };
   const declared = new Set(declaredUserIds(desired));
   const missing = [...declared].filter((id) => !live.objects.has(`${USER_PREFIX}${id}`));
@@ -76,7 +65,7 @@ export async function readUserLifecycle(api: Api, desired: DesiredState, live: L
  * After an apply: the inventory becomes every declared user plus the users it held before, less those stream-sync
  * has just deleted. A users section that is absent leaves the inventory as it is (users are then unmanaged).
  */
-export function recordManagedUsers(inventory: UserInventory, desired: DesiredState, plan: Plan, result: ApplyResult): void {
+export function recordManagedUsers(inventories: Inventories, desired: DesiredState, plan: Plan, result: ApplyResult): void {
   if (!desired.managedKinds.has('user')) return;
   const applied = new Set(result.applied);
   const deleted = new Set(
@@ -85,19 +74,9 @@ export function recordManagedUsers(inventory: UserInventory, desired: DesiredSta
       .filter((c) => c.kind === 'user' && c.action === 'delete' && applied.has(c.address))
       .map((c) => idOf(c.address)),
   );
-  const before = [...inventory.managedUsers].sort();
+  const before = [...inventories.inventory(USER_INVENTORY)].sort();
   const after = [...new Set([...before.filter((id) => !deleted.has(id)), ...declaredUserIds(desired)])].sort();
-  if (after.length !== before.length || after.some((id, i) => id !== before[i])) inventory.setManagedUsers(after);
-}
-
-export interface TaskWait {
-  /** How long one task may take before its changes count as failed. Default 120 s. */
-  timeoutMs: number;
-  /** The first pause between GetTask polls; it doubles up to `maxPollMs`. */
-  pollMs: number;
-  maxPollMs: number;
-  sleep(ms: number): Promise<void>;
-  now(): number;
+  if (after.length !== before.length || after.some((id, i) => id !== before[i])) inventories.setInventory(USER_INVENTORY, after);
 }
 
 export const DEFAULT_TASK_WAIT: TaskWait = {

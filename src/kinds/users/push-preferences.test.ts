@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../../test/support/spec.js';
 import type { DesiredObject, Rec } from '../../core/model.js';
-import { diffFields, type WriteOnlyMemory } from '../../plan/diff.js';
+import { diffFields } from '../../plan/diff.js';
+import { type WriteOnlyMemory } from '../../core/model.js';
 import { pushPreferenceKind, pushPreferencesSchema } from './push-preferences.js';
 import type { Api, ApiRequest } from '../../core/api.js';
 

@@ -8,7 +8,8 @@ import { StateFile } from '../../state/state-file.js';
 import { kindSpec } from '../registry.js';
 import type { Api, ApiRequest } from '../../core/api.js';
 import { userUpsertBatchers } from './upserts.js';
-import { userLive } from './user.js';
+import { userKind } from './user.js';
+import { userLive } from './ids.js';
 
 const desired = (fields: Rec): DesiredObject => ({ kind: 'user', address: `user/${String(fields.id)}`, fields, sensitive: [] });
 
@@ -36,7 +37,7 @@ function fakeApi(fail: (req: ApiRequest) => Error | undefined = () => undefined)
   };
 }
 
-const batcher = (action: Action) => userUpsertBatchers.find((b) => b.action === action)!;
+const batcher = (action: Action) => userUpsertBatchers((change) => userKind.requests(change)).find((b) => b.action === action)!;
 const ids = (n: number, prefix = 'u') => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
 const usersOf = (req: ApiRequest) => (req.body as { users: Rec | Rec[] }).users;
 const refuse = (id: string) => (req: ApiRequest) => {
@@ -105,12 +106,13 @@ describe('user upserts are merged into calls of at most 100 users', () => {
   });
 });
 
-describe('the executor merges user upserts by default', () => {
+describe('the executor merges user upserts with the user kind\'s batchers', () => {
   it('applies 230 user creates of one level with three calls and records them all as applied', async () => {
     const changes = ids(230).map((id) => create(id));
     const plan = { levels: [changes], document: {} } as unknown as Plan;
     const api = fakeApi();
-    const result = await executePlan(plan, { api, state: StateFile.open(undefined, 'key', 'secret'), concurrency: 8 });
+    const batchers = userKind.batchers!({ policy: { prune: [], protect: [], ignore: [], ignore_fields: {} } });
+    const result = await executePlan(plan, { api, state: StateFile.open(undefined, 'key', 'secret'), concurrency: 8, batchers });
     expect(api.sent.map((r) => r.op)).toEqual(['UpdateUsers', 'UpdateUsers', 'UpdateUsers']);
     expect(result.applied.sort()).toEqual(changes.map((c) => c.address).sort());
     expect(result.failed).toEqual([]);

@@ -1,7 +1,6 @@
-import type { ChangeBatcher } from '../../apply/execute.js';
-import type { PlannedChange } from '../../plan/plan.js';
-import { kindSpec } from '../registry.js';
 import type { Api, ApiRequest } from '../../core/api.js';
+import type { PlannedChange } from '../../plan/plan.js';
+import type { ChangeBatcher, ChangeInput } from '../types.js';
 
 /**
  * Users are written in batches: UpdateUsers carries up to 100 users (a map id → user) and UpdateUsersPartial up to
@@ -48,18 +47,19 @@ async function sendAll(api: Api, requests: readonly ApiRequest[]): Promise<void>
   for (const req of requests) await api.send(req);
 }
 
-function upsertBatcher(action: 'create' | 'update'): ChangeBatcher {
+type Requests = (change: ChangeInput) => ApiRequest[];
+
+function upsertBatcher(action: 'create' | 'update', requestsOf: Requests): ChangeBatcher {
   return {
     kind: 'user',
     action,
     async run(changes, api, done) {
-      const spec = kindSpec('user');
       const byOp = new Map<string, { change: PlannedChange; req: ApiRequest & Core }[]>();
       const alone: { change: PlannedChange; requests: ApiRequest[] }[] = [];
       for (const change of changes) {
         let requests: ApiRequest[];
         try {
-          requests = spec.requests({ action: change.action, address: change.address, desired: change.desired, live: change.live, fields: change.fields });
+          requests = requestsOf({ action: change.action, address: change.address, desired: change.desired, live: change.live, fields: change.fields });
         } catch (err) {
           done(change.address, message(err));
           continue;
@@ -86,5 +86,5 @@ function upsertBatcher(action: 'create' | 'update'): ChangeBatcher {
   };
 }
 
-/** The executor's batchers for user creates and updates. */
-export const userUpsertBatchers: readonly ChangeBatcher[] = [upsertBatcher('create'), upsertBatcher('update')];
+/** The executor's batchers for user creates and updates, given the user kind's requests. */
+export const userUpsertBatchers = (requestsOf: Requests): readonly ChangeBatcher[] => [upsertBatcher('create', requestsOf), upsertBatcher('update', requestsOf)];

@@ -4,7 +4,8 @@ import type { DesiredObject, LiveObject, Rec } from '../../core/model.js';
 import { diffFields } from '../../plan/diff.js';
 import type { Api, ApiRequest } from '../../core/api.js';
 import { declaredLists } from './satellites.js';
-import { idBatches, queryUsersRequest, userKind, userLive, userSchema } from './user.js';
+import { userKind, userSchema } from './user.js';
+import { idBatches, queryUsersRequest, userLive } from './ids.js';
 
 const memory = { fingerprint: () => 'fp', applied: () => undefined };
 const desired = (fields: Rec): DesiredObject => ({ kind: 'user', address: `user/${String(fields.id)}`, fields, sensitive: [] });

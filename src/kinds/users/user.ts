@@ -1,17 +1,17 @@
 import { z } from 'zod';
-import type { DesiredObject, LiveObject, Rec } from '../../core/model.js';
+import type { DesiredObject, Rec } from '../../core/model.js';
 import { blockedUsersSchema } from './blocked.js';
 import { deviceSchema } from './devices.js';
 import { pushPreferencesSchema } from './push-preferences.js';
-import { isRecord, liveObject, overlay, pick } from '../define.js';
+import { isRecord, overlay, pick } from '../define.js';
 import type { ChangeInput, DesiredEntry, KindSpec } from '../types.js';
 import type { ApiRequest } from '../../core/api.js';
-import { noDuplicates, queryUsersByIds, userIdSchema } from './ids.js';
+import { DEFAULT_TASK_WAIT, readUserLifecycle, recordManagedUsers, USER_INVENTORY, userDeleteBatcher } from './lifecycle.js';
+import { noDuplicates, queryUsersByIds, USER_FIELDS, userAddress, userIdSchema, userLive } from './ids.js';
+import { userUpsertBatchers } from './upserts.js';
 import { type SatelliteList, withDeclaredLists } from './satellites.js';
 import { fromPointer } from '../../core/pointer.js';
 
-// Where other kinds have always found them.
-export { idBatches, noDuplicates, queryUsersRequest, userIdSchema } from './ids.js';
 
 /** The fields of a user the API reads back (UserResponse) beyond UserRequest's: custom data may not use them. */
 const SERVER_FIELDS = [
@@ -32,8 +32,6 @@ const SERVER_FIELDS = [
   'avg_response_time',
 ] as const;
 
-/** UserRequest's fields, as the file declares them (besides `id`). */
-export const USER_FIELDS = ['name', 'image', 'role', 'teams', 'teams_role', 'language', 'invisible', 'privacy_settings', 'custom'] as const;
 const RESERVED = new Set<string>(['id', ...USER_FIELDS, ...SERVER_FIELDS]);
 
 const toggle = z.object({ enabled: z.boolean() }).strict();
@@ -116,20 +114,6 @@ function userEntries(user: Rec, i: number): DesiredEntry[] {
   ];
 }
 
-const address = (id: unknown) => `user/${String(id)}`;
-
-/**
- * A live user (QueryUsers' FullUserResponse) in the file's shape: UserRequest's fields, custom data under `custom`,
- * and `deactivated` from `deactivated_at`. `notOurs` marks a user read only because a declared object refers to
- * it: like a built-in, it is never deleted nor shown as drift (users are pruned by inventory, see user-lifecycle).
- */
-export function userLive(u: Rec, notOurs = false): LiveObject {
-  const fields = pick(u, ['id', ...USER_FIELDS]);
-  if (!isRecord(fields.custom)) fields.custom = {};
-  fields.deactivated = typeof u.deactivated_at === 'string' && u.deactivated_at !== '';
-  return liveObject('user', address(u.id), fields, notOurs);
-}
-
 /** The `set` of UpdateUsersPartial that realises an update's field changes; custom fields are set by their own name. */
 export function partialSet({ desired, live, fields }: Pick<ChangeInput, 'desired' | 'live' | 'fields'>): Rec {
   const want = desired!.fields;
@@ -195,7 +179,7 @@ export const userKind: KindSpec = {
   section: 'users',
   schema: usersSchema,
   entries: (section) => (section as Rec[]).flatMap(userEntries),
-  address: (fields) => address(fields.id),
+  address: (fields) => userAddress(fields.id),
   dependsOn: ['role'],
   // Group memberships are released before the users they name are deleted.
   releasedBy: ['user_group'],
@@ -233,6 +217,11 @@ export const userKind: KindSpec = {
     }
     return [...before, ...partialUpdate(change, id), ...after];
   },
+  async extendLive(api, { desired, live, inventories }) {
+    return readUserLifecycle(api, desired, live, inventories.inventory(USER_INVENTORY));
+  },
+  batchers: ({ policy, taskWait }) => [...userUpsertBatchers((change) => userKind.requests(change)), userDeleteBatcher(policy, { ...DEFAULT_TASK_WAIT, ...taskWait })],
+  afterApply: ({ inventories, desired, plan, result }) => recordManagedUsers(inventories, desired, plan, result),
   /** After an ambiguous RestoreUsers: the user, if it is back. */
   async reread(api, desired: DesiredObject) {
     const [found] = await queryUsersByIds(api, [String(desired.fields.id)]);

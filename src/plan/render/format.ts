@@ -4,7 +4,7 @@
  */
 import type { Action, FieldChange } from '../../core/model.js';
 import { canonicalJson } from '../../core/canonical.js';
-import { SENSITIVE } from '../diff.js';
+import { SENSITIVE } from '../../core/secrets.js';
 
 /** How many items of an array (or keys of an object, or added/removed items) are shown before "… and N more". */
 export const MAX_ITEMS = 10;

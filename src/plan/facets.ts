@@ -1,0 +1,69 @@
+import type { Action, DesiredObject, FieldChange, LiveObject, Rec } from '../core/model.js';
+
+/**
+ * What the pure planner needs to know of a kind: how its fields compare (field classes), where it sits in the
+ * order, and what may be deleted. Kinds (`kinds/types.ts`) extend this with their file form and their API; the
+ * planner is handed the registry and never imports it.
+ *
+ * Field lists are JSON-pointer patterns relative to the object (`/words`, `/settings/grants/*`); `*` matches
+ * one segment (a map key or an array index).
+ */
+export interface PlanKind {
+  kind: string;
+  /** The file's top-level key for this kind. Kinds declared inside another kind's section (push templates) have none. */
+  section?: string;
+  /** Another kind whose section declares this one (and makes it managed). */
+  declaredIn?: string;
+  /** Kinds whose creates and updates must land before this kind's creates and updates. */
+  dependsOn: readonly string[];
+  /**
+   * Of `dependsOn`, the kinds this kind's creates and updates wait for object by object rather than as a whole:
+   * each change starts once the changes of the objects its `refs` name are done (a group once its members exist,
+   * while other users are still being created). Only for kinds whose `refs` name every object of those kinds that
+   * a change needs.
+   */
+  waitsPerObject?: readonly string[];
+  /** Kinds whose creates and updates release references to objects of this kind: they run before its deletes. */
+  releasedBy?: readonly string[];
+  /** Addresses an object refers to: when one of their changes fails, this object's change is skipped. */
+  refs?(fields: Rec): string[];
+  /** Secret fields: write-only and never printed. */
+  secretFields: readonly string[];
+  /** Fields the API never reads back: compared by the fingerprint recorded in the state file when last applied. */
+  writeOnlyFields: readonly string[];
+  /** Arrays compared without order. */
+  setFields: readonly string[];
+  /** Fields that identify the object (part of the address); never shown as changes. */
+  identityFields: readonly string[];
+  /** Fields the API cannot change after creation: a difference is a plan warning, not a change. */
+  immutableFields?: readonly string[];
+  /** Whether `policy.prune` may name this kind (deletes exist in the API). */
+  prunable: boolean;
+  /** Built-ins are never deleted and never shown as drift. */
+  isBuiltin?(live: LiveObject): boolean;
+  /** Consequences of a change the user should read in the plan (e.g. a block the API replaces whole). */
+  warnings?(change: ChangeInput): string[];
+}
+
+/** One planned change as a kind sees it (its requests, its warnings). */
+export interface ChangeInput {
+  action: Action;
+  address: string;
+  desired?: DesiredObject;
+  live?: LiveObject;
+  /** The field changes of the plan (for updates: only what differs). */
+  fields: FieldChange[];
+}
+
+/** The kind an address (`kind/name…`) belongs to. */
+export function kindOfAddress(address: string): string {
+  const slash = address.indexOf('/');
+  return slash < 0 ? address : address.slice(0, slash);
+}
+
+/** The kind named `kind` in `registry`; a name no kind has is a bug of ours, not the user's. */
+export function kindIn<K extends PlanKind>(registry: readonly K[], kind: string): K {
+  const k = registry.find((r) => r.kind === kind);
+  if (!k) throw new Error(`unknown kind ${kind}`);
+  return k;
+}
