@@ -40,3 +40,9 @@ export function errorBody(op: string, err: StreamApiError, duration: string): Re
   if (err.unrecoverable !== undefined) body.unrecoverable = err.unrecoverable;
   return body;
 }
+
+/** `value`, or 404/16 with `detail` when it does not exist: the lookup every path parameter goes through. */
+export function orNotFound<T>(value: T | null | undefined, detail: string): T {
+  if (value === undefined || value === null) throw notFound(detail);
+  return value;
+}

@@ -39,12 +39,6 @@ export const PUBLISHED_QUOTAS: Quotas = {
   userSearchDisallowedRoles: 10,
 };
 
-/** The outcome a check endpoint answers for one target (`push/<type>/<name>`, `sns`, `sqs`, `external_storage/<name>`, `importer`). */
-export interface CheckOutcome {
-  ok: boolean;
-  message?: string;
-}
-
 export interface TaskRecord {
   id: string;
   type: string;
@@ -62,104 +56,14 @@ export interface TaskRecord {
   finished?: boolean;
 }
 
+/**
+ * The state every app has whatever resources the emulator serves. Each resource module adds its own slice to this
+ * interface (`declare module '../store.js'`) and registers how the slice starts and persists (resource.ts), so a new
+ * resource never edits this file.
+ */
 export interface AppState {
   key: string;
   secret: string;
-  /** GetApp's `app` object (AppResponseFields), read model. */
-  settings: Rec;
-  /** Write-only app settings (secrets, push configs, …): stored, never echoed. */
-  settingsWriteOnly: Rec;
-  blocklists: Map<string, Rec>;
-  roles: Map<string, Rec>;
-  permissions: Map<string, Rec>;
-  /** key `${type}/${name}` → read model of the provider (no credentials). */
-  pushProviders: Map<string, Rec>;
-  pushProviderSecrets: Map<string, Rec>;
-  /** key `${type}/${name}/${event_type}` → template. */
-  pushTemplates: Map<string, Rec>;
-  /** name → read model `{name, bucket, path, type}` plus server fields. */
-  externalStorages: Map<string, Rec>;
-  externalStorageSecrets: Map<string, Rec>;
-  importerStorage: Rec | null;
-  importerStorageSecrets: Rec | null;
-  users: Map<string, Rec>;
-  /** key `${user_id}/${device_id}` */
-  devices: Map<string, Rec>;
-  /** key `${user_id}/${blocked_user_id}` */
-  blockedUsers: Map<string, Rec>;
-  userGroups: Map<string, Rec>;
-  polls: Map<string, Rec>;
-  pollVotes: Map<string, Rec[]>;
-  /** key `${user_id}` or `${user_id}/${channel_cid}` */
-  pushPreferences: Map<string, Rec>;
-  imports: Map<string, Rec>;
-  importsV2: Map<string, Rec>;
-  uploads: Map<string, Rec>;
-  liveLocations: Map<string, Rec>;
+  /** Async task records: the engine (tasks.ts) is shared by every resource that answers a `task_id`. */
   tasks: Map<string, TaskRecord>;
-  checkOutcomes: Map<string, CheckOutcome>;
-}
-
-const MAP_FIELDS = [
-  'blocklists',
-  'roles',
-  'permissions',
-  'pushProviders',
-  'pushProviderSecrets',
-  'pushTemplates',
-  'externalStorages',
-  'externalStorageSecrets',
-  'users',
-  'devices',
-  'blockedUsers',
-  'userGroups',
-  'polls',
-  'pollVotes',
-  'pushPreferences',
-  'imports',
-  'importsV2',
-  'uploads',
-  'liveLocations',
-  'tasks',
-  'checkOutcomes',
-] as const satisfies readonly (keyof AppState)[];
-
-export function emptyApp(key: string, secret: string): AppState {
-  const app: Partial<AppState> = { key, secret, settings: {}, settingsWriteOnly: {}, importerStorage: null, importerStorageSecrets: null };
-  for (const f of MAP_FIELDS) (app as Rec)[f] = new Map();
-  return app as AppState;
-}
-
-/** JSON form of an app for `--data FILE`: maps become arrays of entries; task callbacks are dropped. */
-export function serializeApp(app: AppState): Rec {
-  const out: Rec = { key: app.key, secret: app.secret, settings: app.settings, settingsWriteOnly: app.settingsWriteOnly, importerStorage: app.importerStorage, importerStorageSecrets: app.importerStorageSecrets };
-  for (const f of MAP_FIELDS) {
-    out[f] = [...(app[f] as Map<string, unknown>).entries()].map(([k, v]) =>
-      f === 'tasks' ? [k, { ...(v as TaskRecord), finish: undefined }] : [k, v],
-    );
-  }
-  return out;
-}
-
-/** The error of a task whose work was lost: it was saved unfinished and the emulator restarted. */
-export const RESTARTED_TASK_ERROR = 'the emulator restarted before the task ran';
-
-export function deserializeApp(raw: Rec): AppState {
-  const app = emptyApp(String(raw.key), String(raw.secret));
-  app.settings = raw.settings ?? {};
-  app.settingsWriteOnly = raw.settingsWriteOnly ?? {};
-  app.importerStorage = raw.importerStorage ?? null;
-  app.importerStorageSecrets = raw.importerStorageSecrets ?? null;
-  for (const f of MAP_FIELDS) {
-    const entries = Array.isArray(raw[f]) ? (raw[f] as [string, unknown][]) : [];
-    (app as Rec)[f] = new Map(entries);
-  }
-  for (const task of app.tasks.values()) {
-    if (task.finished) continue;
-    // Its work (`finish`) cannot be restored: report the task failed rather than completed with no effect.
-    task.finished = true;
-    task.running_at = task.done_at = Date.parse(task.created_at);
-    task.error = { type: 'Error', description: RESTARTED_TASK_ERROR, stacktrace: '', version: 'v2' };
-  }
-  return app;
 }

@@ -1,5 +1,3 @@
-import { notFound } from './errors.js';
-import type { Route } from './router.js';
 import type { AppState, Rec, TaskRecord } from './store.js';
 import { nowIso } from './validate.js';
 
@@ -13,7 +11,7 @@ export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed';
  * With `--data FILE`, closing the emulator first runs the work of every task still pending or running
  * ({@link Tasks.finishAll}), so a task that was accepted is never lost; `save()` on a running emulator settles only
  * the tasks that are due. A task restored from a file that was saved before its work ran (a crash after an explicit
- * `save()`) comes back `failed` ({@link RESTARTED_TASK_ERROR}), never `completed` without its effect.
+ * `save()`) comes back `failed` (see resources/tasks.ts), never `completed` without its effect.
  */
 export class Tasks {
   constructor(
@@ -82,16 +80,3 @@ export function taskView(tasks: Tasks, task: TaskRecord, nowMs: number): Rec {
   if (status === 'failed' && task.error) body.error = task.error;
   return body;
 }
-
-export const taskRoutes: Route[] = [
-  {
-    method: 'GET',
-    path: '/api/v2/tasks/{id}',
-    op: 'GetTask',
-    handler: ({ app, params, tasks, now }) => {
-      const task = app.tasks.get(params.id!);
-      if (!task) throw notFound(`task ${params.id} does not exist`);
-      return taskView(tasks, task, now);
-    },
-  },
-];

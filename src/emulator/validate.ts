@@ -61,3 +61,6 @@ export function queryRequired(query: URLSearchParams, name: string): string {
 }
 
 export const nowIso = (ms: number) => new Date(ms).toISOString();
+
+/** RFC 3339 strings or epoch milliseconds, as clients send `date-time` fields. */
+export const dateTime = z.union([z.string().refine((s) => !Number.isNaN(Date.parse(s)), { error: 'must be an RFC 3339 date-time' }), z.number()]).transform((v) => new Date(v).toISOString());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IMPORT_V2_STATE } from '../../src/emulator/routes/imports.js';
+import { IMPORT_V2_STATE } from '../../src/emulator/resources/imports.js';
 import { useEmulator } from '../support/emulator.js';
 
 describe('imports', () => {

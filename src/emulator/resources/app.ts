@@ -1,13 +1,19 @@
 import { z } from 'zod';
 import { inputError } from '../errors.js';
-import type { RequestContext, Route } from '../router.js';
 import { setOwn } from '../paths.js';
+import { type Resource, valueSlice } from '../resource.js';
+import type { RequestContext } from '../router.js';
 import type { AppState, Rec } from '../store.js';
 import { nowIso, parseInput } from '../validate.js';
 import { defaultAppSettings, defaultGrants } from './app-defaults.js';
 
-export function seedAppSettings(app: AppState, name: string, _nowMs: number): void {
-  app.settings = defaultAppSettings(app.key, name);
+declare module '../store.js' {
+  interface AppState {
+    /** GetApp's `app` object (AppResponseFields), read model. */
+    settings: Rec;
+    /** Write-only app settings (secrets, push configs, …): stored, never echoed. */
+    settingsWriteOnly: Rec;
+  }
 }
 
 const int32 = z.number().int().min(-2_147_483_648).max(2_147_483_647);
@@ -239,7 +245,14 @@ function updateApp(ctx: RequestContext): Rec {
   return {};
 }
 
-export const appRoutes: Route[] = [
-  { method: 'GET', path: '/api/v2/app', op: 'GetApp', handler: ({ app }) => ({ app: app.settings }) },
-  { method: 'PATCH', path: '/api/v2/app', op: 'UpdateApp', handler: updateApp },
-];
+export const appSettings: Resource = {
+  name: 'app',
+  state: { settings: valueSlice(() => ({})), settingsWriteOnly: valueSlice(() => ({})) },
+  seed: (app, { name }) => {
+    app.settings = defaultAppSettings(app.key, name);
+  },
+  routes: [
+    { method: 'GET', path: '/api/v2/app', op: 'GetApp', handler: ({ app }) => ({ app: app.settings }) },
+    { method: 'PATCH', path: '/api/v2/app', op: 'UpdateApp', handler: updateApp },
+  ],
+};

@@ -1,14 +1,16 @@
 import { z } from 'zod';
-import { inputError, notAllowed, notFound } from '../errors.js';
-import type { RequestContext, Route } from '../router.js';
-import type { AppState, Rec } from '../store.js';
+import { inputError, notAllowed, orNotFound } from '../errors.js';
+import { mapSlice, type Resource } from '../resource.js';
+import type { RequestContext } from '../router.js';
+import type { Rec } from '../store.js';
 import { nowIso, parseInput, queryInt, queryRequired } from '../validate.js';
 import { BUILTIN_ROLES } from './app-defaults.js';
 import { queryBool } from './rate-limits.js';
 
-export function seedRoles(app: AppState, nowMs: number): void {
-  const at = nowIso(nowMs);
-  for (const name of BUILTIN_ROLES) app.roles.set(name, { name, custom: false, scopes: [], created_at: at, updated_at: at });
+declare module '../store.js' {
+  interface AppState {
+    roles: Map<string, Rec>;
+  }
 }
 
 // Code-point order, the same order `name_gt` pages by.
@@ -29,8 +31,7 @@ function createRole({ app, body, now, quotas }: RequestContext): Rec {
 
 function deleteRole({ app, params }: RequestContext): Rec {
   const name = params.name!;
-  const role = app.roles.get(name);
-  if (!role) throw notFound(`role "${name}" does not exist`);
+  const role = orNotFound(app.roles.get(name), `role "${name}" does not exist`);
   if (!role.custom) throw notAllowed(`role "${name}" is a built-in role and cannot be deleted`);
   const holders = [...app.users.values()].filter((u) => u.role === name).length;
   if (holders) throw inputError(`role "${name}" is still assigned to ${holders} user(s): change their role first`);
@@ -63,9 +64,17 @@ function searchRoles({ app, query }: RequestContext): Rec {
   return { roles };
 }
 
-export const rolesRoutes: Route[] = [
-  { method: 'GET', path: '/api/v2/roles', op: 'ListRoles', handler: ({ app }) => ({ roles: [...app.roles.values()].sort(byName) }) },
-  { method: 'POST', path: '/api/v2/roles', op: 'CreateRole', handler: createRole },
-  { method: 'GET', path: '/api/v2/roles/search', op: 'SearchRoles', handler: searchRoles },
-  { method: 'DELETE', path: '/api/v2/roles/{name}', op: 'DeleteRole', handler: deleteRole },
-];
+export const roles: Resource = {
+  name: 'roles',
+  state: { roles: mapSlice() },
+  seed: (app, { now }) => {
+    const at = nowIso(now);
+    for (const name of BUILTIN_ROLES) app.roles.set(name, { name, custom: false, scopes: [], created_at: at, updated_at: at });
+  },
+  routes: [
+    { method: 'GET', path: '/api/v2/roles', op: 'ListRoles', handler: ({ app }) => ({ roles: [...app.roles.values()].sort(byName) }) },
+    { method: 'POST', path: '/api/v2/roles', op: 'CreateRole', handler: createRole },
+    { method: 'GET', path: '/api/v2/roles/search', op: 'SearchRoles', handler: searchRoles },
+    { method: 'DELETE', path: '/api/v2/roles/{name}', op: 'DeleteRole', handler: deleteRole },
+  ],
+};

@@ -1,9 +1,21 @@
 import { z } from 'zod';
 import { inputError, notFound } from '../errors.js';
-import type { Route } from '../router.js';
+import { mapSlice, type Resource } from '../resource.js';
+import type { RequestContext } from '../router.js';
 import type { AppState, Quotas, Rec } from '../store.js';
 import { nowIso, parseInput, queryRequired } from '../validate.js';
-import { checkRoutes, PROVIDER_TYPES, providerKey, type ProviderType, templateKey, templateProblem } from './checks.js';
+import { PROVIDER_TYPES, providerKey, type ProviderType, templateKey } from './checks.js';
+import { templateProblem } from './push-template.js';
+
+declare module '../store.js' {
+  interface AppState {
+    /** key `${type}/${name}` → read model of the provider (no credentials). */
+    pushProviders: Map<string, Rec>;
+    pushProviderSecrets: Map<string, Rec>;
+    /** key `${type}/${name}/${event_type}` → template. */
+    pushTemplates: Map<string, Rec>;
+  }
+}
 
 /**
  * Push providers (v2, several per type, identified by type + name) and push templates (per provider and event
@@ -150,71 +162,57 @@ function internalIdFor(app: AppState, type: string, name: string, newId: () => s
   return newId();
 }
 
-export const pushRoutes: Route[] = [
-  {
-    method: 'GET',
-    path: '/api/v2/push_providers',
-    op: 'ListPushProviders',
-    handler: ({ app }) => ({ push_providers: [...app.pushProviders.values()] }),
-  },
-  {
-    method: 'POST',
-    path: '/api/v2/push_providers',
-    op: 'UpsertPushProvider',
-    handler: ({ app, body, quotas, now }) => {
-      const { push_provider } = parseInput(z.object({ push_provider: providerSchema(quotas) }), body);
-      return { push_provider: upsertProvider(app, quotas, push_provider, now) };
-    },
-  },
-  {
-    method: 'DELETE',
-    path: '/api/v2/push_providers/{type}/{name}',
-    op: 'DeletePushProvider',
-    handler: ({ app, params, quotas }) => {
-      const { type, name } = parseInput(z.object({ type: z.enum(PROVIDER_TYPES), name: z.string().min(1).max(quotas.pushProviderNameLength) }), params);
-      const key = providerKey(type, name);
-      if (!app.pushProviders.has(key)) throw notFound(`push provider ${name} of type ${type} does not exist`);
-      app.pushProviders.delete(key);
-      app.pushProviderSecrets.delete(key);
-      for (const k of [...app.pushTemplates.keys()]) if (k.startsWith(`${key}/`)) app.pushTemplates.delete(k);
-      return {};
-    },
-  },
-  {
-    method: 'GET',
-    path: '/api/v2/push_templates',
-    op: 'GetPushTemplates',
-    handler: ({ app, query }) => {
-      const { type } = parseInput(z.object({ type: z.enum(PROVIDER_TYPES) }), { type: queryRequired(query, 'push_provider_type') });
-      const name = templateProvider(app, type, query.get('push_provider_name') ?? undefined);
-      const prefix = `${type}/${name}/`;
-      return { templates: [...app.pushTemplates].filter(([k]) => k.startsWith(prefix)).map(([, t]) => t) };
-    },
-  },
-  {
-    method: 'POST',
-    path: '/api/v2/push_templates',
-    op: 'UpsertPushTemplate',
-    handler: ({ app, body, now, newId }) => {
-      const req = parseInput(templateSchema, body);
-      const problem = req.template ? templateProblem(req.template) : undefined;
-      if (problem) throw inputError(`template is invalid: ${problem}`, { template: problem });
-      const name = templateProvider(app, req.push_provider_type, req.push_provider_name);
-      const key = templateKey(req.push_provider_type, name, req.event_type);
-      const at = nowIso(now);
-      const template: Rec = app.pushTemplates.get(key) ?? {
-        push_provider_internal_id: internalIdFor(app, req.push_provider_type, name, () => newId()),
-        event_type: req.event_type,
-        enable_push: true,
-        created_at: at,
-      };
-      if (req.template !== undefined) template.template = req.template;
-      if (req.enable_push !== undefined) template.enable_push = req.enable_push;
-      template.updated_at = at;
-      app.pushTemplates.set(key, template);
-      return { template };
-    },
-  },
-  ...checkRoutes,
-];
+function upsertPushProvider({ app, body, quotas, now }: RequestContext): Rec {
+  const { push_provider } = parseInput(z.object({ push_provider: providerSchema(quotas) }), body);
+  return { push_provider: upsertProvider(app, quotas, push_provider, now) };
+}
+
+function deletePushProvider({ app, params, quotas }: RequestContext): Rec {
+  const { type, name } = parseInput(z.object({ type: z.enum(PROVIDER_TYPES), name: z.string().min(1).max(quotas.pushProviderNameLength) }), params);
+  const key = providerKey(type, name);
+  if (!app.pushProviders.has(key)) throw notFound(`push provider ${name} of type ${type} does not exist`);
+  app.pushProviders.delete(key);
+  app.pushProviderSecrets.delete(key);
+  for (const k of [...app.pushTemplates.keys()]) if (k.startsWith(`${key}/`)) app.pushTemplates.delete(k);
+  return {};
+}
+
+function getPushTemplates({ app, query }: RequestContext): Rec {
+  const { type } = parseInput(z.object({ type: z.enum(PROVIDER_TYPES) }), { type: queryRequired(query, 'push_provider_type') });
+  const name = templateProvider(app, type, query.get('push_provider_name') ?? undefined);
+  const prefix = `${type}/${name}/`;
+  return { templates: [...app.pushTemplates].filter(([k]) => k.startsWith(prefix)).map(([, t]) => t) };
+}
+
+function upsertPushTemplate({ app, body, now, newId }: RequestContext): Rec {
+  const req = parseInput(templateSchema, body);
+  const problem = req.template ? templateProblem(req.template) : undefined;
+  if (problem) throw inputError(`template is invalid: ${problem}`, { template: problem });
+  const name = templateProvider(app, req.push_provider_type, req.push_provider_name);
+  const key = templateKey(req.push_provider_type, name, req.event_type);
+  const at = nowIso(now);
+  const template: Rec = app.pushTemplates.get(key) ?? {
+    push_provider_internal_id: internalIdFor(app, req.push_provider_type, name, () => newId()),
+    event_type: req.event_type,
+    enable_push: true,
+    created_at: at,
+  };
+  if (req.template !== undefined) template.template = req.template;
+  if (req.enable_push !== undefined) template.enable_push = req.enable_push;
+  template.updated_at = at;
+  app.pushTemplates.set(key, template);
+  return { template };
+}
+
+export const push: Resource = {
+  name: 'push',
+  state: { pushProviders: mapSlice(), pushProviderSecrets: mapSlice(), pushTemplates: mapSlice() },
+  routes: [
+    { method: 'GET', path: '/api/v2/push_providers', op: 'ListPushProviders', handler: ({ app }) => ({ push_providers: [...app.pushProviders.values()] }) },
+    { method: 'POST', path: '/api/v2/push_providers', op: 'UpsertPushProvider', handler: upsertPushProvider },
+    { method: 'DELETE', path: '/api/v2/push_providers/{type}/{name}', op: 'DeletePushProvider', handler: deletePushProvider },
+    { method: 'GET', path: '/api/v2/push_templates', op: 'GetPushTemplates', handler: getPushTemplates },
+    { method: 'POST', path: '/api/v2/push_templates', op: 'UpsertPushTemplate', handler: upsertPushTemplate },
+  ],
+};
 

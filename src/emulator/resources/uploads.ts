@@ -1,9 +1,16 @@
 import { extname } from 'node:path';
 import { z } from 'zod';
 import { inputError, notFound } from '../errors.js';
-import type { RequestContext, Route } from '../router.js';
+import { mapSlice, type Resource } from '../resource.js';
+import type { RequestContext } from '../router.js';
 import type { Rec } from '../store.js';
 import { nowIso, parseInput, queryRequired } from '../validate.js';
+
+declare module '../store.js' {
+  interface AppState {
+    uploads: Map<string, Rec>;
+  }
+}
 
 /**
  * File and image uploads (multipart/form-data: `file`, `user` as JSON, images also `upload_sizes` as JSON). The
@@ -85,36 +92,22 @@ function remove(ctx: RequestContext, kind: Kind): Rec {
   return {};
 }
 
-export const uploadsRoutes: Route[] = [
-  {
-    method: 'POST',
-    path: '/api/v2/uploads/file',
-    op: 'UploadFile',
-    handler: (ctx) => ({ file: upload(ctx, 'file') }),
-  },
-  {
-    method: 'DELETE',
-    path: '/api/v2/uploads/file',
-    op: 'DeleteFile',
-    handler: (ctx) => remove(ctx, 'file'),
-  },
-  {
-    method: 'POST',
-    path: '/api/v2/uploads/image',
-    op: 'UploadImage',
-    handler: (ctx) => {
-      const sizes = jsonField(formFields(ctx), 'upload_sizes', z.array(imageSize));
-      const url = upload(ctx, 'image');
-      // Stream's image CDN resizes through query parameters; the thumbnail is one such variant.
-      const body: Rec = { file: url, thumb_url: `${url}?w=${THUMB_SIZE}&h=${THUMB_SIZE}&resize=crop&crop=center` };
-      if (sizes) body.upload_sizes = sizes;
-      return body;
-    },
-  },
-  {
-    method: 'DELETE',
-    path: '/api/v2/uploads/image',
-    op: 'DeleteImage',
-    handler: (ctx) => remove(ctx, 'image'),
-  },
-];
+function uploadImage(ctx: RequestContext): Rec {
+  const sizes = jsonField(formFields(ctx), 'upload_sizes', z.array(imageSize));
+  const url = upload(ctx, 'image');
+  // Stream's image CDN resizes through query parameters; the thumbnail is one such variant.
+  const body: Rec = { file: url, thumb_url: `${url}?w=${THUMB_SIZE}&h=${THUMB_SIZE}&resize=crop&crop=center` };
+  if (sizes) body.upload_sizes = sizes;
+  return body;
+}
+
+export const uploads: Resource = {
+  name: 'uploads',
+  state: { uploads: mapSlice() },
+  routes: [
+    { method: 'POST', path: '/api/v2/uploads/file', op: 'UploadFile', handler: (ctx) => ({ file: upload(ctx, 'file') }) },
+    { method: 'DELETE', path: '/api/v2/uploads/file', op: 'DeleteFile', handler: (ctx) => remove(ctx, 'file') },
+    { method: 'POST', path: '/api/v2/uploads/image', op: 'UploadImage', handler: uploadImage },
+    { method: 'DELETE', path: '/api/v2/uploads/image', op: 'DeleteImage', handler: (ctx) => remove(ctx, 'image') },
+  ],
+};

@@ -3,9 +3,9 @@
  * read models. Fields resolve against the user first (`id`, `role`, `teams`, `created_at`, …), then `custom.x`
  * paths and bare keys that are not user fields resolve into custom data, as Stream does.
  */
-import { inputError } from '../errors.js';
-import { getOwn, readPath } from '../paths.js';
-import type { Rec } from '../store.js';
+import { inputError } from '../../errors.js';
+import { getOwn, readPath } from '../../paths.js';
+import type { Rec } from '../../store.js';
 
 /** Fields of the user object itself; any other bare key names a custom field. */
 const USER_FIELDS = new Set([

@@ -1,5 +1,6 @@
 import { inputError } from '../errors.js';
-import type { RequestContext, Route } from '../router.js';
+import type { Resource } from '../resource.js';
+import type { RequestContext } from '../router.js';
 import type { Rec } from '../store.js';
 
 /** A boolean query flag as Stream parses it (`true`/`false`, `1`/`0`, `t`/`f`, any case): absent → undefined. */
@@ -36,4 +37,7 @@ function getRateLimits({ app, query, now, rateLimiter, operations }: RequestCont
   return body;
 }
 
-export const rateLimitsRoutes: Route[] = [{ method: 'GET', path: '/api/v2/rate_limits', op: 'GetRateLimits', handler: getRateLimits }];
+export const rateLimits: Resource = {
+  name: 'rate limits',
+  routes: [{ method: 'GET', path: '/api/v2/rate_limits', op: 'GetRateLimits', handler: getRateLimits }],
+};

@@ -1,8 +1,17 @@
 import { z } from 'zod';
-import { inputError, notFound } from '../errors.js';
-import type { Route } from '../router.js';
+import { inputError, orNotFound } from '../errors.js';
+import { mapSlice, type Resource } from '../resource.js';
+import type { RequestContext } from '../router.js';
 import type { AppState, Rec } from '../store.js';
 import { parseInput } from '../validate.js';
+
+declare module '../store.js' {
+  interface AppState {
+    /** name → read model `{name, bucket, path, type}` plus server fields. */
+    externalStorages: Map<string, Rec>;
+    externalStorageSecrets: Map<string, Rec>;
+  }
+}
 
 /**
  * External storage (file uploads kept in the customer's bucket). Writes say `storage_type`, reads say `type`;
@@ -90,11 +99,7 @@ function credentialsOf(req: StorageConfig): Rec | undefined {
   return value === undefined ? undefined : { [own]: value };
 }
 
-function mustFind(app: AppState, name: string): Rec {
-  const storage = app.externalStorages.get(name);
-  if (!storage) throw notFound(`external storage ${name} does not exist`);
-  return storage;
-}
+const mustFind = (app: AppState, name: string): Rec => orNotFound(app.externalStorages.get(name), `external storage ${name} does not exist`);
 
 /** Why a storage cannot be used, judged from the credentials it was given; `undefined` when it can. */
 function credentialProblem(type: StorageType, secrets: Rec | undefined): string | undefined {
@@ -134,67 +139,56 @@ function testFileUrl(storage: Rec, secrets: Rec | undefined, file: string): stri
   }
 }
 
-export const externalStorageRoutes: Route[] = [
-  {
-    method: 'GET',
-    path: '/api/v2/external_storage',
-    op: 'ListExternalStorage',
-    handler: ({ app }) => ({ external_storages: Object.fromEntries(app.externalStorages) }),
-  },
-  {
-    method: 'POST',
-    path: '/api/v2/external_storage',
-    op: 'CreateExternalStorage',
-    handler: ({ app, body }) => {
-      const req = parseInput(createSchema, body);
-      if (app.externalStorages.has(req.name)) throw inputError(`external storage ${req.name} already exists`, { name: `external storage ${req.name} already exists` });
-      const secrets = credentialsOf(req);
-      app.externalStorages.set(req.name, { name: req.name, type: req.storage_type, bucket: req.bucket, path: req.path ?? '' });
-      if (secrets) app.externalStorageSecrets.set(req.name, secrets);
-      // Stream answers a create with `duration` only.
-      return {};
-    },
-  },
-  {
-    method: 'PUT',
-    path: '/api/v2/external_storage/{name}',
-    op: 'UpdateExternalStorage',
-    handler: ({ app, params, body }) => {
-      const req = parseInput(updateSchema, body);
-      const storage = mustFind(app, params.name!);
-      const secrets = credentialsOf(req);
-      // Credentials not sent are kept while the type stays; a new type cannot use the old provider's.
-      if (secrets) app.externalStorageSecrets.set(storage.name, secrets);
-      else if (req.storage_type !== storage.type) app.externalStorageSecrets.delete(storage.name);
-      storage.type = req.storage_type;
-      storage.bucket = req.bucket;
-      if (req.path !== undefined) storage.path = req.path;
-      return { ...storage };
-    },
-  },
-  {
-    method: 'DELETE',
-    path: '/api/v2/external_storage/{name}',
-    op: 'DeleteExternalStorage',
-    handler: ({ app, params }) => {
-      mustFind(app, params.name!);
-      app.externalStorages.delete(params.name!);
-      app.externalStorageSecrets.delete(params.name!);
-      return {};
-    },
-  },
-  {
-    method: 'GET',
-    path: '/api/v2/external_storage/{name}/check',
-    op: 'CheckExternalStorage',
-    handler: ({ app, params, newId }) => {
-      const storage = mustFind(app, params.name!);
-      const secrets = app.externalStorageSecrets.get(storage.name);
-      const outcome = app.checkOutcomes.get(`external_storage/${storage.name}`);
-      const problem = outcome ? (outcome.ok ? undefined : (outcome.message ?? 'access denied')) : credentialProblem(storage.type, secrets);
-      // The response has room for the uploaded file's URL only, so a failed check is an error answer.
-      if (problem) throw inputError(`external storage ${storage.name} check failed: ${problem}`);
-      return { file_url: testFileUrl(storage, secrets, `stream-storage-check-${newId()}.txt`) };
-    },
-  },
-];
+const listExternalStorage = ({ app }: RequestContext): Rec => ({ external_storages: Object.fromEntries(app.externalStorages) });
+
+function createExternalStorage({ app, body }: RequestContext): Rec {
+  const req = parseInput(createSchema, body);
+  if (app.externalStorages.has(req.name)) throw inputError(`external storage ${req.name} already exists`, { name: `external storage ${req.name} already exists` });
+  const secrets = credentialsOf(req);
+  app.externalStorages.set(req.name, { name: req.name, type: req.storage_type, bucket: req.bucket, path: req.path ?? '' });
+  if (secrets) app.externalStorageSecrets.set(req.name, secrets);
+  // Stream answers a create with `duration` only.
+  return {};
+}
+
+function updateExternalStorage({ app, params, body }: RequestContext): Rec {
+  const req = parseInput(updateSchema, body);
+  const storage = mustFind(app, params.name!);
+  const secrets = credentialsOf(req);
+  // Credentials not sent are kept while the type stays; a new type cannot use the old provider's.
+  if (secrets) app.externalStorageSecrets.set(storage.name, secrets);
+  else if (req.storage_type !== storage.type) app.externalStorageSecrets.delete(storage.name);
+  storage.type = req.storage_type;
+  storage.bucket = req.bucket;
+  if (req.path !== undefined) storage.path = req.path;
+  return { ...storage };
+}
+
+function deleteExternalStorage({ app, params }: RequestContext): Rec {
+  mustFind(app, params.name!);
+  app.externalStorages.delete(params.name!);
+  app.externalStorageSecrets.delete(params.name!);
+  return {};
+}
+
+function checkExternalStorage({ app, params, newId }: RequestContext): Rec {
+  const storage = mustFind(app, params.name!);
+  const secrets = app.externalStorageSecrets.get(storage.name);
+  const outcome = app.checkOutcomes.get(`external_storage/${storage.name}`);
+  const problem = outcome ? (outcome.ok ? undefined : (outcome.message ?? 'access denied')) : credentialProblem(storage.type, secrets);
+  // The response has room for the uploaded file's URL only, so a failed check is an error answer.
+  if (problem) throw inputError(`external storage ${storage.name} check failed: ${problem}`);
+  return { file_url: testFileUrl(storage, secrets, `stream-storage-check-${newId()}.txt`) };
+}
+
+export const externalStorage: Resource = {
+  name: 'external storage',
+  state: { externalStorages: mapSlice(), externalStorageSecrets: mapSlice() },
+  routes: [
+    { method: 'GET', path: '/api/v2/external_storage', op: 'ListExternalStorage', handler: listExternalStorage },
+    { method: 'POST', path: '/api/v2/external_storage', op: 'CreateExternalStorage', handler: createExternalStorage },
+    { method: 'PUT', path: '/api/v2/external_storage/{name}', op: 'UpdateExternalStorage', handler: updateExternalStorage },
+    { method: 'DELETE', path: '/api/v2/external_storage/{name}', op: 'DeleteExternalStorage', handler: deleteExternalStorage },
+    { method: 'GET', path: '/api/v2/external_storage/{name}/check', op: 'CheckExternalStorage', handler: checkExternalStorage },
+  ],
+};

@@ -1,6 +1,7 @@
 import { extname } from 'node:path';
 import { inputError } from '../errors.js';
-import type { Route } from '../router.js';
+import { type Resource } from '../resource.js';
+import type { RequestContext } from '../router.js';
 import type { Rec } from '../store.js';
 import { queryRequired } from '../validate.js';
 
@@ -50,29 +51,29 @@ function titleFrom(segment: string): string {
   return words ? words[0]!.toUpperCase() + words.slice(1) : '';
 }
 
-export const ogRoutes: Route[] = [
-  {
-    method: 'GET',
-    path: '/api/v2/og',
-    op: 'GetOG',
-    handler: ({ query }) => {
-      const raw = queryRequired(query, 'url');
-      const url = parseUrl(raw);
-      const site = url.hostname.replace(/^www\./, '');
-      const lastSegment = url.pathname.split('/').filter(Boolean).pop() ?? '';
-      const media = MEDIA[extname(url.pathname).toLowerCase()];
-      const body: Rec = {
-        custom: {},
-        og_scrape_url: raw,
-        title: titleFrom(lastSegment) || site,
-        title_link: url.href,
-        author_name: site,
-        author_link: url.origin,
-        text: `${titleFrom(lastSegment) || 'Home page'} on ${site}`,
-      };
-      if (media === 'image') Object.assign(body, { type: 'image', image_url: url.href, thumb_url: url.href });
-      else if (media) Object.assign(body, { type: media, asset_url: url.href });
-      return body;
-    },
-  },
-];
+function getOG({ query }: RequestContext): Rec {
+  const raw = queryRequired(query, 'url');
+  const url = parseUrl(raw);
+  const site = url.hostname.replace(/^www\./, '');
+  const lastSegment = url.pathname.split('/').filter(Boolean).pop() ?? '';
+  const media = MEDIA[extname(url.pathname).toLowerCase()];
+  const body: Rec = {
+    custom: {},
+    og_scrape_url: raw,
+    title: titleFrom(lastSegment) || site,
+    title_link: url.href,
+    author_name: site,
+    author_link: url.origin,
+    text: `${titleFrom(lastSegment) || 'Home page'} on ${site}`,
+  };
+  if (media === 'image') Object.assign(body, { type: 'image', image_url: url.href, thumb_url: url.href });
+  else if (media) Object.assign(body, { type: media, asset_url: url.href });
+  return body;
+}
+
+export const openGraph: Resource = {
+  name: 'open graph',
+  routes: [
+    { method: 'GET', path: '/api/v2/og', op: 'GetOG', handler: getOG },
+  ],
+};

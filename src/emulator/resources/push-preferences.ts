@@ -5,10 +5,18 @@
  */
 import { z } from 'zod';
 import { inputError } from '../errors.js';
-import type { Route } from '../router.js';
+import { mapSlice, type Resource } from '../resource.js';
+import type { RequestContext } from '../router.js';
 import type { Rec } from '../store.js';
-import { parseInput } from '../validate.js';
-import { dateTime, requireUser } from './users.js';
+import { dateTime, parseInput } from '../validate.js';
+import { requireUser } from './users/model.js';
+
+declare module '../store.js' {
+  interface AppState {
+    /** key `${user_id}` or `${user_id}/${channel_cid}` */
+    pushPreferences: Map<string, Rec>;
+  }
+}
 
 const allOrNone = z.enum(['all', 'none']);
 
@@ -70,34 +78,35 @@ function apply(current: Rec, input: PreferenceInput, levels: readonly ('chat_lev
   return next;
 }
 
-export const pushPreferencesRoutes: Route[] = [
-  {
-    method: 'POST',
-    path: '/api/v2/push_preferences',
-    op: 'UpdatePushNotificationPreferences',
-    handler: ({ app, body }) => {
-      const { preferences } = parseInput(request, body);
-      // Validate everything before the first write: a rejected request changes nothing.
-      preferences.forEach((p, i) => {
-        if (!p.user_id) throw inputError(`preferences.${i}.user_id is required when using server side auth`, { [`preferences.${i}.user_id`]: 'user_id is a required field' });
-        requireUser(app, p.user_id, `preferences.${i}.user_id`);
-      });
-      const user_preferences: Rec = {};
-      const user_channel_preferences: Rec = {};
-      for (const p of preferences) {
-        const userId = p.user_id!;
-        if (p.channel_cid) {
-          const key = `${userId}/${p.channel_cid}`;
-          const next = apply(app.pushPreferences.get(key) ?? {}, p, CHANNEL_LEVELS, false);
-          app.pushPreferences.set(key, next);
-          (user_channel_preferences[userId] ??= {})[p.channel_cid] = next;
-        } else {
-          app.pushPreferences.set(userId, apply(app.pushPreferences.get(userId) ?? {}, p, USER_LEVELS, true));
-        }
-      }
-      // The user preferences come back for every user named in the request, edited or not.
-      for (const p of preferences) user_preferences[p.user_id!] = app.pushPreferences.get(p.user_id!) ?? {};
-      return { user_preferences, user_channel_preferences };
-    },
-  },
-];
+function updatePushNotificationPreferences({ app, body }: RequestContext): Rec {
+  const { preferences } = parseInput(request, body);
+  // Validate everything before the first write: a rejected request changes nothing.
+  preferences.forEach((p, i) => {
+    if (!p.user_id) throw inputError(`preferences.${i}.user_id is required when using server side auth`, { [`preferences.${i}.user_id`]: 'user_id is a required field' });
+    requireUser(app, p.user_id, `preferences.${i}.user_id`);
+  });
+  const user_preferences: Rec = {};
+  const user_channel_preferences: Rec = {};
+  for (const p of preferences) {
+    const userId = p.user_id!;
+    if (p.channel_cid) {
+      const key = `${userId}/${p.channel_cid}`;
+      const next = apply(app.pushPreferences.get(key) ?? {}, p, CHANNEL_LEVELS, false);
+      app.pushPreferences.set(key, next);
+      (user_channel_preferences[userId] ??= {})[p.channel_cid] = next;
+    } else {
+      app.pushPreferences.set(userId, apply(app.pushPreferences.get(userId) ?? {}, p, USER_LEVELS, true));
+    }
+  }
+  // The user preferences come back for every user named in the request, edited or not.
+  for (const p of preferences) user_preferences[p.user_id!] = app.pushPreferences.get(p.user_id!) ?? {};
+  return { user_preferences, user_channel_preferences };
+}
+
+export const pushPreferences: Resource = {
+  name: 'push preferences',
+  state: { pushPreferences: mapSlice() },
+  routes: [
+    { method: 'POST', path: '/api/v2/push_preferences', op: 'UpdatePushNotificationPreferences', handler: updatePushNotificationPreferences },
+  ],
+};

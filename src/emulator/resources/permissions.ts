@@ -1,12 +1,15 @@
 import { z } from 'zod';
-import { inputError, notAllowed, notFound } from '../errors.js';
-import type { RequestContext, Route } from '../router.js';
+import { inputError, notAllowed, orNotFound } from '../errors.js';
+import { mapSlice, type Resource } from '../resource.js';
+import type { RequestContext } from '../router.js';
 import type { AppState, Rec } from '../store.js';
 import { parseInput } from '../validate.js';
 import { builtinPermissions } from './app-defaults.js';
 
-export function seedPermissions(app: AppState, _nowMs: number): void {
-  for (const p of builtinPermissions()) app.permissions.set(String(p.id), p);
+declare module '../store.js' {
+  interface AppState {
+    permissions: Map<string, Rec>;
+  }
 }
 
 const permissionFields = {
@@ -41,11 +44,12 @@ function customPermission(app: AppState, id: string, input: z.infer<typeof updat
   };
 }
 
+const permissionByPath = ({ app, params }: RequestContext) => orNotFound(app.permissions.get(params.id!), `permission "${params.id}" does not exist`);
+
 /** The custom permission a path names: unknown → 404/16, built-in → 403/17. */
-function customByPath({ app, params }: RequestContext): Rec {
-  const p = app.permissions.get(params.id!);
-  if (!p) throw notFound(`permission "${params.id}" does not exist`);
-  if (!p.custom) throw notAllowed(`permission "${params.id}" is a built-in permission and cannot be changed`);
+function customByPath(ctx: RequestContext): Rec {
+  const p = permissionByPath(ctx);
+  if (!p.custom) throw notAllowed(`permission "${ctx.params.id}" is a built-in permission and cannot be changed`);
   return p;
 }
 
@@ -72,16 +76,17 @@ function deletePermission(ctx: RequestContext): Rec {
   return {};
 }
 
-function getPermission({ app, params }: RequestContext): Rec {
-  const permission = app.permissions.get(params.id!);
-  if (!permission) throw notFound(`permission "${params.id}" does not exist`);
-  return { permission };
-}
-
-export const permissionsRoutes: Route[] = [
-  { method: 'GET', path: '/api/v2/permissions', op: 'ListPermissions', handler: ({ app }) => ({ permissions: [...app.permissions.values()] }) },
-  { method: 'POST', path: '/api/v2/permissions', op: 'CreatePermission', handler: createPermission },
-  { method: 'GET', path: '/api/v2/permissions/{id}', op: 'GetPermission', handler: getPermission },
-  { method: 'PUT', path: '/api/v2/permissions/{id}', op: 'UpdatePermission', handler: updatePermission },
-  { method: 'DELETE', path: '/api/v2/permissions/{id}', op: 'DeletePermission', handler: deletePermission },
-];
+export const permissions: Resource = {
+  name: 'permissions',
+  state: { permissions: mapSlice() },
+  seed: (app) => {
+    for (const p of builtinPermissions()) app.permissions.set(String(p.id), p);
+  },
+  routes: [
+    { method: 'GET', path: '/api/v2/permissions', op: 'ListPermissions', handler: ({ app }) => ({ permissions: [...app.permissions.values()] }) },
+    { method: 'POST', path: '/api/v2/permissions', op: 'CreatePermission', handler: createPermission },
+    { method: 'GET', path: '/api/v2/permissions/{id}', op: 'GetPermission', handler: (ctx) => ({ permission: permissionByPath(ctx) }) },
+    { method: 'PUT', path: '/api/v2/permissions/{id}', op: 'UpdatePermission', handler: updatePermission },
+    { method: 'DELETE', path: '/api/v2/permissions/{id}', op: 'DeletePermission', handler: deletePermission },
+  ],
+};
