@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
 import { checkGrantsWithoutPermissions } from './permissions.js';
-import { isRecord, liveObject, overlay } from './define.js';
-import type { KindSpec, LiveCheck } from './types.js';
+import { defineKind, isRecord, liveObject, overlay } from './define.js';
+import type { LiveCheck } from './types.js';
 import type { ApiRequest } from '../core/api.js';
 import { fromPointer } from '../core/pointer.js';
 
@@ -148,7 +148,7 @@ const SETTINGS_WRITE_ONLY = [
  * The app's settings (a singleton): GetApp reads them, one PATCH (UpdateApp) writes only the fields that
  * differ. Grants are a map role → permission ids where only the roles declared are managed.
  */
-export const appKind: KindSpec = {
+export const appKind = defineKind({
   kind: 'app',
   section: 'app',
   singleton: true,
@@ -157,7 +157,6 @@ export const appKind: KindSpec = {
     const s = section as z.infer<typeof appSchema>;
     return s.settings ? [{ kind: 'app', fields: { settings: s.settings }, path: ['app'] }] : [];
   },
-  address: () => 'app',
   // Grants name roles and permissions: custom ones are created first.
   dependsOn: ['role', 'permission'],
   refs: (fields) => Object.keys((fields.settings as Rec | undefined)?.grants ?? {}).map((role) => `role/${role}`),
@@ -190,7 +189,6 @@ export const appKind: KindSpec = {
     '/settings/image_upload_config/blocked_file_extensions',
     '/settings/image_upload_config/blocked_mime_types',
   ],
-  identityFields: [],
   prunable: false,
   async fetch(api, _desired, { all }) {
     // Granted permission ids are checked before any write, even when permissions are not managed.
@@ -227,7 +225,7 @@ export const appKind: KindSpec = {
     if (settings.sns_topic_arn) out.sns_secret = '${env:STREAM_APP_SNS_SECRET}';
     return { expect_name: live.fields.name, settings: out };
   },
-};
+});
 
 /**
  * CheckSNS / CheckSQS when the settings declare SNS / SQS: the declared topic/queue and keys are sent (what the

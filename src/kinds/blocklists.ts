@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../core/model.js';
-import { addressPart, changedTopLevel, liveObject, noDuplicates, pick } from './define.js';
-import type { KindSpec } from './types.js';
+import { addressPart, changedTopLevel, defineKind, getOrUndefined, liveObject, noDuplicates, pick } from './define.js';
 import type { Api } from '../core/api.js';
 
 /** Every app has this list; nothing marks it as built-in, so the name does. */
@@ -56,19 +55,13 @@ async function listAll(api: Api): Promise<Rec[]> {
 }
 
 /** Block lists: identity by name; words are a set; the type cannot change after creation. */
-export const blocklistKind: KindSpec = {
+export const blocklistKind = defineKind({
   kind: 'blocklist',
   section: 'blocklists',
   schema: z.array(blocklistSchema),
-  entries: (section) => (section as Rec[]).map((fields, i) => ({ kind: 'blocklist', fields, path: ['blocklists', i] })),
-  address: (fields) => address(fields.name),
-  dependsOn: [],
-  secretFields: [],
-  writeOnlyFields: [],
   setFields: ['/words'],
   identityFields: ['name'],
   immutableFields: ['/type'],
-  prunable: true,
   isBuiltin: (live) => live.builtin === true,
   builtins: [`blocklist/${BUILTIN_BLOCKLIST}`],
   async fetch(api) {
@@ -85,13 +78,8 @@ export const blocklistKind: KindSpec = {
   },
   async reread(api, desired) {
     const name = String(desired.fields.name);
-    try {
-      const res = await api.send<{ blocklist?: Rec }>({ op: 'GetBlockList', method: 'GET', path: '/api/v2/blocklists/{name}', params: { name }, query: { team: desired.fields.team as string | undefined }, idempotent: true });
-      return res.blocklist ? toLive(res.blocklist) : undefined;
-    } catch (err) {
-      if ((err as { status?: number }).status === 404) return undefined;
-      throw err;
-    }
+    const res = await getOrUndefined<{ blocklist?: Rec }>(api, { op: 'GetBlockList', method: 'GET', path: '/api/v2/blocklists/{name}', params: { name }, query: { team: desired.fields.team as string | undefined }, idempotent: true });
+    return res?.blocklist ? toLive(res.blocklist) : undefined;
   },
   toFile: (live) => live.fields,
-};
+});

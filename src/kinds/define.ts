@@ -1,8 +1,45 @@
 import { z } from 'zod';
-import type { ApiRequest } from '../core/api.js';
+import type { Api, ApiRequest } from '../core/api.js';
 import type { Change, DesiredObject, LiveObject, Rec } from '../core/model.js';
-import type { LiveCheck } from './types.js';
+import { isNotFound } from '../core/errors.js';
+import type { KindSpec, LiveCheck } from './types.js';
 import { fromPointer } from '../core/pointer.js';
+
+type Defaulted = 'dependsOn' | 'secretFields' | 'writeOnlyFields' | 'setFields' | 'identityFields' | 'prunable' | 'address';
+
+/** A kind as its module writes it: what `defineKind` fills in may be left out. */
+export type KindDefinition = Omit<KindSpec, Defaulted> & Partial<Pick<KindSpec, Defaulted>>;
+
+/**
+ * A kind with the defaults filled in: no dependencies, no secret, write-only or set fields, prunable, addressed as
+ * `<kind>/<identity field>/…` (a singleton with no identity fields is addressed by its kind alone), and, for a
+ * list section, one object per item of the list.
+ */
+export function defineKind(def: KindDefinition): KindSpec {
+  const identityFields = def.identityFields ?? [];
+  const { kind, section } = def;
+  return {
+    dependsOn: [],
+    secretFields: [],
+    writeOnlyFields: [],
+    setFields: [],
+    prunable: true,
+    identityFields,
+    address: (fields) => [kind, ...identityFields.map((f) => String(fields[f]))].join('/'),
+    ...(section && !def.singleton ? { entries: (items: unknown) => (items as Rec[]).map((fields, i) => ({ kind, fields, path: [section, i] })) } : {}),
+    ...def,
+  };
+}
+
+/** The answer to a GET, or undefined when the API answers 404 (the object does not exist). */
+export async function getOrUndefined<T>(api: Api, req: ApiRequest): Promise<T | undefined> {
+  try {
+    return await api.send<T>(req);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
 
 /** A live object of `kind` at `address`. */
 export const liveObject = (kind: string, address: string, fields: Rec, builtin?: boolean): LiveObject =>

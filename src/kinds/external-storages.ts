@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../core/model.js';
-import { addressPart, answerCheck, changedTopLevel, envPlaceholder, liveObject, pick } from './define.js';
-import type { KindSpec } from './types.js';
+import { addressPart, answerCheck, changedTopLevel, defineKind, envPlaceholder, liveObject, pick } from './define.js';
 import type { Api } from '../core/api.js';
 
 /**
@@ -82,18 +81,13 @@ async function listAll(api: Api): Promise<Rec[]> {
   return Object.entries(res.external_storages ?? {}).map(([name, s]) => ({ name, ...s }));
 }
 
-export const externalStorageKind: KindSpec = {
+export const externalStorageKind = defineKind({
   kind: 'external_storage',
   section: 'external_storages',
   schema: z.array(externalStorageSchema),
-  entries: (section) => (section as Rec[]).map((fields, i) => ({ kind: 'external_storage', fields, path: ['external_storages', i] })),
-  address: (fields) => address(fields.name),
-  dependsOn: [],
   secretFields: ['/aws_s3/s3_api_key', '/aws_s3/s3_secret', '/gcs_credentials', '/azure_blob/abs_client_secret'],
   writeOnlyFields: ['/aws_s3/*', '/gcs_credentials', '/azure_blob/*'],
-  setFields: [],
   identityFields: ['name'],
-  prunable: true,
   async fetch(api) {
     return (await listAll(api)).map(externalStorageLive);
   },
@@ -143,4 +137,4 @@ export const externalStorageKind: KindSpec = {
     }
     return out;
   },
-};
+});

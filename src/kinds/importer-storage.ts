@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../core/model.js';
-import { answerCheck, envPlaceholder, isRecord, liveObject, overlay, pick } from './define.js';
-import type { KindSpec } from './types.js';
+import { answerCheck, defineKind, envPlaceholder, getOrUndefined, isRecord, liveObject, overlay, pick } from './define.js';
 import type { ApiRequest } from '../core/api.js';
 
 /**
@@ -67,28 +66,18 @@ export function importerStorageLive(res: Rec): LiveObject {
   return liveObject('importer_external_storage', ADDRESS, fields);
 }
 
-export const importerStorageKind: KindSpec = {
+export const importerStorageKind = defineKind({
   kind: 'importer_external_storage',
   section: 'importer_external_storage',
   singleton: true,
   schema: importerStorageSchema,
   entries: (section) => [{ kind: 'importer_external_storage', fields: section as Rec, path: ['importer_external_storage'] }],
-  address: () => ADDRESS,
-  dependsOn: [],
   secretFields: ['/gcs/credentials'],
-  writeOnlyFields: [],
-  setFields: [],
-  identityFields: [],
   prunable: false,
   async fetch(api) {
-    try {
-      const res = await api.send<Rec>({ op: 'GetImporterExternalStorage', method: 'GET', path: '/api/v2/imports/v2/external-storage', idempotent: true });
-      return [importerStorageLive(res)];
-    } catch (err) {
-      // 404: nothing is configured.
-      if ((err as { status?: number }).status === 404) return [];
-      throw err;
-    }
+    // 404: nothing is configured.
+    const res = await getOrUndefined<Rec>(api, { op: 'GetImporterExternalStorage', method: 'GET', path: '/api/v2/imports/v2/external-storage', idempotent: true });
+    return res ? [importerStorageLive(res)] : [];
   },
   requests({ action, desired, live }) {
     if (action === 'delete') return [{ op: 'DeleteImporterExternalStorage', method: 'DELETE', path: '/api/v2/imports/v2/external-storage', idempotent: true }];
@@ -106,4 +95,4 @@ export const importerStorageKind: KindSpec = {
     // The service-account key never reads back.
     return { type, gcs: { ...(live.fields.gcs as Rec | undefined), credentials: envPlaceholder('importer_external_storage', undefined, 'gcs_credentials') } };
   },
-};
+});

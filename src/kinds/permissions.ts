@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
-import { addressPart, isRecord, liveObject, pick } from './define.js';
-import type { KindSpec } from './types.js';
+import { addressPart, defineKind, getOrUndefined, isRecord, liveObject, pick } from './define.js';
 import type { Api, ApiRequest } from '../core/api.js';
 
 /**
@@ -127,29 +126,18 @@ export async function checkGrantsWithoutPermissions(api: Api, all: readonly Desi
 }
 
 async function getPermission(api: Api, id: string): Promise<Rec | undefined> {
-  try {
-    return (await api.send<{ permission?: Rec }>({ op: 'GetPermission', method: 'GET', path: '/api/v2/permissions/{id}', params: { id }, idempotent: true })).permission;
-  } catch (err) {
-    if ((err as { status?: number }).status === 404) return undefined;
-    throw err;
-  }
+  return (await getOrUndefined<{ permission?: Rec }>(api, { op: 'GetPermission', method: 'GET', path: '/api/v2/permissions/{id}', params: { id }, idempotent: true }))?.permission;
 }
 
-export const permissionKind: KindSpec = {
+export const permissionKind = defineKind({
   kind: 'permission',
   section: 'permissions',
   schema: z.array(permissionSchema),
-  entries: (section) => (section as Rec[]).map((fields, i) => ({ kind: 'permission', fields, path: ['permissions', i] })),
-  address: (fields) => address(fields.id),
-  dependsOn: [],
   // Grants that name a permission are changed before it is deleted.
   releasedBy: ['app'],
-  secretFields: [],
-  writeOnlyFields: [],
   // Not an array, but a condition is one query: compared whole, never merged key by key.
   setFields: ['/condition'],
   identityFields: ['id'],
-  prunable: true,
   isBuiltin: (live) => live.builtin === true,
   async fetch(api, desired, { all, complete, forExport }) {
     const permissions = await listPermissions(api);
@@ -179,4 +167,4 @@ export const permissionKind: KindSpec = {
     if (out.description === '') delete out.description;
     return out;
   },
-};
+});

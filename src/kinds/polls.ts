@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
 import { canonicalJson } from '../core/canonical.js';
-import { addressPart, changedTopLevel, isRecord, liveObject, overlay, pick } from './define.js';
-import type { ChangeInput, KindSpec } from './types.js';
+import { addressPart, changedTopLevel, defineKind, getOrUndefined, isRecord, liveObject, overlay, pick } from './define.js';
+import type { ChangeInput } from './types.js';
 import type { Api, ApiRequest } from '../core/api.js';
 import { noDuplicates, userIdSchema } from './users/ids.js';
 import { fromPointer } from '../core/pointer.js';
@@ -107,12 +107,7 @@ export function pollLive(p: Rec, desired?: DesiredObject): LiveObject {
 }
 
 async function getPoll(api: Api, id: string): Promise<Rec | undefined> {
-  try {
-    return (await api.send<{ poll?: Rec }>({ op: 'GetPoll', method: 'GET', path: '/api/v2/polls/{poll_id}', params: { poll_id: id }, idempotent: true })).poll;
-  } catch (err) {
-    if ((err as { status?: number }).status === 404) return undefined;
-    throw err;
-  }
+  return (await getOrUndefined<{ poll?: Rec }>(api, { op: 'GetPoll', method: 'GET', path: '/api/v2/polls/{poll_id}', params: { poll_id: id }, idempotent: true }))?.poll;
 }
 
 /** Every poll of the app, page by page (`next`). */
@@ -186,20 +181,15 @@ export function optionRequests(pollId: string, want: readonly Option[], live: Li
   return out;
 }
 
-export const pollKind: KindSpec = {
+export const pollKind = defineKind({
   kind: 'poll',
   section: 'polls',
   schema: z.array(pollSchema),
-  entries: (section) => (section as Rec[]).map((fields, i) => ({ kind: 'poll', fields, path: ['polls', i] })),
-  address: (fields) => address(fields.id),
   // The creator may be a user the same file declares.
   dependsOn: ['user'],
-  secretFields: [],
-  writeOnlyFields: [],
   setFields: ['/options'],
   identityFields: ['id'],
   immutableFields: ['/created_by_id'],
-  prunable: true,
   /**
    * Declared polls by id (GetPoll; 404 is "absent"); every poll (QueryPolls) when the plan needs undeclared ones
    * too (pruning, export). A declared poll that is absent and names no creator cannot be created: a located error
@@ -248,4 +238,4 @@ export const pollKind: KindSpec = {
     if (isRecord(out.custom) && Object.keys(out.custom).length === 0) delete out.custom;
     return out;
   },
-};
+});

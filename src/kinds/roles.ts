@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { Rec } from '../core/model.js';
-import { addressPart, liveObject } from './define.js';
-import type { KindSpec } from './types.js';
+import { addressPart, defineKind, liveObject } from './define.js';
 
 /** Roles every app has (`custom: false`): never created, deleted or shown as drift. */
 export const BUILTIN_ROLES = ['admin', 'anonymous', 'channel_member', 'channel_moderator', 'guest', 'user'] as const;
@@ -9,20 +8,13 @@ export const BUILTIN_ROLES = ['admin', 'anonymous', 'channel_member', 'channel_m
 export const roleSchema = z.object({ name: addressPart('a role name', 64) }).strict();
 
 /** Custom roles: a name and nothing else, so they are created and deleted, never updated. */
-export const roleKind: KindSpec = {
+export const roleKind = defineKind({
   kind: 'role',
   section: 'roles',
   schema: z.array(roleSchema),
-  entries: (section) => (section as Rec[]).map((fields, i) => ({ kind: 'role', fields, path: ['roles', i] })),
-  address: (fields) => `role/${String(fields.name)}`,
-  dependsOn: [],
   // Grants and users that name a role are moved off it before it is deleted.
   releasedBy: ['app', 'user'],
-  secretFields: [],
-  writeOnlyFields: [],
-  setFields: [],
   identityFields: ['name'],
-  prunable: true,
   isBuiltin: (live) => live.builtin === true,
   builtins: BUILTIN_ROLES.map((r) => `role/${r}`),
   async fetch(api) {
@@ -41,4 +33,4 @@ export const roleKind: KindSpec = {
     return found ? liveObject('role', desired.address, { name: found.name }) : undefined;
   },
   toFile: (live) => live.fields,
-};
+});

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
-import { addressPart, liveObject, pick } from './define.js';
-import type { KindSpec } from './types.js';
+import { addressPart, defineKind, getOrUndefined, liveObject, pick } from './define.js';
 import type { Api, ApiRequest } from '../core/api.js';
 import { noDuplicates, userIdSchema } from './users/ids.js';
 
@@ -56,12 +55,7 @@ const getRequest = (id: string, team: unknown): ApiRequest => ({ op: 'GetUserGro
 
 /** The group with its members; undefined when it does not exist. */
 async function getGroup(api: Api, id: string, team: unknown): Promise<Rec | undefined> {
-  try {
-    return (await api.send<{ user_group?: Rec }>(getRequest(id, team))).user_group;
-  } catch (err) {
-    if ((err as { status?: number }).status === 404) return undefined;
-    throw err;
-  }
+  return (await getOrUndefined<{ user_group?: Rec }>(api, getRequest(id, team)))?.user_group;
 }
 
 /** AddUserGroupMembers / RemoveUserGroupMembers calls of at most 100 ids each (both are safe to repeat). */
@@ -75,22 +69,17 @@ function memberRequests(op: 'AddUserGroupMembers' | 'RemoveUserGroupMembers', id
  * no members, so GetUserGroup is called only for declared groups that declare `members` (and, for `export`, for
  * every group). Members are added and removed in batches of 100; the team cannot change.
  */
-export const userGroupKind: KindSpec = {
+export const userGroupKind = defineKind({
   kind: 'user_group',
   section: 'user_groups',
   schema: z.array(userGroupSchema),
-  entries: (section) => (section as Rec[]).map((fields, i) => ({ kind: 'user_group', fields, path: ['user_groups', i] })),
-  address: (fields) => address(fields.id),
   // Members are users: declared users are created before the groups that list them.
   dependsOn: ['user'],
   waitsPerObject: ['user'],
   refs: (fields) => ((fields.members as string[] | undefined) ?? []).map((m) => `user/${m}`),
-  secretFields: [],
-  writeOnlyFields: [],
   setFields: ['/members'],
   identityFields: ['id'],
   immutableFields: ['/team_id'],
-  prunable: true,
   async fetch(api, desired, opts) {
     const groups = await listAll(api);
     const withMembers = new Set(desired.filter((d) => d.fields.members !== undefined).map((d) => String(d.fields.id)));
@@ -144,4 +133,4 @@ export const userGroupKind: KindSpec = {
     if (Array.isArray(fields.members)) fields.members = [...(fields.members as string[])].sort();
     return fields;
   },
-};
+});

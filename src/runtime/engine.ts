@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { executePlan } from '../apply/execute.js';
-import { GuardError, UsageError } from '../core/errors.js';
+import { GuardError } from '../core/errors.js';
 import { KINDS, kindSpec } from '../kinds/registry.js';
 import type { ApplyResult, TaskWait } from '../kinds/types.js';
 import type { Api } from '../core/api.js';

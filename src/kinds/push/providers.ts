@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../../core/model.js';
-import { addressPart, changedTopLevel, envPlaceholder, liveObject, pick } from '../define.js';
-import type { DesiredEntry, KindSpec } from '../types.js';
+import { addressPart, changedTopLevel, defineKind, envPlaceholder, getOrUndefined, liveObject, pick } from '../define.js';
+import type { DesiredEntry } from '../types.js';
 import { pushChecks } from './checks.js';
 import type { Api, ApiRequest } from '../../core/api.js';
 
@@ -158,22 +158,17 @@ function listProviders(api: Api): Promise<Rec[]> {
 
 /** The templates of one provider; a provider that does not exist (yet) has none. */
 async function templatesOf(api: Api, type: string, name: string): Promise<LiveObject[]> {
-  try {
-    const res = await api.send<{ templates?: Rec[] }>({
-      op: 'GetPushTemplates',
-      method: 'GET',
-      path: '/api/v2/push_templates',
-      query: { push_provider_type: type, push_provider_name: name },
-      idempotent: true,
-    });
-    return (res.templates ?? []).map((t) => templateLive(type, name, t));
-  } catch (err) {
-    if ((err as { status?: number }).status === 404) return [];
-    throw err;
-  }
+  const res = await getOrUndefined<{ templates?: Rec[] }>(api, {
+    op: 'GetPushTemplates',
+    method: 'GET',
+    path: '/api/v2/push_templates',
+    query: { push_provider_type: type, push_provider_name: name },
+    idempotent: true,
+  });
+  return (res?.templates ?? []).map((t) => templateLive(type, name, t));
 }
 
-export const pushProviderKind: KindSpec = {
+export const pushProviderKind = defineKind({
   kind: 'push_provider',
   section: 'push_providers',
   schema: z.array(pushProviderSchema),
@@ -184,13 +179,9 @@ export const pushProviderKind: KindSpec = {
         (t, j): DesiredEntry => ({ kind: 'push_template', fields: { push_provider_type: p.type, push_provider_name: p.name, ...t }, path: ['push_providers', i, 'templates', j] }),
       ),
     ]),
-  address: (fields) => providerAddress(fields.type, fields.name),
-  dependsOn: [],
   secretFields: SECRET_FIELDS.map((f) => `/${f}`),
   writeOnlyFields: WRITE_ONLY_FIELDS.map((f) => `/${f}`),
-  setFields: [],
   identityFields: ['type', 'name'],
-  prunable: true,
   async fetch(api) {
     return (await listProviders(api)).map(providerLive);
   },
@@ -220,7 +211,7 @@ export const pushProviderKind: KindSpec = {
     if (templates.length) out.templates = templates;
     return out;
   },
-};
+});
 
 /** The credential a provider of this type cannot work without (APN: the token key, or the certificate). */
 function credentialFieldFor(type: string, apnAuthType: unknown): string {
@@ -241,16 +232,12 @@ function credentialFieldFor(type: string, apnAuthType: unknown): string {
  * sent; the API has no delete, so a template removed from the file is left as it is (the plan warns about
  * undeclared templates of declared providers when push_providers is pruned).
  */
-export const pushTemplateKind: KindSpec = {
+export const pushTemplateKind = defineKind({
   kind: 'push_template',
   declaredIn: 'push_provider',
-  address: (fields) => templateAddress(fields.push_provider_type, fields.push_provider_name, fields.event_type),
   dependsOn: ['push_provider'],
   waitsPerObject: ['push_provider'],
   refs: (fields) => [providerAddress(fields.push_provider_type, fields.push_provider_name)],
-  secretFields: [],
-  writeOnlyFields: [],
-  setFields: [],
   identityFields: ['push_provider_type', 'push_provider_name', 'event_type'],
   prunable: false,
   /**
@@ -282,7 +269,7 @@ export const pushTemplateKind: KindSpec = {
     Object.assign(body, action === 'create' ? pick(want, ['enable_push', 'template']) : pick(want, changedTopLevel(fields)));
     return [{ op: 'UpsertPushTemplate', method: 'POST', path: '/api/v2/push_templates', body, idempotent: true }];
   },
-};
+});
 
 function providersOf(fields: Rec[]): (readonly [string, string])[] {
   const seen = new Map<string, readonly [string, string]>();

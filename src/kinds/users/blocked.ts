@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../../core/model.js';
-import { liveObject } from '../define.js';
-import type { KindSpec } from '../types.js';
+import { defineKind, liveObject } from '../define.js';
 import type { ApiRequest } from '../../core/api.js';
 import { noDuplicates, userIdSchema } from './ids.js';
 import { satelliteOwners } from './satellites.js';
@@ -21,21 +20,16 @@ export function blockedUserLive(b: Rec): LiveObject {
   return liveObject('blocked_user', blockedUserAddress(b.user_id, b.blocked_user_id), { user_id: b.user_id, blocked_user_id: b.blocked_user_id });
 }
 
-export const blockedUserKind: KindSpec = {
+export const blockedUserKind = defineKind({
   kind: 'blocked_user',
   // Not a section of the file (blocks are declared under their user): the name `policy.prune` uses for them.
   section: 'blocked_users',
   declaredIn: 'user',
-  address: (fields) => blockedUserAddress(fields.user_id, fields.blocked_user_id),
   dependsOn: ['user'],
   waitsPerObject: ['user'],
   // Both users must exist: the blocked one may be any user of the app, declared or not (it is read by id).
   refs: (fields) => [`user/${String(fields.user_id)}`, `user/${String(fields.blocked_user_id)}`],
-  secretFields: [],
-  writeOnlyFields: [],
-  setFields: [],
   identityFields: ['user_id', 'blocked_user_id'],
-  prunable: true,
   async fetch(api, desired, { complete, all }) {
     const owners = await satelliteOwners(api, 'blocked_users', desired, all, complete);
     const lists = await Promise.all(
@@ -53,4 +47,4 @@ export const blockedUserKind: KindSpec = {
     const req: ApiRequest = { op, method: 'POST', path: action === 'create' ? '/api/v2/users/block' : '/api/v2/users/unblock', body: { user_id, blocked_user_id }, idempotent: true };
     return [req];
   },
-};
+});

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../../core/model.js';
 import { PROVIDER_TYPES, providerAddress } from '../push/providers.js';
-import { addressPart, liveObject, pick } from '../define.js';
-import type { KindSpec } from '../types.js';
+import { addressPart, defineKind, liveObject, pick } from '../define.js';
 import { satelliteOwners } from './satellites.js';
 
 /**
@@ -46,20 +45,15 @@ export function deviceLive(d: Rec): LiveObject {
   return liveObject('device', deviceAddress(d.user_id, d.id), fields);
 }
 
-export const deviceKind: KindSpec = {
+export const deviceKind = defineKind({
   kind: 'device',
   // Not a section of the file (devices are declared under their user): the name `policy.prune` uses for them.
   section: 'devices',
   declaredIn: 'user',
-  address: (fields) => deviceAddress(fields.user_id, fields.id),
   // The user first; and the provider a device names, when the file declares it.
   dependsOn: ['user', 'push_provider'],
   refs: (fields) => [`user/${String(fields.user_id)}`, ...(typeof fields.push_provider_name === 'string' ? [providerAddress(fields.push_provider, fields.push_provider_name)] : [])],
-  secretFields: [],
-  writeOnlyFields: [],
-  setFields: [],
   identityFields: ['user_id', 'id'],
-  prunable: true,
   async fetch(api, desired, { complete, all }) {
     const owners = await satelliteOwners(api, 'devices', desired, all, complete);
     const lists = await Promise.all(
@@ -75,4 +69,4 @@ export const deviceKind: KindSpec = {
     return [{ op: 'CreateDevice', method: 'POST', path: '/api/v2/devices', body, idempotent: true }];
   },
   // No toFile: devices are user data, and `export` never lists users.
-};
+});

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { Rec } from '../../core/model.js';
-import { changedTopLevel, liveObject, pick } from '../define.js';
-import type { KindSpec } from '../types.js';
+import { changedTopLevel, defineKind, liveObject, pick } from '../define.js';
 import { existingUserIds } from './ids.js';
 
 /**
@@ -53,17 +52,14 @@ const PREFERENCE_FIELDS = ['chat_level', 'call_level', 'feeds_level', 'chat_pref
 
 export const pushPreferenceAddress = (userId: unknown) => `push_preference/${String(userId)}`;
 
-export const pushPreferenceKind: KindSpec = {
+export const pushPreferenceKind = defineKind({
   kind: 'push_preference',
   declaredIn: 'user',
-  address: (fields) => pushPreferenceAddress(fields.user_id),
   dependsOn: ['user'],
   waitsPerObject: ['user'],
   refs: (fields) => [`user/${String(fields.user_id)}`],
-  secretFields: [],
   // Nothing reads back: each top-level field (a nested preference object as a whole) is compared by fingerprint.
   writeOnlyFields: PREFERENCE_FIELDS.map((f) => `/${f}`),
-  setFields: [],
   identityFields: ['user_id'],
   prunable: false,
   /**
@@ -82,4 +78,4 @@ export const pushPreferenceKind: KindSpec = {
     if (Object.keys(changed).length === 0) return [];
     return [{ op: 'UpdatePushNotificationPreferences', method: 'POST', path: '/api/v2/push_preferences', body: { preferences: [{ user_id: want.user_id, ...changed }] }, idempotent: true }];
   },
-};
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../../test/support/spec.js';
-import type { DesiredObject, LiveObject, Rec } from '../../core/model.js';
+import type { DesiredObject, Rec } from '../../core/model.js';
 import { diffFields } from '../../plan/diff.js';
 import type { Api, ApiRequest } from '../../core/api.js';
 import { declaredLists } from './satellites.js';

@@ -3,11 +3,11 @@ import type { DesiredObject, Rec } from '../../core/model.js';
 import { blockedUsersSchema } from './blocked.js';
 import { deviceSchema } from './devices.js';
 import { pushPreferencesSchema } from './push-preferences.js';
-import { isRecord, overlay, pick } from '../define.js';
-import type { ChangeInput, DesiredEntry, KindSpec } from '../types.js';
+import { defineKind, isRecord, overlay, pick } from '../define.js';
+import type { ChangeInput, DesiredEntry } from '../types.js';
 import type { ApiRequest } from '../../core/api.js';
 import { DEFAULT_TASK_WAIT, readUserLifecycle, recordManagedUsers, USER_INVENTORY, userDeleteBatcher } from './lifecycle.js';
-import { noDuplicates, queryUsersByIds, USER_FIELDS, userAddress, userIdSchema, userLive } from './ids.js';
+import { noDuplicates, queryUsersByIds, USER_FIELDS, userIdSchema, userLive } from './ids.js';
 import { userUpsertBatchers } from './upserts.js';
 import { type SatelliteList, withDeclaredLists } from './satellites.js';
 import { fromPointer } from '../../core/pointer.js';
@@ -174,12 +174,11 @@ function partialUpdate(change: Pick<ChangeInput, 'desired' | 'live' | 'fields'>,
  * user the file declares, which the plan shows as a create that carries the deleted user as its live object.
  * `export` leaves users out.
  */
-export const userKind: KindSpec = {
+export const userKind = defineKind({
   kind: 'user',
   section: 'users',
   schema: usersSchema,
   entries: (section) => (section as Rec[]).flatMap(userEntries),
-  address: (fields) => userAddress(fields.id),
   dependsOn: ['role'],
   // Group memberships are released before the users they name are deleted.
   releasedBy: ['user_group'],
@@ -187,12 +186,9 @@ export const userKind: KindSpec = {
     const roles = [fields.role, ...Object.values((fields.teams_role as Rec | undefined) ?? {})].filter((r): r is string => typeof r === 'string');
     return [...new Set(roles)].map((r) => `role/${r}`);
   },
-  secretFields: [],
-  writeOnlyFields: [],
   setFields: ['/teams'],
   identityFields: ['id'],
   // Only by inventory (user-lifecycle.ts): undeclared users read here are never deletable.
-  prunable: true,
   prunedByInventory: true,
   async fetch(api, desired, opts) {
     const declared = new Set(desired.map((d) => String(d.fields.id)));
@@ -228,4 +224,4 @@ export const userKind: KindSpec = {
     return found && !found.deleted_at ? userLive(found) : undefined;
   },
   // No toFile: `export` never lists users (an app can have millions); declare the ones to manage by hand.
-};
+});
