@@ -10,6 +10,8 @@ import { runPlan } from './commands/plan.js';
 import { type EmbeddedEmulator, openSession, type Session } from './runtime/session.js';
 import { loadDesired } from './desired/load.js';
 import { ConfigError, formatIssue } from './core/errors.js';
+import { redactError, sensitiveValues } from './core/secrets.js';
+import { secretFieldsOf } from './kinds/registry.js';
 import { createLogger, type LogFormat } from './runtime/logger.js';
 import type { DesiredState } from './core/model.js';
 import type { PlanFormat } from './plan/render/index.js';
@@ -56,6 +58,9 @@ async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, se
   });
   try {
     return await fn(desired, session);
+  } catch (err) {
+    // The last output an error reaches: whatever it quotes of the file's secrets is hidden here too.
+    throw desired ? redactError(err, sensitiveValues(desired.objects.values(), secretFieldsOf)) : err;
   } finally {
     await session.close();
   }

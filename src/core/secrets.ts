@@ -83,6 +83,12 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/** `err` with its message redacted (an error thrown past every other output: the CLI prints it, the daemon logs it). */
+export function redactError(err: unknown, secrets: readonly string[]): unknown {
+  if (err instanceof Error && secrets.length) err.message = redact(err.message, secrets);
+  return err;
+}
+
 /** Names that hold credentials whatever the object: the connection's and HTTP's. */
 const ALWAYS_SECRET_KEYS = ['secret', 'apiSecret', 'api_secret', 'token', 'authorization', 'password', 'credentials', 'STREAM_API_SECRET'];
 

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { EngineDeps } from '../runtime/engine.js';
 import { outcomeOf, reconcileOnce } from '../runtime/reconcile.js';
-import { ConfigError, formatIssue, GuardError } from '../core/errors.js';
+import { ConfigError, errorMessage, formatIssue, GuardError } from '../core/errors.js';
+import { redactError, sensitiveValues } from '../core/secrets.js';
+import { secretFieldsOf } from '../kinds/registry.js';
 import type { Api } from '../core/api.js';
 import type { ClientStats } from '../live/client.js';
 import type { StateFile } from '../state/state-file.js';
@@ -63,6 +65,8 @@ const sumRequests = (s: ClientStats) => Object.values(s.requests).reduce((n, byS
 export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trigger[]) => Promise<Outcome> {
   const now = deps.now ?? Date.now;
   let lastWarnings = '';
+  // The sensitive values of the configuration in force: an error that quotes one is logged without it.
+  let secrets: string[] = [];
 
   return async function reconcile(triggers) {
     const id = randomUUID();
@@ -77,7 +81,7 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
     try {
       report = await run(log, progress);
     } catch (err) {
-      const message = err instanceof ConfigError ? err.issues.map(formatIssue).join('; ') : (err as Error).message;
+      const message = err instanceof ConfigError ? err.issues.map(formatIssue).join('; ') : errorMessage(redactError(err, secrets));
       const refused = err instanceof GuardError || err instanceof ConfigError;
       if (!deps.signal.aborted) log.error({ err: message }, refused ? 'reconcile refused: nothing was applied' : 'reconcile failed');
       report = { ...progress, result: refused ? 'refused' : 'error', error: message };
@@ -132,6 +136,7 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
       else log.debug(line, `the desired state is still invalid; ${keeping}`);
     }
     const desired = loaded.desired;
+    if (desired) secrets = sensitiveValues(desired.objects.values(), secretFieldsOf);
     if (!desired) return { ...progress, result: 'invalid_config', error: loaded.problem?.message };
 
     const release = deps.lock
