@@ -1,29 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { loadSpec } from '../../test/support/spec.js';
+import { expectRejected, expectValidRequests, noMemory, plannedRequests } from '../../test/support/kinds.js';
 import { ConfigError } from '../core/errors.js';
 import type { DesiredObject, Rec } from '../core/model.js';
 import { diffFields } from '../plan/diff.js';
 import { grantIssues, permissionKind, permissionLive, permissionSchema } from './permissions.js';
 import type { Api, ApiRequest } from '../core/api.js';
 
-const memory = { fingerprint: () => 'fp', applied: () => undefined };
 const at = { file: 'stream.yaml', line: 7, col: 5 };
 const desired = (fields: Rec): DesiredObject => ({ kind: 'permission', address: `permission/${String(fields.id)}`, fields, sensitive: [], location: at });
 const appWithGrants = (grants: Record<string, string[]>): DesiredObject => ({ kind: 'app', address: 'app', fields: { settings: { grants } }, sensitive: [], location: { file: 'stream.yaml', line: 2, col: 3 } });
 
-function plan(fields: Rec, live?: Rec): ApiRequest[] {
-  const want = desired(fields);
-  const have = live ? permissionLive(live) : undefined;
-  const changes = diffFields(want, have, { spec: permissionKind, ignoredFields: [], memory });
-  if (have && changes.length === 0) return [];
-  return permissionKind.requests({ action: have ? 'update' : 'create', address: want.address, desired: want, live: have, fields: changes });
-}
+const plan = (fields: Rec, live?: Rec) => plannedRequests(permissionKind, permissionLive, fields, live);
 
-const spec = loadSpec();
-function expectValid(reqs: ApiRequest[]) {
-  if (!spec) return;
-  for (const r of reqs) if (r.body !== undefined) expect(spec.validateRequest(r.op, r.body), `${r.op} body`).toEqual([]);
-}
 
 /** A Permission as ListPermissions answers it. */
 const LIVE: Rec = {
@@ -58,19 +46,15 @@ describe('permission schema', () => {
     ['read-only fields', { id: 'x', name: 'X', action: 'A', level: 'channel' }, /unrecognized key.*"level"/i],
     ['custom: false (built-ins cannot be declared)', { id: 'x', name: 'X', action: 'A', custom: false }, /unrecognized key.*"custom"/i],
     ['a condition that is not a map', { id: 'x', name: 'X', action: 'A', condition: 'team = blue' }, /^condition: /],
-  ])('rejects %s', (_name, value, message) => {
-    const res = permissionSchema.safeParse(value);
-    expect(res.success).toBe(false);
-    expect(res.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n')).toMatch(message);
-  });
+  ])('rejects %s', (_name, value, message) => expectRejected(permissionSchema, value, message));
 });
 
 describe('permission requests', () => {
   it('creates with the declared fields, and an empty condition when none is declared', () => {
     const reqs = plan({ id: 'x', name: 'X', action: 'ReadChannel' });
     expect(reqs).toEqual([{ op: 'CreatePermission', method: 'POST', path: '/api/v2/permissions', body: { id: 'x', name: 'X', action: 'ReadChannel', condition: {} }, idempotent: false }]);
-    expectValid(reqs);
-    expectValid(plan(FILE));
+    expectValidRequests(reqs);
+    expectValidRequests(plan(FILE));
   });
 
   it('plans nothing when the declared fields match (undeclared description and owner are not drift)', () => {
@@ -89,11 +73,11 @@ describe('permission requests', () => {
         idempotent: true,
       },
     ]);
-    expectValid(reqs);
+    expectValidRequests(reqs);
   });
 
   it('compares a condition whole: a live key the file does not have is a change, not an unmanaged key', () => {
-    const changes = diffFields(desired({ ...FILE, condition: {} }), permissionLive(LIVE), { spec: permissionKind, ignoredFields: [], memory });
+    const changes = diffFields(desired({ ...FILE, condition: {} }), permissionLive(LIVE), { spec: permissionKind, ignoredFields: [], memory: noMemory });
     expect(changes).toEqual([{ path: '/condition', before: { 'team.id': { $eq: 'blue' } }, after: {}, sensitive: false }]);
     expect(plan({ ...FILE, condition: { 'team.id': { $eq: 'red' } } }, LIVE)[0]!.body).toMatchObject({ condition: { 'team.id': { $eq: 'red' } } });
   });

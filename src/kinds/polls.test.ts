@@ -1,28 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { loadSpec } from '../../test/support/spec.js';
+import { expectRejected, expectValidRequests, noMemory } from '../../test/support/kinds.js';
 import { ConfigError } from '../core/errors.js';
 import type { DesiredObject, Rec } from '../core/model.js';
 import { diffFields } from '../plan/diff.js';
 import { pollKind, pollLive, pollSchema } from './polls.js';
 import type { Api, ApiRequest } from '../core/api.js';
 
-const memory = { fingerprint: () => 'fp', applied: () => undefined };
 const desired = (fields: Rec): DesiredObject => ({ kind: 'poll', address: `poll/${String(fields.id)}`, fields, sensitive: [], location: { file: 'stream.yaml', line: 3, col: 5 } });
 
 /** The planned requests of a desired poll against a live one (or none: a create), through the real diff. */
 function plan(fields: Rec, live?: Rec): ApiRequest[] {
   const want = desired(fields);
   const have = live ? pollLive(live, want) : undefined;
-  const changes = diffFields(want, have, { spec: pollKind, ignoredFields: [], memory }).filter((c) => c.path !== '/created_by_id');
+  const changes = diffFields(want, have, { spec: pollKind, ignoredFields: [], memory: noMemory }).filter((c) => c.path !== '/created_by_id');
   if (have && changes.length === 0) return [];
   return pollKind.requests({ action: have ? 'update' : 'create', address: want.address, desired: want, live: have, fields: changes });
 }
 
-const spec = loadSpec();
-function expectValid(reqs: ApiRequest[]) {
-  if (!spec) return;
-  for (const r of reqs) if (r.body !== undefined) expect(spec.validateRequest(r.op, r.body), `${r.op} body`).toEqual([]);
-}
 
 /** GetPoll's answer (PollResponseData), votes and all. */
 const LIVE: Rec = {
@@ -84,11 +78,7 @@ describe('poll schema', () => {
     ['a poll field under custom', { id: 'p', name: 'P', custom: { is_closed: true } }, /"is_closed" is a poll field/],
     ['a dot in a custom key', { id: 'p', name: 'P', custom: { 'a.b': 1 } }, /must not contain "\."/],
     ['a malformed creator', { id: 'p', name: 'P', created_by_id: 'a b' }, /letters, digits/],
-  ])('rejects %s', (_name, value, message) => {
-    const res = pollSchema.safeParse(value);
-    expect(res.success).toBe(false);
-    expect(res.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n')).toMatch(message);
-  });
+  ])('rejects %s', (_name, value, message) => expectRejected(pollSchema, value, message));
 });
 
 describe('live polls in the file shape', () => {
@@ -141,7 +131,7 @@ describe('poll requests', () => {
         idempotent: false,
       },
     ]);
-    expectValid(reqs);
+    expectValidRequests(reqs);
   });
 
   it('plans nothing when the declared fields match, whatever the option order or the votes', () => {
@@ -153,14 +143,14 @@ describe('poll requests', () => {
     expect(reqs).toEqual([
       { op: 'UpdatePollPartial', method: 'PATCH', path: '/api/v2/polls/{poll_id}', params: { poll_id: 'csat' }, body: { user_id: 'support-bot', set: { name: 'How was it?', is_closed: true } }, idempotent: true },
     ]);
-    expectValid(reqs);
+    expectValidRequests(reqs);
   });
 
   it('sets custom keys by their own name, and `custom: {}` unsets the live ones', () => {
     expect(plan({ ...FILE, custom: { team: 'sales', tier: 2 } }, LIVE)[0]!.body).toEqual({ user_id: 'support-bot', set: { team: 'sales', tier: 2 } });
     const cleared = plan({ ...FILE, custom: {} }, LIVE);
     expect(cleared[0]!.body).toEqual({ user_id: 'support-bot', unset: ['team'] });
-    expectValid(cleared);
+    expectValidRequests(cleared);
   });
 
   it('adds, removes and changes options by text: deletes first, then creates, then updates; votes are never sent', () => {
@@ -171,7 +161,7 @@ describe('poll requests', () => {
       { op: 'UpdatePollOption', method: 'PUT', path: '/api/v2/polls/{poll_id}/options', params: { poll_id: 'csat' }, body: { id: 'o-ok', text: 'OK', custom: { emoji: 'meh' }, user_id: 'support-bot' }, idempotent: true },
     ]);
     expect(reqs.some((r) => /vote/i.test(r.op))).toBe(false);
-    expectValid(reqs);
+    expectValidRequests(reqs);
   });
 
   it('`options: []` removes every option; options left out are not managed', () => {

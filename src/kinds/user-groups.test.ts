@@ -1,28 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { loadSpec } from '../../test/support/spec.js';
+import { expectRejected, expectValidRequests, noMemory, plannedRequests } from '../../test/support/kinds.js';
 import type { DesiredObject, Rec } from '../core/model.js';
 import { diffFields } from '../plan/diff.js';
 import type { Api, ApiRequest } from '../core/api.js';
 import { userGroupKind, userGroupLive, userGroupSchema } from './user-groups.js';
 
-const memory = { fingerprint: () => 'fp', applied: () => undefined };
 const desired = (fields: Rec): DesiredObject => ({ kind: 'user_group', address: `user_group/${String(fields.id)}`, fields, sensitive: [] });
 const ids = (n: number, prefix = 'u') => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
 
-/** The planned requests of a desired group against a live one (or none: a create), through the real diff. */
-function plan(fields: Rec, live?: Rec): ApiRequest[] {
-  const want = desired(fields);
-  const have = live ? userGroupLive(live) : undefined;
-  const changes = diffFields(want, have, { spec: userGroupKind, ignoredFields: [], memory });
-  if (have && changes.length === 0) return [];
-  return userGroupKind.requests({ action: have ? 'update' : 'create', address: want.address, desired: want, live: have, fields: changes });
-}
+const plan = (fields: Rec, live?: Rec) => plannedRequests(userGroupKind, userGroupLive, fields, live);
 
-const spec = loadSpec();
-function expectValid(reqs: ApiRequest[]) {
-  if (!spec) return;
-  for (const r of reqs) expect(spec.validateRequest(r.op, r.body), `${r.op} body`).toEqual([]);
-}
 
 const member = (user_id: string) => ({ app_pk: 1, group_id: 'support', user_id, is_admin: false, created_at: '2026-01-01T00:00:00.000Z' });
 /** GetUserGroup's answer. */
@@ -53,11 +40,7 @@ describe('user group schema', () => {
     ['member_ids (the file says members)', { id: 's', name: 'S', member_ids: ['a'] }, /member_ids/],
     ['a duplicate member', { id: 's', name: 'S', members: ['a', 'b', 'a'] }, /members lists "a" twice/],
     ['a malformed member id', { id: 's', name: 'S', members: ['a b'] }, /letters, digits/],
-  ])('rejects %s', (_name, value, message) => {
-    const res = userGroupSchema.safeParse(value);
-    expect(res.success).toBe(false);
-    expect(res.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n')).toMatch(message);
-  });
+  ])('rejects %s', (_name, value, message) => expectRejected(userGroupSchema, value, message));
 });
 
 describe('user group requests', () => {
@@ -72,13 +55,13 @@ describe('user group requests', () => {
     expect(reqs[0]).toMatchObject({ method: 'POST', path: '/api/v2/usergroups', body: { id: 'big', name: 'Big', team_id: 'blue' } });
     expect(reqs[1]).toMatchObject({ method: 'POST', path: '/api/v2/usergroups/{id}/members', params: { id: 'big' }, body: { team_id: 'blue' } });
     expect(reqs.flatMap((r) => (r.body as Rec).member_ids as string[])).toEqual(members);
-    expectValid(reqs);
+    expectValidRequests(reqs);
   });
 
   it('creates without member_ids when none are declared', () => {
     const reqs = plan({ id: 'ops', name: 'Ops', description: 'd' });
     expect(reqs).toEqual([{ op: 'CreateUserGroup', method: 'POST', path: '/api/v2/usergroups', body: { id: 'ops', name: 'Ops', description: 'd' }, idempotent: false }]);
-    expectValid(reqs);
+    expectValidRequests(reqs);
   });
 
   it.each<[string, Rec, [string, Rec][]]>([
@@ -93,7 +76,7 @@ describe('user group requests', () => {
     const reqs = plan(fields, LIVE);
     expect(reqs.map((r) => [r.op, r.body])).toEqual(expected);
     for (const r of reqs) expect(r.idempotent).toBe(true);
-    expectValid(reqs);
+    expectValidRequests(reqs);
   });
 
   it('adds and removes large member differences in batches of 100', () => {
@@ -106,19 +89,19 @@ describe('user group requests', () => {
       ['RemoveUserGroupMembers', 100],
       ['RemoveUserGroupMembers', 50],
     ]);
-    expectValid(reqs);
+    expectValidRequests(reqs);
   });
 
   it('scopes writes to the live team, and never changes it', () => {
     const live = { ...LIVE, team_id: 'blue' };
     const want = desired({ id: 'support', name: 'Agents', team_id: 'red' });
     const have = userGroupLive(live);
-    const changes = diffFields(want, have, { spec: userGroupKind, ignoredFields: [], memory });
+    const changes = diffFields(want, have, { spec: userGroupKind, ignoredFields: [], memory: noMemory });
     // The plan turns the team change into a warning (immutableFields) and drops it.
     expect(userGroupKind.immutableFields).toContain('/team_id');
     const reqs = userGroupKind.requests({ action: 'update', address: want.address, desired: want, live: have, fields: changes.filter((c) => c.path !== '/team_id') });
     expect(reqs).toEqual([{ op: 'UpdateUserGroup', method: 'PUT', path: '/api/v2/usergroups/{id}', params: { id: 'support' }, body: { name: 'Agents', team_id: 'blue' }, idempotent: true }]);
-    expectValid(reqs);
+    expectValidRequests(reqs);
   });
 
   it('deletes with DeleteUserGroup', () => {

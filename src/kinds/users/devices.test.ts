@@ -1,31 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { loadSpec } from '../../../test/support/spec.js';
+import { expectValidRequests, plannedRequests } from '../../../test/support/kinds.js';
 import type { DesiredObject, Rec } from '../../core/model.js';
-import { diffFields } from '../../plan/diff.js';
 import { deviceKind, deviceLive } from './devices.js';
 import type { Api, ApiRequest } from '../../core/api.js';
 import { withDeclaredLists } from './satellites.js';
 
-const spec = loadSpec();
-const memory = { fingerprint: () => 'fp', applied: () => undefined };
 const desired = (kind: string, address: string, fields: Rec): DesiredObject => ({ kind, address, fields, sensitive: [] });
 const device = (fields: Rec) => desired('device', `device/${String(fields.user_id)}/${String(fields.id)}`, fields);
 
 /** A ListDevices item as the API answers it (DeviceResponse). */
 const LIVE: Rec = { id: 'tok-1', user_id: 'bot', push_provider: 'firebase', push_provider_name: 'acme-fcm', voip: false, created_at: '2026-01-01T00:00:00.000Z', disabled: false };
 
-function requestsFor(fields: Rec, live?: Rec): ApiRequest[] {
-  const want = device(fields);
-  const have = live ? deviceLive(live) : undefined;
-  const changes = diffFields(want, have, { spec: deviceKind, ignoredFields: [], memory });
-  if (have && changes.length === 0) return [];
-  return deviceKind.requests({ action: have ? 'update' : 'create', address: want.address, desired: want, live: have, fields: changes });
-}
+const requestsFor = (fields: Rec, live?: Rec) => plannedRequests(deviceKind, deviceLive, fields, live);
 
-function expectValid(reqs: ApiRequest[]) {
-  if (!spec) return;
-  for (const r of reqs) expect(spec.validateRequest(r.op, r.body), `${r.op} body`).toEqual([]);
-}
 
 describe('device normalization', () => {
   it('reads `voip` back as `voip_token` and leaves server-owned fields out', () => {
@@ -39,7 +26,7 @@ describe('device requests', () => {
   it('creates with CreateDevice, for the enclosing user', () => {
     const reqs = requestsFor({ user_id: 'bot', id: 'tok-2', push_provider: 'apn', voip_token: true });
     expect(reqs).toEqual([{ op: 'CreateDevice', method: 'POST', path: '/api/v2/devices', body: { id: 'tok-2', push_provider: 'apn', voip_token: true, user_id: 'bot' }, idempotent: true }]);
-    expectValid(reqs);
+    expectValidRequests(reqs);
   });
 
   it('plans nothing when the declared fields match (voip_token against voip)', () => {
@@ -51,7 +38,7 @@ describe('device requests', () => {
     expect(reqs).toEqual([
       { op: 'CreateDevice', method: 'POST', path: '/api/v2/devices', body: { id: 'tok-1', push_provider: 'firebase', push_provider_name: 'acme-fcm', voip_token: true, user_id: 'bot' }, idempotent: true },
     ]);
-    expectValid(reqs);
+    expectValidRequests(reqs);
   });
 
   it('deletes with DeleteDevice by id and user', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectRejected, expectValidRequests, noMemory, plannedRequests } from '../../../test/support/kinds.js';
 import { loadSpec } from '../../../test/support/spec.js';
 import type { DesiredObject, Rec } from '../../core/model.js';
 import { diffFields } from '../../plan/diff.js';
@@ -7,22 +8,9 @@ import { declaredLists } from './satellites.js';
 import { userKind, userSchema } from './user.js';
 import { idBatches, queryUsersRequest, userLive } from './ids.js';
 
-const memory = { fingerprint: () => 'fp', applied: () => undefined };
 const desired = (fields: Rec): DesiredObject => ({ kind: 'user', address: `user/${String(fields.id)}`, fields, sensitive: [] });
-/** The planned requests of a desired user against a live one (or none: a create), through the real diff. */
-function plan(fields: Rec, live?: Rec): ApiRequest[] {
-  const want = desired(fields);
-  const have = live ? userLive(live) : undefined;
-  const changes = diffFields(want, have, { spec: userKind, ignoredFields: [], memory });
-  if (have && changes.length === 0) return [];
-  return userKind.requests({ action: have ? 'update' : 'create', address: want.address, desired: want, live: have, fields: changes });
-}
+const plan = (fields: Rec, live?: Rec) => plannedRequests(userKind, userLive, fields, live);
 
-const spec = loadSpec();
-function expectValid(reqs: ApiRequest[]) {
-  if (!spec) return;
-  for (const r of reqs) expect(spec.validateRequest(r.op, r.body), `${r.op} body`).toEqual([]);
-}
 
 /** A live user the way QueryUsers answers it (FullUserResponse), with its server fields. */
 const LIVE_ANN: Rec = {
@@ -76,11 +64,7 @@ describe('user schema', () => {
     ['an unknown privacy setting', { id: 'a', privacy_settings: { presence: { enabled: true } } }, /presence/],
     ['an empty role', { id: 'a', role: '' }, /role name must not be empty/],
     ['a too long id', { id: 'x'.repeat(256) }, /at most 255/],
-  ])('rejects %s', (_name, value, message) => {
-    const res = userSchema.safeParse(value);
-    expect(res.success).toBe(false);
-    expect(res.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n')).toMatch(message);
-  });
+  ])('rejects %s', (_name, value, message) => expectRejected(userSchema, value, message));
 });
 
 describe('user requests', () => {
@@ -89,7 +73,7 @@ describe('user requests', () => {
     expect(reqs).toEqual([
       { op: 'UpdateUsers', method: 'POST', path: '/api/v2/users', body: { users: { 'agent-ann': { id: 'agent-ann', name: 'Ann', role: 'support-agent', custom: { tier: 1 } } } }, idempotent: true },
     ]);
-    expectValid(reqs);
+    expectValidRequests(reqs);
   });
 
   it.each<[string, Rec, Rec | undefined]>([
@@ -110,7 +94,7 @@ describe('user requests', () => {
       return;
     }
     expect(reqs).toEqual([{ op: 'UpdateUsersPartial', method: 'PATCH', path: '/api/v2/users', body: { users: [{ id: 'agent-ann', set }] }, idempotent: true }]);
-    expectValid(reqs);
+    expectValidRequests(reqs);
   });
 
   it('leaves deletes to the batched lifecycle (DeleteUsers needs the policy and a task to await)', () => {
@@ -136,20 +120,20 @@ describe('user requests', () => {
     }
     expect(JSON.stringify(reqs.find((r) => r.op === 'UpdateUsers')?.body ?? {})).not.toContain('deactivated');
     expect(JSON.stringify(reqs.find((r) => r.op === 'UpdateUsersPartial')?.body ?? {})).not.toContain('deactivated');
-    expectValid(reqs);
+    expectValidRequests(reqs);
   });
 
   it('restores a soft-deleted user (a create that carries it as live): RestoreUsers, then the declared fields as a partial update', () => {
     const gone = userLive({ id: 'agent-ann', name: 'Ann', role: 'user', custom: { prefs: { lang: 'en' } }, deleted_at: '2026-01-02T00:00:00.000Z', deactivated_at: '2026-01-01T00:00:00.000Z' });
     const want = desired({ id: 'agent-ann', name: 'Ann B', custom: { prefs: { theme: 'dark' } }, deactivated: false });
-    const fields = diffFields(want, undefined, { spec: userKind, ignoredFields: [], memory });
+    const fields = diffFields(want, undefined, { spec: userKind, ignoredFields: [], memory: noMemory });
     const reqs = userKind.requests({ action: 'create', address: want.address, desired: want, live: gone, fields });
     expect(reqs).toEqual([
       { op: 'RestoreUsers', method: 'POST', path: '/api/v2/users/restore', body: { user_ids: ['agent-ann'] }, idempotent: false },
       expect.objectContaining({ op: 'ReactivateUser' }),
       { op: 'UpdateUsersPartial', method: 'PATCH', path: '/api/v2/users', body: { users: [{ id: 'agent-ann', set: { name: 'Ann B', prefs: { lang: 'en', theme: 'dark' } } }] }, idempotent: true },
     ]);
-    expectValid(reqs);
+    expectValidRequests(reqs);
     // A user declared by id alone is only restored.
     const bare = desired({ id: 'agent-ann' });
     expect(userKind.requests({ action: 'create', address: bare.address, desired: bare, live: gone, fields: [] }).map((r) => r.op)).toEqual(['RestoreUsers']);
@@ -248,6 +232,8 @@ describe('user normalization and fetch', () => {
     expect(sent).toHaveLength(2);
   });
 });
+
+const spec = loadSpec();
 
 describe('user against the spec', () => {
   it.skipIf(!spec)('the QueryUsers payload uses QueryUsersPayload keys within its limits', () => {
