@@ -30,6 +30,7 @@ export interface Resource {
   name: string;
   state?: Slices;
   seed?(app: AppState, seed: SeedContext): void;
+  /** Its endpoints, each declared beside its handler with `route()` (router.ts); tried and listed in this order. */
   routes: readonly Route[];
 }
 

@@ -38,6 +38,13 @@ export interface Route {
   handler: Handler;
 }
 
+/**
+ * Declares one endpoint where its handler is written, Hono/Express style:
+ * `const listRoles = route('GET', '/api/v2/roles', 'ListRoles', ({ app }) => …)`. A resource lists these in its
+ * `routes`.
+ */
+export const route = (method: Method, path: string, op: string, handler: Handler): Route => ({ method, path, op, handler });
+
 interface Compiled {
   route: Route;
   regex: RegExp;

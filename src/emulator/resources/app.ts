@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { inputError } from '../errors.js';
 import { setOwn } from '../paths.js';
 import { type Resource, valueSlice } from '../resource.js';
-import type { RequestContext } from '../router.js';
+import { route, type RequestContext } from '../router.js';
 import type { AppState, Rec } from '../store.js';
 import { nowIso, parseInput } from '../validate.js';
 import { defaultAppSettings, defaultGrants } from './app-defaults.js';
@@ -204,7 +204,9 @@ function applyEventHooks(ctx: RequestContext, hooks: NonNullable<UpdateApp['even
   app.settingsWriteOnly.event_hooks = secrets;
 }
 
-function updateApp(ctx: RequestContext): Rec {
+const getApp = route('GET', '/api/v2/app', 'GetApp', ({ app }) => ({ app: app.settings }));
+
+const updateApp = route('PATCH', '/api/v2/app', 'UpdateApp', (ctx) => {
   const { app, quotas } = ctx;
   const input = parseInput(updateAppSchema, ctx.body);
   const disallowed = input.user_search_disallowed_roles;
@@ -243,7 +245,7 @@ function updateApp(ctx: RequestContext): Rec {
   if (input.revoke_tokens_issued_before === null) delete settings.revoke_tokens_issued_before;
   else if (input.revoke_tokens_issued_before) settings.revoke_tokens_issued_before = new Date(input.revoke_tokens_issued_before).toISOString();
   return {};
-}
+});
 
 export const appSettings: Resource = {
   name: 'app',
@@ -251,8 +253,5 @@ export const appSettings: Resource = {
   seed: (app, { name }) => {
     app.settings = defaultAppSettings(app.key, name);
   },
-  routes: [
-    { method: 'GET', path: '/api/v2/app', op: 'GetApp', handler: ({ app }) => ({ app: app.settings }) },
-    { method: 'PATCH', path: '/api/v2/app', op: 'UpdateApp', handler: updateApp },
-  ],
+  routes: [getApp, updateApp],
 };

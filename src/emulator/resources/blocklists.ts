@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { inputError, notAllowed, orNotFound } from '../errors.js';
 import { mapSlice, type Resource } from '../resource.js';
-import type { RequestContext } from '../router.js';
+import { route, type RequestContext } from '../router.js';
 import type { AppState, Quotas, Rec } from '../store.js';
 import { nowIso, parseInput, queryInt } from '../validate.js';
 
@@ -117,7 +117,7 @@ function decodeCursor(cursor: string): string {
   throw inputError('cursor is invalid', { cursor: 'cursor is invalid' });
 }
 
-function listBlockLists(ctx: RequestContext): Rec {
+const listBlockLists = route('GET', '/api/v2/blocklists', 'ListBlockLists', (ctx) => {
   const limit = queryInt(ctx.query, 'limit', { min: 1, max: 200 }) ?? DEFAULT_LIMIT;
   const cursor = ctx.query.get('cursor');
   const after = cursor ? decodeCursor(cursor) : undefined;
@@ -131,9 +131,9 @@ function listBlockLists(ctx: RequestContext): Rec {
   const body: Rec = { blocklists: page };
   if (rest.length > limit) body.next_cursor = encodeCursor(page[page.length - 1]!);
   return body;
-}
+});
 
-function createBlockList(ctx: RequestContext): Rec {
+const createBlockList = route('POST', '/api/v2/blocklists', 'CreateBlockList', (ctx) => {
   const req = parseInput(createSchema(ctx.quotas), ctx.body);
   const type = req.type ?? 'word';
   const words = checkWords(req.words, type, ctx.quotas, 'words');
@@ -151,11 +151,11 @@ function createBlockList(ctx: RequestContext): Rec {
   list.updated_at = at;
   ctx.app.blocklists.set(list.id, list);
   return { blocklist: list };
-}
+});
 
-const getBlockList = (ctx: RequestContext): Rec => ({ blocklist: mustFind(ctx.app, ctx.params.name!, teamOf(ctx)) });
+const getBlockList = route('GET', '/api/v2/blocklists/{name}', 'GetBlockList', (ctx) => ({ blocklist: mustFind(ctx.app, ctx.params.name!, teamOf(ctx)) }));
 
-function updateBlockList(ctx: RequestContext): Rec {
+const updateBlockList = route('PUT', '/api/v2/blocklists/{name}', 'UpdateBlockList', (ctx) => {
   const req = parseInput(updateSchema, ctx.body);
   // `team` in the body selects the list (the path carries only the name); it is not a change.
   const list = mustFind(ctx.app, ctx.params.name!, teamOf(ctx, req.team));
@@ -164,16 +164,16 @@ function updateBlockList(ctx: RequestContext): Rec {
   for (const f of FLAGS) if (req[f] !== undefined) list[f] = req[f];
   list.updated_at = nowIso(ctx.now);
   return { blocklist: list };
-}
+});
 
-function deleteBlockList(ctx: RequestContext): Rec {
+const deleteBlockList = route('DELETE', '/api/v2/blocklists/{name}', 'DeleteBlockList', (ctx) => {
   const list = mustFind(ctx.app, ctx.params.name!, teamOf(ctx));
   mustBeCustom(list);
   ctx.app.blocklists.delete(list.id);
   return {};
-}
+});
 
-function importBlockList(ctx: RequestContext): Rec {
+const importBlockList = route('POST', '/api/v2/blocklists/{id}/import', 'ImportBlockList', (ctx) => {
   const req = parseInput(importSchema, ctx.body);
   const id = ctx.params.id!;
   const list = orNotFound(ctx.app.blocklists.get(id), `blocklist with id ${id} does not exist`);
@@ -194,7 +194,7 @@ function importBlockList(ctx: RequestContext): Rec {
     return { result: { blocklist_id: id, added: added.length, skipped: items.length - added.length, total: current.words.length } };
   });
   return { task_id: taskId };
-}
+});
 
 export const blocklists: Resource = {
   name: 'blocklists',
@@ -211,12 +211,5 @@ export const blocklists: Resource = {
       updated_at: at,
     });
   },
-  routes: [
-    { method: 'GET', path: '/api/v2/blocklists', op: 'ListBlockLists', handler: listBlockLists },
-    { method: 'POST', path: '/api/v2/blocklists', op: 'CreateBlockList', handler: createBlockList },
-    { method: 'GET', path: '/api/v2/blocklists/{name}', op: 'GetBlockList', handler: getBlockList },
-    { method: 'PUT', path: '/api/v2/blocklists/{name}', op: 'UpdateBlockList', handler: updateBlockList },
-    { method: 'DELETE', path: '/api/v2/blocklists/{name}', op: 'DeleteBlockList', handler: deleteBlockList },
-    { method: 'POST', path: '/api/v2/blocklists/{id}/import', op: 'ImportBlockList', handler: importBlockList },
-  ],
+  routes: [listBlockLists, createBlockList, getBlockList, updateBlockList, deleteBlockList, importBlockList],
 };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { inputError, notFound } from '../errors.js';
 import { mapSlice, type Resource } from '../resource.js';
 import { setOwn } from '../paths.js';
+import { route } from '../router.js';
 import type { AppState, Rec } from '../store.js';
 import { parseInput } from '../validate.js';
 import { renderTemplate, sampleContext } from './push-template.js';
@@ -81,7 +82,7 @@ function pick(app: AppState, t: Target, eventType: string, override: string | un
   return own || fallback;
 }
 
-function checkPush(app: AppState, req: CheckPushRequest): Rec {
+function pushCheck(app: AppState, req: CheckPushRequest): Rec {
   const eventType = req.event_type ?? 'message.new';
   const userId = req.user_id ?? req.user?.id;
   if (!userId) throw inputError('user_id or user is required', { user_id: 'user_id is a required field' });
@@ -214,12 +215,12 @@ function awsCheck(app: AppState, kind: 'sns' | 'sqs', req: Rec): Rec {
   return { status: 'error', error: problem, data: { [kind === 'sns' ? 'sns_topic_arn' : 'sqs_url']: target.location ?? '' } };
 }
 
+const checkPush = route('POST', '/api/v2/check_push', 'CheckPush', ({ app, body }) => pushCheck(app, parseInput(checkPushSchema, body)));
+const checkSNS = route('POST', '/api/v2/check_sns', 'CheckSNS', ({ app, body }) => awsCheck(app, 'sns', parseInput(snsSchema, body)));
+const checkSQS = route('POST', '/api/v2/check_sqs', 'CheckSQS', ({ app, body }) => awsCheck(app, 'sqs', parseInput(sqsSchema, body)));
+
 export const checks: Resource = {
   name: 'checks',
   state: { checkOutcomes: mapSlice() },
-  routes: [
-    { method: 'POST', path: '/api/v2/check_push', op: 'CheckPush', handler: ({ app, body }) => checkPush(app, parseInput(checkPushSchema, body)) },
-    { method: 'POST', path: '/api/v2/check_sns', op: 'CheckSNS', handler: ({ app, body }) => awsCheck(app, 'sns', parseInput(snsSchema, body)) },
-    { method: 'POST', path: '/api/v2/check_sqs', op: 'CheckSQS', handler: ({ app, body }) => awsCheck(app, 'sqs', parseInput(sqsSchema, body)) },
-  ],
+  routes: [checkPush, checkSNS, checkSQS],
 };

@@ -5,8 +5,8 @@
 import { z } from 'zod';
 import { inputError, notFound } from '../errors.js';
 import { mapSlice, type Resource } from '../resource.js';
-import type { RequestContext } from '../router.js';
-import type { AppState, Rec } from '../store.js';
+import { route } from '../router.js';
+import type { AppState } from '../store.js';
 import { nowIso, parseInput, queryRequired } from '../validate.js';
 import { requireUser, serverSideUserId } from './users/model.js';
 
@@ -35,7 +35,7 @@ const createDeviceRequest = z.object({
 const devicesOf = (app: AppState, userId: string) =>
   [...app.devices.values()].filter((d) => d.user_id === userId).sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
 
-function createDevice({ app, body, now }: RequestContext): Rec {
+const createDevice = route('POST', '/api/v2/devices', 'CreateDevice', ({ app, body, now }) => {
   const req = parseInput(createDeviceRequest, body);
   const userId = serverSideUserId(req);
   requireUser(app, userId);
@@ -61,26 +61,22 @@ function createDevice({ app, body, now }: RequestContext): Rec {
   const others = devicesOf(app, userId).filter((d) => d.id !== req.id);
   for (const old of others.slice(0, Math.max(0, others.length + 1 - MAX_DEVICES_PER_USER))) app.devices.delete(`${userId}/${old.id}`);
   return {};
-}
+});
 
-function listDevices({ app, query }: RequestContext): Rec {
+const listDevices = route('GET', '/api/v2/devices', 'ListDevices', ({ app, query }) => {
   const user = requireUser(app, queryRequired(query, 'user_id'));
   return { devices: devicesOf(app, user.id) };
-}
+});
 
-function deleteDevice({ app, query }: RequestContext): Rec {
+const deleteDevice = route('DELETE', '/api/v2/devices', 'DeleteDevice', ({ app, query }) => {
   const id = queryRequired(query, 'id');
   const userId = queryRequired(query, 'user_id');
   if (!app.devices.delete(`${userId}/${id}`)) throw notFound(`device "${id}" of user "${userId}" does not exist`);
   return {};
-}
+});
 
 export const devices: Resource = {
   name: 'devices',
   state: { devices: mapSlice() },
-  routes: [
-    { method: 'POST', path: '/api/v2/devices', op: 'CreateDevice', handler: createDevice },
-    { method: 'GET', path: '/api/v2/devices', op: 'ListDevices', handler: listDevices },
-    { method: 'DELETE', path: '/api/v2/devices', op: 'DeleteDevice', handler: deleteDevice },
-  ],
+  routes: [createDevice, listDevices, deleteDevice],
 };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { inputError, orNotFound } from '../errors.js';
 import { mapSlice, type Resource } from '../resource.js';
-import type { RequestContext } from '../router.js';
+import { route } from '../router.js';
 import type { AppState, Rec } from '../store.js';
 import { parseInput } from '../validate.js';
 
@@ -139,9 +139,9 @@ function testFileUrl(storage: Rec, secrets: Rec | undefined, file: string): stri
   }
 }
 
-const listExternalStorage = ({ app }: RequestContext): Rec => ({ external_storages: Object.fromEntries(app.externalStorages) });
+const listExternalStorage = route('GET', '/api/v2/external_storage', 'ListExternalStorage', ({ app }) => ({ external_storages: Object.fromEntries(app.externalStorages) }));
 
-function createExternalStorage({ app, body }: RequestContext): Rec {
+const createExternalStorage = route('POST', '/api/v2/external_storage', 'CreateExternalStorage', ({ app, body }) => {
   const req = parseInput(createSchema, body);
   if (app.externalStorages.has(req.name)) throw inputError(`external storage ${req.name} already exists`, { name: `external storage ${req.name} already exists` });
   const secrets = credentialsOf(req);
@@ -149,9 +149,9 @@ function createExternalStorage({ app, body }: RequestContext): Rec {
   if (secrets) app.externalStorageSecrets.set(req.name, secrets);
   // Stream answers a create with `duration` only.
   return {};
-}
+});
 
-function updateExternalStorage({ app, params, body }: RequestContext): Rec {
+const updateExternalStorage = route('PUT', '/api/v2/external_storage/{name}', 'UpdateExternalStorage', ({ app, params, body }) => {
   const req = parseInput(updateSchema, body);
   const storage = mustFind(app, params.name!);
   const secrets = credentialsOf(req);
@@ -162,16 +162,16 @@ function updateExternalStorage({ app, params, body }: RequestContext): Rec {
   storage.bucket = req.bucket;
   if (req.path !== undefined) storage.path = req.path;
   return { ...storage };
-}
+});
 
-function deleteExternalStorage({ app, params }: RequestContext): Rec {
+const deleteExternalStorage = route('DELETE', '/api/v2/external_storage/{name}', 'DeleteExternalStorage', ({ app, params }) => {
   mustFind(app, params.name!);
   app.externalStorages.delete(params.name!);
   app.externalStorageSecrets.delete(params.name!);
   return {};
-}
+});
 
-function checkExternalStorage({ app, params, newId }: RequestContext): Rec {
+const checkExternalStorage = route('GET', '/api/v2/external_storage/{name}/check', 'CheckExternalStorage', ({ app, params, newId }) => {
   const storage = mustFind(app, params.name!);
   const secrets = app.externalStorageSecrets.get(storage.name);
   const outcome = app.checkOutcomes.get(`external_storage/${storage.name}`);
@@ -179,16 +179,10 @@ function checkExternalStorage({ app, params, newId }: RequestContext): Rec {
   // The response has room for the uploaded file's URL only, so a failed check is an error answer.
   if (problem) throw inputError(`external storage ${storage.name} check failed: ${problem}`);
   return { file_url: testFileUrl(storage, secrets, `stream-storage-check-${newId()}.txt`) };
-}
+});
 
 export const externalStorage: Resource = {
   name: 'external storage',
   state: { externalStorages: mapSlice(), externalStorageSecrets: mapSlice() },
-  routes: [
-    { method: 'GET', path: '/api/v2/external_storage', op: 'ListExternalStorage', handler: listExternalStorage },
-    { method: 'POST', path: '/api/v2/external_storage', op: 'CreateExternalStorage', handler: createExternalStorage },
-    { method: 'PUT', path: '/api/v2/external_storage/{name}', op: 'UpdateExternalStorage', handler: updateExternalStorage },
-    { method: 'DELETE', path: '/api/v2/external_storage/{name}', op: 'DeleteExternalStorage', handler: deleteExternalStorage },
-    { method: 'GET', path: '/api/v2/external_storage/{name}/check', op: 'CheckExternalStorage', handler: checkExternalStorage },
-  ],
+  routes: [listExternalStorage, createExternalStorage, updateExternalStorage, deleteExternalStorage, checkExternalStorage],
 };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { inputError, orNotFound } from '../errors.js';
 import { type Resource, valueSlice } from '../resource.js';
-import type { RequestContext } from '../router.js';
+import { route } from '../router.js';
 import type { AppState, Rec } from '../store.js';
 import { nowIso, parseInput } from '../validate.js';
 
@@ -58,7 +58,9 @@ function validationProblem(storage: Rec, secrets: Rec | null): string | undefine
   return undefined;
 }
 
-function upsertImporterExternalStorage({ app, body, now }: RequestContext): Rec {
+const getImporterExternalStorage = route('GET', '/api/v2/imports/v2/external-storage', 'GetImporterExternalStorage', ({ app }) => ({ ...mustExist(app) }));
+
+const upsertImporterExternalStorage = route('PUT', '/api/v2/imports/v2/external-storage', 'UpsertImporterExternalStorage', ({ app, body, now }) => {
   const { type } = parseInput(typeSchema, body);
   const at = nowIso(now);
   const createdAt = (app.importerStorage?.created_at as string | undefined) ?? at;
@@ -76,34 +78,26 @@ function upsertImporterExternalStorage({ app, body, now }: RequestContext): Rec 
     app.importerStorageSecrets = { credentials };
   }
   return {};
-}
+});
 
-function validateImporterExternalStorage({ app }: RequestContext): Rec {
+// Idempotent, as documented: deleting when nothing is configured succeeds.
+const deleteImporterExternalStorage = route('DELETE', '/api/v2/imports/v2/external-storage', 'DeleteImporterExternalStorage', ({ app }) => {
+  app.importerStorage = null;
+  app.importerStorageSecrets = null;
+  return {};
+});
+
+const validateImporterExternalStorage = route('POST', '/api/v2/imports/v2/external-storage/validate', 'ValidateImporterExternalStorage', ({ app }) => {
   const storage = mustExist(app);
   const outcome = app.checkOutcomes.get('importer');
   const problem = outcome ? (outcome.ok ? undefined : (outcome.message ?? 'access denied')) : validationProblem(storage, app.importerStorageSecrets);
   // ValidateExternalStorageResponse carries only `duration`: a failed validation is an error answer.
   if (problem) throw inputError(`external storage validation failed: ${problem}`);
   return {};
-}
+});
 
 export const importerStorage: Resource = {
   name: 'importer storage',
   state: { importerStorage: valueSlice(() => null), importerStorageSecrets: valueSlice(() => null) },
-  routes: [
-    { method: 'GET', path: '/api/v2/imports/v2/external-storage', op: 'GetImporterExternalStorage', handler: ({ app }) => ({ ...mustExist(app) }) },
-    { method: 'PUT', path: '/api/v2/imports/v2/external-storage', op: 'UpsertImporterExternalStorage', handler: upsertImporterExternalStorage },
-    {
-      method: 'DELETE',
-      path: '/api/v2/imports/v2/external-storage',
-      op: 'DeleteImporterExternalStorage',
-      // Idempotent, as documented: deleting when nothing is configured succeeds.
-      handler: ({ app }) => {
-        app.importerStorage = null;
-        app.importerStorageSecrets = null;
-        return {};
-      },
-    },
-    { method: 'POST', path: '/api/v2/imports/v2/external-storage/validate', op: 'ValidateImporterExternalStorage', handler: validateImporterExternalStorage },
-  ],
+  routes: [getImporterExternalStorage, upsertImporterExternalStorage, deleteImporterExternalStorage, validateImporterExternalStorage],
 };

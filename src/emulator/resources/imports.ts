@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { inputError, orNotFound } from '../errors.js';
 import { mapSlice, type Resource } from '../resource.js';
-import type { RequestContext } from '../router.js';
+import { route, type RequestContext } from '../router.js';
 import type { AppState, Rec } from '../store.js';
 import { nowIso, parseInput, queryInt } from '../validate.js';
 import { appPk } from './usergroups.js';
@@ -101,7 +101,7 @@ const createV2Schema = z.object({
 
 const newestFirst = (a: Rec, b: Rec) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : a.id < b.id ? -1 : 1);
 
-function createImportURL(ctx: RequestContext): Rec {
+const createImportURL = route('POST', '/api/v2/import_urls', 'CreateImportURL', (ctx) => {
   const { filename } = parseInput(importUrlSchema, ctx.body);
   const key = `${appPk(ctx.app)}/${ctx.newId()}/${encodeURIComponent(filename)}`;
   // A presigned-upload look-alike: the emulator has no bucket, so nothing is ever fetched from it.
@@ -109,29 +109,33 @@ function createImportURL(ctx: RequestContext): Rec {
     path: `s3://stream-import/${key}`,
     upload_url: `https://stream-import.s3.emulator.invalid/${key}?X-Amz-Expires=3600&X-Amz-Date=${nowIso(ctx.now).replace(/[-:]|\.\d+/g, '')}`,
   };
-}
+});
 
-const listImports = (ctx: RequestContext): Rec => ({ import_tasks: [...ctx.app.imports.values()].map((r) => refreshV1(ctx, r)).sort(newestFirst) });
+const listImports = route('GET', '/api/v2/imports', 'ListImports', (ctx) => ({ import_tasks: [...ctx.app.imports.values()].map((r) => refreshV1(ctx, r)).sort(newestFirst) }));
 
-function createImport(ctx: RequestContext): Rec {
+const createImport = route('POST', '/api/v2/imports', 'CreateImport', (ctx) => {
   const input = parseInput(createImportSchema, ctx.body);
   const rec = startImport(ctx, ctx.app.imports, 'import', { path: input.path, mode: input.mode, state: V1_PHASES.pending, history: [] });
   return { import_task: refreshV1(ctx, rec) };
-}
+});
 
-function listImportV2Tasks(ctx: RequestContext): Rec {
+const getImport = route('GET', '/api/v2/imports/{id}', 'GetImport', (ctx) => ({ import_task: refreshV1(ctx, findV1(ctx.app, ctx.params.id!)) }));
+
+const listImportV2Tasks = route('GET', '/api/v2/imports/v2', 'ListImportV2Tasks', (ctx) => {
   const state = queryInt(ctx.query, 'state');
   const tasks = [...ctx.app.importsV2.values()].map((r) => refreshV2(ctx, r)).filter((r) => state === undefined || r.state === state);
   return { import_tasks: tasks.sort(newestFirst) };
-}
+});
 
-function createImportV2Task(ctx: RequestContext): Rec {
+const createImportV2Task = route('POST', '/api/v2/imports/v2', 'CreateImportV2Task', (ctx) => {
   const input = parseInput(createV2Schema, ctx.body);
   const rec = startImport(ctx, ctx.app.importsV2, 'import_v2', { app_pk: appPk(ctx.app), product: input.product, state: IMPORT_V2_STATE.queued, settings: input.settings });
   return refreshV2(ctx, rec);
-}
+});
 
-function deleteImportV2Task(ctx: RequestContext): Rec {
+const getImportV2Task = route('GET', '/api/v2/imports/v2/{id}', 'GetImportV2Task', (ctx) => refreshV2(ctx, findV2(ctx.app, ctx.params.id!)));
+
+const deleteImportV2Task = route('DELETE', '/api/v2/imports/v2/{id}', 'DeleteImportV2Task', (ctx) => {
   const rec = findV2(ctx.app, ctx.params.id!);
   if (refreshV2(ctx, rec).state !== IMPORT_V2_STATE.queued) {
     throw inputError(`import task ${rec.id} is not queued: only queued tasks can be deleted`);
@@ -139,9 +143,9 @@ function deleteImportV2Task(ctx: RequestContext): Rec {
   ctx.app.importsV2.delete(rec.id);
   ctx.app.tasks.delete(rec[PRIVATE]);
   return {};
-}
+});
 
-function cancelImportV2Task(ctx: RequestContext): Rec {
+const cancelImportV2Task = route('POST', '/api/v2/imports/v2/{id}/cancel', 'CancelImportV2Task', (ctx) => {
   const rec = findV2(ctx.app, ctx.params.id!);
   const { state } = refreshV2(ctx, rec);
   if (state !== IMPORT_V2_STATE.queued && state !== IMPORT_V2_STATE.processing) {
@@ -150,20 +154,13 @@ function cancelImportV2Task(ctx: RequestContext): Rec {
   rec.state = IMPORT_V2_STATE.cancelled;
   rec.updated_at = nowIso(ctx.now);
   return {};
-}
+});
 
 export const imports: Resource = {
   name: 'imports',
   state: { imports: mapSlice(), importsV2: mapSlice() },
   routes: [
-    { method: 'POST', path: '/api/v2/import_urls', op: 'CreateImportURL', handler: createImportURL },
-    { method: 'GET', path: '/api/v2/imports', op: 'ListImports', handler: listImports },
-    { method: 'POST', path: '/api/v2/imports', op: 'CreateImport', handler: createImport },
-    { method: 'GET', path: '/api/v2/imports/{id}', op: 'GetImport', handler: (ctx) => ({ import_task: refreshV1(ctx, findV1(ctx.app, ctx.params.id!)) }) },
-    { method: 'GET', path: '/api/v2/imports/v2', op: 'ListImportV2Tasks', handler: listImportV2Tasks },
-    { method: 'POST', path: '/api/v2/imports/v2', op: 'CreateImportV2Task', handler: createImportV2Task },
-    { method: 'GET', path: '/api/v2/imports/v2/{id}', op: 'GetImportV2Task', handler: (ctx) => refreshV2(ctx, findV2(ctx.app, ctx.params.id!)) },
-    { method: 'DELETE', path: '/api/v2/imports/v2/{id}', op: 'DeleteImportV2Task', handler: deleteImportV2Task },
-    { method: 'POST', path: '/api/v2/imports/v2/{id}/cancel', op: 'CancelImportV2Task', handler: cancelImportV2Task },
+    createImportURL, listImports, createImport, getImport,
+    listImportV2Tasks, createImportV2Task, getImportV2Task, deleteImportV2Task, cancelImportV2Task,
   ],
 };

@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { inputError } from '../errors.js';
 import { type Resource } from '../resource.js';
-import type { RequestContext } from '../router.js';
+import { route } from '../router.js';
 import type { Rec } from '../store.js';
 import { queryRequired } from '../validate.js';
 
@@ -51,7 +51,7 @@ function titleFrom(segment: string): string {
   return words ? words[0]!.toUpperCase() + words.slice(1) : '';
 }
 
-function getOG({ query }: RequestContext): Rec {
+const getOG = route('GET', '/api/v2/og', 'GetOG', ({ query }) => {
   const raw = queryRequired(query, 'url');
   const url = parseUrl(raw);
   const site = url.hostname.replace(/^www\./, '');
@@ -69,11 +69,9 @@ function getOG({ query }: RequestContext): Rec {
   if (media === 'image') Object.assign(body, { type: 'image', image_url: url.href, thumb_url: url.href });
   else if (media) Object.assign(body, { type: media, asset_url: url.href });
   return body;
-}
+});
 
 export const openGraph: Resource = {
   name: 'open graph',
-  routes: [
-    { method: 'GET', path: '/api/v2/og', op: 'GetOG', handler: getOG },
-  ],
+  routes: [getOG],
 };

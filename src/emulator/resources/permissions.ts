@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { inputError, notAllowed, orNotFound } from '../errors.js';
 import { mapSlice, type Resource } from '../resource.js';
-import type { RequestContext } from '../router.js';
+import { route, type RequestContext } from '../router.js';
 import type { AppState, Rec } from '../store.js';
 import { parseInput } from '../validate.js';
 import { builtinPermissions } from './app-defaults.js';
@@ -53,28 +53,32 @@ function customByPath(ctx: RequestContext): Rec {
   return p;
 }
 
-function createPermission({ app, body }: RequestContext): Rec {
+const listPermissions = route('GET', '/api/v2/permissions', 'ListPermissions', ({ app }) => ({ permissions: [...app.permissions.values()] }));
+
+const createPermission = route('POST', '/api/v2/permissions', 'CreatePermission', ({ app, body }) => {
   const input = parseInput(createSchema, body);
   if (app.permissions.has(input.id)) throw inputError(`permission "${input.id}" already exists`, { id: 'permission already exists' });
   app.permissions.set(input.id, customPermission(app, input.id, input));
   return {};
-}
+});
 
-function updatePermission(ctx: RequestContext): Rec {
+const getPermission = route('GET', '/api/v2/permissions/{id}', 'GetPermission', (ctx) => ({ permission: permissionByPath(ctx) }));
+
+const updatePermission = route('PUT', '/api/v2/permissions/{id}', 'UpdatePermission', (ctx) => {
   const current = customByPath(ctx);
   const input = parseInput(updateSchema, ctx.body);
   ctx.app.permissions.set(current.id, customPermission(ctx.app, current.id, input));
   return {};
-}
+});
 
-function deletePermission(ctx: RequestContext): Rec {
+const deletePermission = route('DELETE', '/api/v2/permissions/{id}', 'DeletePermission', (ctx) => {
   const { id } = customByPath(ctx);
   const { app } = ctx;
   app.permissions.delete(id);
   const grants = app.settings.grants as Record<string, string[]>;
   for (const [role, ids] of Object.entries(grants)) grants[role] = ids.filter((g) => g !== id);
   return {};
-}
+});
 
 export const permissions: Resource = {
   name: 'permissions',
@@ -82,11 +86,5 @@ export const permissions: Resource = {
   seed: (app) => {
     for (const p of builtinPermissions()) app.permissions.set(String(p.id), p);
   },
-  routes: [
-    { method: 'GET', path: '/api/v2/permissions', op: 'ListPermissions', handler: ({ app }) => ({ permissions: [...app.permissions.values()] }) },
-    { method: 'POST', path: '/api/v2/permissions', op: 'CreatePermission', handler: createPermission },
-    { method: 'GET', path: '/api/v2/permissions/{id}', op: 'GetPermission', handler: (ctx) => ({ permission: permissionByPath(ctx) }) },
-    { method: 'PUT', path: '/api/v2/permissions/{id}', op: 'UpdatePermission', handler: updatePermission },
-    { method: 'DELETE', path: '/api/v2/permissions/{id}', op: 'DeletePermission', handler: deletePermission },
-  ],
+  routes: [listPermissions, createPermission, getPermission, updatePermission, deletePermission],
 };

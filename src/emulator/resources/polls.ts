@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { inputError, orNotFound } from '../errors.js';
 import { mapSlice, type Resource } from '../resource.js';
-import type { RequestContext } from '../router.js';
+import { route, type RequestContext } from '../router.js';
 import { setOwn } from '../paths.js';
 import type { AppState, Rec } from '../store.js';
 import { nowIso, parseInput } from '../validate.js';
@@ -159,7 +159,7 @@ function applyPartial(poll: Rec, set: Rec, unset: string[]): void {
   }
 }
 
-function createPoll(ctx: RequestContext): Rec {
+const createPoll = route('POST', '/api/v2/polls', 'CreatePoll', (ctx) => {
   const input = parseInput(createSchema, ctx.body);
   const creator = actorId(input);
   if (!creator) throw inputError('either user or user_id must be provided when using server side auth', { user_id: 'user_id is a required field' });
@@ -178,9 +178,9 @@ function createPoll(ctx: RequestContext): Rec {
   });
   ctx.app.polls.set(id, poll);
   return pollResponse(ctx, poll, creator);
-}
+});
 
-function updatePoll(ctx: RequestContext): Rec {
+const updatePoll = route('PUT', '/api/v2/polls', 'UpdatePoll', (ctx) => {
   const input = parseInput(updateSchema, ctx.body);
   const poll = findPoll(ctx.app, input.id);
   const options = input.options ?? [];
@@ -196,15 +196,17 @@ function updatePoll(ctx: RequestContext): Rec {
   dropOrphanVotes(ctx.app, poll);
   poll.updated_at = nowIso(ctx.now);
   return pollResponse(ctx, poll, actorId(input));
-}
+});
 
-function queryPolls(ctx: RequestContext): Rec {
+const queryPolls = route('POST', '/api/v2/polls/query', 'QueryPolls', (ctx) => {
   const viewer = ctx.query.get('user_id');
   const { page, next, prev } = runQuery(POLL_QUERY, [...ctx.app.polls.values()], ctx.body);
   return stripUndefined({ polls: page.map((p) => pollView(ctx.app, p, viewer)), next, prev });
-}
+});
 
-function updatePollPartial(ctx: RequestContext): Rec {
+const getPoll = route('GET', '/api/v2/polls/{poll_id}', 'GetPoll', (ctx) => pollResponse(ctx, pollByPath(ctx)));
+
+const updatePollPartial = route('PATCH', '/api/v2/polls/{poll_id}', 'UpdatePollPartial', (ctx) => {
   const input = parseInput(partialSchema, ctx.body);
   const poll = pollByPath(ctx);
   const next = structuredClone(poll);
@@ -212,16 +214,16 @@ function updatePollPartial(ctx: RequestContext): Rec {
   next.updated_at = nowIso(ctx.now);
   ctx.app.polls.set(poll.id, next);
   return pollResponse(ctx, next, actorId(input));
-}
+});
 
-function deletePoll(ctx: RequestContext): Rec {
+const deletePoll = route('DELETE', '/api/v2/polls/{poll_id}', 'DeletePoll', (ctx) => {
   const poll = pollByPath(ctx);
   ctx.app.polls.delete(poll.id);
   ctx.app.pollVotes.delete(poll.id);
   return {};
-}
+});
 
-function createPollOption(ctx: RequestContext): Rec {
+const createPollOption = route('POST', '/api/v2/polls/{poll_id}/options', 'CreatePollOption', (ctx) => {
   const input = parseInput(createOptionSchema, ctx.body);
   const poll = pollByPath(ctx);
   requireUniqueTexts([...(poll.options as Rec[]).map((o) => ({ text: String(o.text) })), input]);
@@ -229,9 +231,9 @@ function createPollOption(ctx: RequestContext): Rec {
   (poll.options as Rec[]).push(option);
   poll.updated_at = nowIso(ctx.now);
   return { poll_option: option };
-}
+});
 
-function updatePollOption(ctx: RequestContext): Rec {
+const updatePollOption = route('PUT', '/api/v2/polls/{poll_id}/options', 'UpdatePollOption', (ctx) => {
   const input = parseInput(updateOptionSchema, ctx.body);
   const poll = pollByPath(ctx);
   const option = findOption(poll, input.id);
@@ -240,40 +242,31 @@ function updatePollOption(ctx: RequestContext): Rec {
   option.custom = input.custom ?? {};
   poll.updated_at = nowIso(ctx.now);
   return { poll_option: option };
-}
+});
 
-const getPollOption = (ctx: RequestContext): Rec => ({ poll_option: findOption(pollByPath(ctx), ctx.params.option_id!) });
+const getPollOption = route('GET', '/api/v2/polls/{poll_id}/options/{option_id}', 'GetPollOption', (ctx) => ({ poll_option: findOption(pollByPath(ctx), ctx.params.option_id!) }));
 
-function deletePollOption(ctx: RequestContext): Rec {
+const deletePollOption = route('DELETE', '/api/v2/polls/{poll_id}/options/{option_id}', 'DeletePollOption', (ctx) => {
   const poll = pollByPath(ctx);
   const option = findOption(poll, ctx.params.option_id!);
   poll.options = (poll.options as Rec[]).filter((o) => o !== option);
   dropOrphanVotes(ctx.app, poll);
   poll.updated_at = nowIso(ctx.now);
   return {};
-}
+});
 
-function queryPollVotes(ctx: RequestContext): Rec {
+const queryPollVotes = route('POST', '/api/v2/polls/{poll_id}/votes', 'QueryPollVotes', (ctx) => {
   const poll = pollByPath(ctx);
   const { page, next, prev } = runQuery(VOTE_QUERY, ctx.app.pollVotes.get(poll.id) ?? [], ctx.body);
   return stripUndefined({ votes: page, next, prev });
-}
+});
 
 export const polls: Resource = {
   name: 'polls',
   state: { polls: mapSlice(), pollVotes: mapSlice() },
   routes: [
-    { method: 'POST', path: '/api/v2/polls', op: 'CreatePoll', handler: createPoll },
-    { method: 'PUT', path: '/api/v2/polls', op: 'UpdatePoll', handler: updatePoll },
-    { method: 'POST', path: '/api/v2/polls/query', op: 'QueryPolls', handler: queryPolls },
-    { method: 'GET', path: '/api/v2/polls/{poll_id}', op: 'GetPoll', handler: (ctx) => pollResponse(ctx, pollByPath(ctx)) },
-    { method: 'PATCH', path: '/api/v2/polls/{poll_id}', op: 'UpdatePollPartial', handler: updatePollPartial },
-    { method: 'DELETE', path: '/api/v2/polls/{poll_id}', op: 'DeletePoll', handler: deletePoll },
-    { method: 'POST', path: '/api/v2/polls/{poll_id}/options', op: 'CreatePollOption', handler: createPollOption },
-    { method: 'PUT', path: '/api/v2/polls/{poll_id}/options', op: 'UpdatePollOption', handler: updatePollOption },
-    { method: 'GET', path: '/api/v2/polls/{poll_id}/options/{option_id}', op: 'GetPollOption', handler: getPollOption },
-    { method: 'DELETE', path: '/api/v2/polls/{poll_id}/options/{option_id}', op: 'DeletePollOption', handler: deletePollOption },
-    { method: 'POST', path: '/api/v2/polls/{poll_id}/votes', op: 'QueryPollVotes', handler: queryPollVotes },
+    createPoll, updatePoll, queryPolls, getPoll, updatePollPartial, deletePoll,
+    createPollOption, updatePollOption, getPollOption, deletePollOption, queryPollVotes,
   ],
 };
 

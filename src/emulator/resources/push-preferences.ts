@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { inputError } from '../errors.js';
 import { mapSlice, type Resource } from '../resource.js';
-import type { RequestContext } from '../router.js';
+import { route } from '../router.js';
 import type { Rec } from '../store.js';
 import { dateTime, parseInput } from '../validate.js';
 import { requireUser } from './users/model.js';
@@ -78,7 +78,7 @@ function apply(current: Rec, input: PreferenceInput, levels: readonly ('chat_lev
   return next;
 }
 
-function updatePushNotificationPreferences({ app, body }: RequestContext): Rec {
+const updatePushNotificationPreferences = route('POST', '/api/v2/push_preferences', 'UpdatePushNotificationPreferences', ({ app, body }) => {
   const { preferences } = parseInput(request, body);
   // Validate everything before the first write: a rejected request changes nothing.
   preferences.forEach((p, i) => {
@@ -101,12 +101,10 @@ function updatePushNotificationPreferences({ app, body }: RequestContext): Rec {
   // The user preferences come back for every user named in the request, edited or not.
   for (const p of preferences) user_preferences[p.user_id!] = app.pushPreferences.get(p.user_id!) ?? {};
   return { user_preferences, user_channel_preferences };
-}
+});
 
 export const pushPreferences: Resource = {
   name: 'push preferences',
   state: { pushPreferences: mapSlice() },
-  routes: [
-    { method: 'POST', path: '/api/v2/push_preferences', op: 'UpdatePushNotificationPreferences', handler: updatePushNotificationPreferences },
-  ],
+  routes: [updatePushNotificationPreferences],
 };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { inputError, notFound } from '../errors.js';
 import { mapSlice, type Resource } from '../resource.js';
-import type { RequestContext } from '../router.js';
+import { route } from '../router.js';
 import type { AppState, Quotas, Rec } from '../store.js';
 import { nowIso, parseInput, queryRequired } from '../validate.js';
 import { PROVIDER_TYPES, providerKey, type ProviderType, templateKey } from './checks.js';
@@ -162,12 +162,14 @@ function internalIdFor(app: AppState, type: string, name: string, newId: () => s
   return newId();
 }
 
-function upsertPushProvider({ app, body, quotas, now }: RequestContext): Rec {
+const listPushProviders = route('GET', '/api/v2/push_providers', 'ListPushProviders', ({ app }) => ({ push_providers: [...app.pushProviders.values()] }));
+
+const upsertPushProvider = route('POST', '/api/v2/push_providers', 'UpsertPushProvider', ({ app, body, quotas, now }) => {
   const { push_provider } = parseInput(z.object({ push_provider: providerSchema(quotas) }), body);
   return { push_provider: upsertProvider(app, quotas, push_provider, now) };
-}
+});
 
-function deletePushProvider({ app, params, quotas }: RequestContext): Rec {
+const deletePushProvider = route('DELETE', '/api/v2/push_providers/{type}/{name}', 'DeletePushProvider', ({ app, params, quotas }) => {
   const { type, name } = parseInput(z.object({ type: z.enum(PROVIDER_TYPES), name: z.string().min(1).max(quotas.pushProviderNameLength) }), params);
   const key = providerKey(type, name);
   if (!app.pushProviders.has(key)) throw notFound(`push provider ${name} of type ${type} does not exist`);
@@ -175,16 +177,16 @@ function deletePushProvider({ app, params, quotas }: RequestContext): Rec {
   app.pushProviderSecrets.delete(key);
   for (const k of [...app.pushTemplates.keys()]) if (k.startsWith(`${key}/`)) app.pushTemplates.delete(k);
   return {};
-}
+});
 
-function getPushTemplates({ app, query }: RequestContext): Rec {
+const getPushTemplates = route('GET', '/api/v2/push_templates', 'GetPushTemplates', ({ app, query }) => {
   const { type } = parseInput(z.object({ type: z.enum(PROVIDER_TYPES) }), { type: queryRequired(query, 'push_provider_type') });
   const name = templateProvider(app, type, query.get('push_provider_name') ?? undefined);
   const prefix = `${type}/${name}/`;
   return { templates: [...app.pushTemplates].filter(([k]) => k.startsWith(prefix)).map(([, t]) => t) };
-}
+});
 
-function upsertPushTemplate({ app, body, now, newId }: RequestContext): Rec {
+const upsertPushTemplate = route('POST', '/api/v2/push_templates', 'UpsertPushTemplate', ({ app, body, now, newId }) => {
   const req = parseInput(templateSchema, body);
   const problem = req.template ? templateProblem(req.template) : undefined;
   if (problem) throw inputError(`template is invalid: ${problem}`, { template: problem });
@@ -202,17 +204,11 @@ function upsertPushTemplate({ app, body, now, newId }: RequestContext): Rec {
   template.updated_at = at;
   app.pushTemplates.set(key, template);
   return { template };
-}
+});
 
 export const push: Resource = {
   name: 'push',
   state: { pushProviders: mapSlice(), pushProviderSecrets: mapSlice(), pushTemplates: mapSlice() },
-  routes: [
-    { method: 'GET', path: '/api/v2/push_providers', op: 'ListPushProviders', handler: ({ app }) => ({ push_providers: [...app.pushProviders.values()] }) },
-    { method: 'POST', path: '/api/v2/push_providers', op: 'UpsertPushProvider', handler: upsertPushProvider },
-    { method: 'DELETE', path: '/api/v2/push_providers/{type}/{name}', op: 'DeletePushProvider', handler: deletePushProvider },
-    { method: 'GET', path: '/api/v2/push_templates', op: 'GetPushTemplates', handler: getPushTemplates },
-    { method: 'POST', path: '/api/v2/push_templates', op: 'UpsertPushTemplate', handler: upsertPushTemplate },
-  ],
+  routes: [listPushProviders, upsertPushProvider, deletePushProvider, getPushTemplates, upsertPushTemplate],
 };
 

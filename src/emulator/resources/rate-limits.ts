@@ -1,6 +1,6 @@
 import { inputError } from '../errors.js';
 import type { Resource } from '../resource.js';
-import type { RequestContext } from '../router.js';
+import { route } from '../router.js';
 import type { Rec } from '../store.js';
 
 /** A boolean query flag as Stream parses it (`true`/`false`, `1`/`0`, `t`/`f`, any case): absent → undefined. */
@@ -19,7 +19,7 @@ const PLATFORMS = ['server_side', 'android', 'ios', 'web', 'unity'] as const;
  * Limits per platform and endpoint. Only server-side traffic reaches the emulator (user tokens are refused),
  * so the client platforms report the same limits with nothing used.
  */
-function getRateLimits({ app, query, now, rateLimiter, operations }: RequestContext): Rec {
+const getRateLimits = route('GET', '/api/v2/rate_limits', 'GetRateLimits', ({ app, query, now, rateLimiter, operations }) => {
   const flags = PLATFORMS.map((p) => [p, queryBool(query, p)] as const);
   const asked = flags.filter(([, on]) => on).map(([p]) => p);
   const platforms = asked.length ? asked : PLATFORMS;
@@ -35,9 +35,9 @@ function getRateLimits({ app, query, now, rateLimiter, operations }: RequestCont
     body[platform] = limits;
   }
   return body;
-}
+});
 
 export const rateLimits: Resource = {
   name: 'rate limits',
-  routes: [{ method: 'GET', path: '/api/v2/rate_limits', op: 'GetRateLimits', handler: getRateLimits }],
+  routes: [getRateLimits],
 };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { inputError, notAllowed, orNotFound } from '../errors.js';
 import { mapSlice, type Resource } from '../resource.js';
-import type { RequestContext } from '../router.js';
+import { route } from '../router.js';
 import type { Rec } from '../store.js';
 import { nowIso, parseInput, queryInt, queryRequired } from '../validate.js';
 import { BUILTIN_ROLES } from './app-defaults.js';
@@ -16,7 +16,9 @@ declare module '../store.js' {
 // Code-point order, the same order `name_gt` pages by.
 const byName = (a: Rec, b: Rec) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-function createRole({ app, body, now, quotas }: RequestContext): Rec {
+const listRoles = route('GET', '/api/v2/roles', 'ListRoles', ({ app }) => ({ roles: [...app.roles.values()].sort(byName) }));
+
+const createRole = route('POST', '/api/v2/roles', 'CreateRole', ({ app, body, now, quotas }) => {
   const { name } = parseInput(z.object({ name: z.string().min(1).max(quotas.roleNameLength) }), body);
   if (app.roles.has(name)) throw inputError(`role "${name}" already exists`, { name: 'role already exists' });
   const custom = [...app.roles.values()].filter((r) => r.custom).length;
@@ -27,9 +29,9 @@ function createRole({ app, body, now, quotas }: RequestContext): Rec {
   const role = { name, custom: true, scopes: [], created_at: at, updated_at: at };
   app.roles.set(name, role);
   return { role };
-}
+});
 
-function deleteRole({ app, params }: RequestContext): Rec {
+const deleteRole = route('DELETE', '/api/v2/roles/{name}', 'DeleteRole', ({ app, params }) => {
   const name = params.name!;
   const role = orNotFound(app.roles.get(name), `role "${name}" does not exist`);
   if (!role.custom) throw notAllowed(`role "${name}" is a built-in role and cannot be deleted`);
@@ -38,12 +40,12 @@ function deleteRole({ app, params }: RequestContext): Rec {
   app.roles.delete(name);
   delete app.settings.grants?.[name];
   return {};
-}
+});
 
 /** Built-in channel_* roles are channel-member roles; other built-ins are user roles; custom roles can be both. */
 const roleTypeOf = (role: Rec) => (role.custom ? ['user', 'channel'] : String(role.name).startsWith('channel_') ? ['channel'] : ['user']);
 
-function searchRoles({ app, query }: RequestContext): Rec {
+const searchRoles = route('GET', '/api/v2/roles/search', 'SearchRoles', ({ app, query }) => {
   const q = queryRequired(query, 'query');
   if (q.length > 255) throw inputError('query must be a maximum of 255 characters in length', { query: 'query must be a maximum of 255 characters in length' });
   const limit = queryInt(query, 'limit', { min: 1, max: 25 }) ?? 10;
@@ -62,7 +64,7 @@ function searchRoles({ app, query }: RequestContext): Rec {
     .sort(byName)
     .slice(0, limit);
   return { roles };
-}
+});
 
 export const roles: Resource = {
   name: 'roles',
@@ -71,10 +73,5 @@ export const roles: Resource = {
     const at = nowIso(now);
     for (const name of BUILTIN_ROLES) app.roles.set(name, { name, custom: false, scopes: [], created_at: at, updated_at: at });
   },
-  routes: [
-    { method: 'GET', path: '/api/v2/roles', op: 'ListRoles', handler: ({ app }) => ({ roles: [...app.roles.values()].sort(byName) }) },
-    { method: 'POST', path: '/api/v2/roles', op: 'CreateRole', handler: createRole },
-    { method: 'GET', path: '/api/v2/roles/search', op: 'SearchRoles', handler: searchRoles },
-    { method: 'DELETE', path: '/api/v2/roles/{name}', op: 'DeleteRole', handler: deleteRole },
-  ],
+  routes: [listRoles, createRole, searchRoles, deleteRole],
 };

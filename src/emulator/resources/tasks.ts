@@ -1,5 +1,6 @@
 import { orNotFound } from '../errors.js';
 import { mapSlice, type Resource, type Slice } from '../resource.js';
+import { route } from '../router.js';
 import type { TaskRecord } from '../store.js';
 import { taskView } from '../tasks.js';
 
@@ -24,15 +25,12 @@ const taskSlice: Slice<Map<string, TaskRecord>> = {
   },
 };
 
+const getTask = route('GET', '/api/v2/tasks/{id}', 'GetTask', ({ app, params, tasks, now }) =>
+  taskView(tasks, orNotFound(app.tasks.get(params.id!), `task ${params.id} does not exist`), now),
+);
+
 export const tasks: Resource = {
   name: 'tasks',
   state: { tasks: taskSlice },
-  routes: [
-    {
-      method: 'GET',
-      path: '/api/v2/tasks/{id}',
-      op: 'GetTask',
-      handler: ({ app, params, tasks, now }) => taskView(tasks, orNotFound(app.tasks.get(params.id!), `task ${params.id} does not exist`), now),
-    },
-  ],
+  routes: [getTask],
 };

@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import { inputError, notFound } from '../errors.js';
 import { mapSlice, type Resource } from '../resource.js';
-import type { RequestContext } from '../router.js';
+import { route, type RequestContext } from '../router.js';
 import type { Rec } from '../store.js';
 import { nowIso, parseInput, queryRequired } from '../validate.js';
 
@@ -92,22 +92,23 @@ function remove(ctx: RequestContext, kind: Kind): Rec {
   return {};
 }
 
-function uploadImage(ctx: RequestContext): Rec {
+const uploadFile = route('POST', '/api/v2/uploads/file', 'UploadFile', (ctx) => ({ file: upload(ctx, 'file') }));
+
+const deleteFile = route('DELETE', '/api/v2/uploads/file', 'DeleteFile', (ctx) => remove(ctx, 'file'));
+
+const uploadImage = route('POST', '/api/v2/uploads/image', 'UploadImage', (ctx) => {
   const sizes = jsonField(formFields(ctx), 'upload_sizes', z.array(imageSize));
   const url = upload(ctx, 'image');
   // Stream's image CDN resizes through query parameters; the thumbnail is one such variant.
   const body: Rec = { file: url, thumb_url: `${url}?w=${THUMB_SIZE}&h=${THUMB_SIZE}&resize=crop&crop=center` };
   if (sizes) body.upload_sizes = sizes;
   return body;
-}
+});
+
+const deleteImage = route('DELETE', '/api/v2/uploads/image', 'DeleteImage', (ctx) => remove(ctx, 'image'));
 
 export const uploads: Resource = {
   name: 'uploads',
   state: { uploads: mapSlice() },
-  routes: [
-    { method: 'POST', path: '/api/v2/uploads/file', op: 'UploadFile', handler: (ctx) => ({ file: upload(ctx, 'file') }) },
-    { method: 'DELETE', path: '/api/v2/uploads/file', op: 'DeleteFile', handler: (ctx) => remove(ctx, 'file') },
-    { method: 'POST', path: '/api/v2/uploads/image', op: 'UploadImage', handler: uploadImage },
-    { method: 'DELETE', path: '/api/v2/uploads/image', op: 'DeleteImage', handler: (ctx) => remove(ctx, 'image') },
-  ],
+  routes: [uploadFile, deleteFile, uploadImage, deleteImage],
 };

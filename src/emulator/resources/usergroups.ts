@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { inputError, notFound } from '../errors.js';
 import { mapSlice, type Resource } from '../resource.js';
-import type { RequestContext } from '../router.js';
+import { route, type RequestContext } from '../router.js';
 import type { AppState, Rec } from '../store.js';
 import { nowIso, parseInput, queryInt, queryRequired } from '../validate.js';
 
@@ -90,7 +90,7 @@ function teamQuery(ctx: RequestContext): string | undefined {
   return team;
 }
 
-function listUserGroups(ctx: RequestContext): Rec {
+const listUserGroups = route('GET', '/api/v2/usergroups', 'ListUserGroups', (ctx) => {
   const limit = queryInt(ctx.query, 'limit', { min: 1, max: 100 }) ?? LIST_DEFAULT_LIMIT;
   const idGt = ctx.query.get('id_gt');
   const createdGtRaw = ctx.query.get('created_at_gt');
@@ -104,9 +104,9 @@ function listUserGroups(ctx: RequestContext): Rec {
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .slice(0, limit);
   return { user_groups: groups.map(summary) };
-}
+});
 
-function createUserGroup(ctx: RequestContext): Rec {
+const createUserGroup = route('POST', '/api/v2/usergroups', 'CreateUserGroup', (ctx) => {
   const input = parseInput(createSchema(ctx.quotas.userGroupMembersPerCall), ctx.body);
   const id = input.id ?? ctx.newId(ctx.now, (candidate) => ctx.app.userGroups.has(candidate));
   if (ctx.app.userGroups.has(id)) throw inputError(`user group ${id} already exists`, { id: `user group ${id} already exists` });
@@ -117,9 +117,9 @@ function createUserGroup(ctx: RequestContext): Rec {
   addMembers(ctx, group, input.member_ids ?? [], false);
   ctx.app.userGroups.set(id, group);
   return { user_group: group };
-}
+});
 
-function searchUserGroups(ctx: RequestContext): Rec {
+const searchUserGroups = route('GET', '/api/v2/usergroups/search', 'SearchUserGroups', (ctx) => {
   const query = queryRequired(ctx.query, 'query');
   parseInput(z.object({ query: z.string().max(255) }), { query });
   const limit = queryInt(ctx.query, 'limit', { min: 1, max: 25 }) ?? SEARCH_DEFAULT_LIMIT;
@@ -144,9 +144,9 @@ function searchUserGroups(ctx: RequestContext): Rec {
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .slice(0, limit);
   return { user_groups: groups.map(summary) };
-}
+});
 
-const getUserGroup = (ctx: RequestContext): Rec => ({ user_group: findGroup(ctx.app, ctx.params.id!, teamQuery(ctx)) });
+const getUserGroup = route('GET', '/api/v2/usergroups/{id}', 'GetUserGroup', (ctx) => ({ user_group: findGroup(ctx.app, ctx.params.id!, teamQuery(ctx)) }));
 
 /** A write to the group the path names (scoped by the body's `team_id`), answered with the group. */
 function changeGroup(ctx: RequestContext, team: string | undefined, change: (group: Rec) => void): Rec {
@@ -156,44 +156,37 @@ function changeGroup(ctx: RequestContext, team: string | undefined, change: (gro
   return { user_group: group };
 }
 
-function updateUserGroup(ctx: RequestContext): Rec {
+const updateUserGroup = route('PUT', '/api/v2/usergroups/{id}', 'UpdateUserGroup', (ctx) => {
   const input = parseInput(updateSchema, ctx.body);
   return changeGroup(ctx, input.team_id, (group) => {
     if (input.name !== undefined) group.name = input.name;
     if (input.description !== undefined) group.description = input.description;
   });
-}
+});
 
-function deleteUserGroup(ctx: RequestContext): Rec {
+const deleteUserGroup = route('DELETE', '/api/v2/usergroups/{id}', 'DeleteUserGroup', (ctx) => {
   const group = findGroup(ctx.app, ctx.params.id!, teamQuery(ctx));
   ctx.app.userGroups.delete(group.id);
   return {};
-}
+});
 
-function addUserGroupMembers(ctx: RequestContext): Rec {
+const addUserGroupMembers = route('POST', '/api/v2/usergroups/{id}/members', 'AddUserGroupMembers', (ctx) => {
   const input = parseInput(membersSchema(ctx.quotas.userGroupMembersPerCall), ctx.body);
   return changeGroup(ctx, input.team_id, (group) => addMembers(ctx, group, input.member_ids, input.as_admin ?? false));
-}
+});
 
-function removeUserGroupMembers(ctx: RequestContext): Rec {
+const removeUserGroupMembers = route('POST', '/api/v2/usergroups/{id}/members/delete', 'RemoveUserGroupMembers', (ctx) => {
   const input = parseInput(membersSchema(ctx.quotas.userGroupMembersPerCall), ctx.body);
   const remove = new Set(input.member_ids);
   return changeGroup(ctx, input.team_id, (group) => {
     group.members = (group.members as Rec[]).filter((m) => !remove.has(m.user_id));
   });
-}
+});
 
 export const userGroups: Resource = {
   name: 'user groups',
   state: { userGroups: mapSlice() },
   routes: [
-    { method: 'GET', path: '/api/v2/usergroups', op: 'ListUserGroups', handler: listUserGroups },
-    { method: 'POST', path: '/api/v2/usergroups', op: 'CreateUserGroup', handler: createUserGroup },
-    { method: 'GET', path: '/api/v2/usergroups/search', op: 'SearchUserGroups', handler: searchUserGroups },
-    { method: 'GET', path: '/api/v2/usergroups/{id}', op: 'GetUserGroup', handler: getUserGroup },
-    { method: 'PUT', path: '/api/v2/usergroups/{id}', op: 'UpdateUserGroup', handler: updateUserGroup },
-    { method: 'DELETE', path: '/api/v2/usergroups/{id}', op: 'DeleteUserGroup', handler: deleteUserGroup },
-    { method: 'POST', path: '/api/v2/usergroups/{id}/members', op: 'AddUserGroupMembers', handler: addUserGroupMembers },
-    { method: 'POST', path: '/api/v2/usergroups/{id}/members/delete', op: 'RemoveUserGroupMembers', handler: removeUserGroupMembers },
+    listUserGroups, createUserGroup, searchUserGroups, getUserGroup, updateUserGroup, deleteUserGroup, addUserGroupMembers, removeUserGroupMembers,
   ],
 };

@@ -2,8 +2,7 @@
 import { z } from 'zod';
 import { inputError } from '../../errors.js';
 import { mapSlice, type Resource } from '../../resource.js';
-import type { RequestContext } from '../../router.js';
-import type { Rec } from '../../store.js';
+import { route, type RequestContext } from '../../router.js';
 import { nowIso, parseInput, queryRequired } from '../../validate.js';
 import { requireUser, serverSideUserId, userView } from './model.js';
 
@@ -25,7 +24,7 @@ function blockParties(ctx: RequestContext): { userId: string; blockedId: string 
   return { userId, blockedId: req.blocked_user_id };
 }
 
-function blockUsers(ctx: RequestContext): Rec {
+const blockUsers = route('POST', '/api/v2/users/block', 'BlockUsers', (ctx) => {
   const { userId, blockedId } = blockParties(ctx);
   const key = `${userId}/${blockedId}`;
   let block = ctx.app.blockedUsers.get(key);
@@ -34,29 +33,25 @@ function blockUsers(ctx: RequestContext): Rec {
     ctx.app.blockedUsers.set(key, block);
   }
   return { blocked_by_user_id: userId, blocked_user_id: blockedId, created_at: block.created_at };
-}
+});
 
-function unblockUsers(ctx: RequestContext): Rec {
+const unblockUsers = route('POST', '/api/v2/users/unblock', 'UnblockUsers', (ctx) => {
   const { userId, blockedId } = blockParties(ctx);
   ctx.app.blockedUsers.delete(`${userId}/${blockedId}`);
   return {};
-}
+});
 
-function getBlockedUsers(ctx: RequestContext): Rec {
+const getBlockedUsers = route('GET', '/api/v2/users/block', 'GetBlockedUsers', (ctx) => {
   const { app } = ctx;
   const user = requireUser(app, queryRequired(ctx.query, 'user_id'));
   const blocks = [...app.blockedUsers.values()]
     .filter((b) => b.user_id === user.id && app.users.has(b.blocked_user_id))
     .map((b) => ({ ...b, user: userView(app, user), blocked_user: userView(app, app.users.get(b.blocked_user_id)!) }));
   return { blocks };
-}
+});
 
 export const userBlocks: Resource = {
   name: 'user blocks',
   state: { blockedUsers: mapSlice() },
-  routes: [
-    { method: 'GET', path: '/api/v2/users/block', op: 'GetBlockedUsers', handler: getBlockedUsers },
-    { method: 'POST', path: '/api/v2/users/block', op: 'BlockUsers', handler: blockUsers },
-    { method: 'POST', path: '/api/v2/users/unblock', op: 'UnblockUsers', handler: unblockUsers },
-  ],
+  routes: [getBlockedUsers, blockUsers, unblockUsers],
 };

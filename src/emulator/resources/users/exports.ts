@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { inputError, orNotFound } from '../../errors.js';
 import type { Resource } from '../../resource.js';
-import type { RequestContext } from '../../router.js';
+import { route } from '../../router.js';
 import type { AppState, Rec } from '../../store.js';
 import { parseInput } from '../../validate.js';
 import { userIds, userView } from './model.js';
@@ -12,7 +12,7 @@ function exportDocument(app: AppState, users: Rec[]): Rec {
 }
 
 /** The export is handed back as a `data:` URL: a real, fetchable URL that needs no file server. */
-function exportUsers(ctx: RequestContext): Rec {
+const exportUsers = route('POST', '/api/v2/export/users', 'ExportUsers', (ctx) => {
   const { user_ids } = parseInput(z.object({ user_ids: userIds(25) }), ctx.body);
   const { app } = ctx;
   const unknown = user_ids.filter((id) => !app.users.has(id));
@@ -23,19 +23,16 @@ function exportUsers(ctx: RequestContext): Rec {
     return { result: { url: `data:application/json;base64,${Buffer.from(json).toString('base64')}` } };
   });
   return { task_id: taskId };
-}
+});
 
 /** Deleted users can still be exported: only users that never existed (or were hard-deleted) are unknown. */
-function exportUser(ctx: RequestContext): Rec {
+const exportUser = route('GET', '/api/v2/users/{user_id}/export', 'ExportUser', (ctx) => {
   const user = orNotFound(ctx.app.users.get(ctx.params.user_id!), `user "${ctx.params.user_id}" does not exist`);
   const { users, ...rest } = exportDocument(ctx.app, [user]);
   return { user: users[0], ...rest };
-}
+});
 
 export const userExports: Resource = {
   name: 'user exports',
-  routes: [
-    { method: 'GET', path: '/api/v2/users/{user_id}/export', op: 'ExportUser', handler: exportUser },
-    { method: 'POST', path: '/api/v2/export/users', op: 'ExportUsers', handler: exportUsers },
-  ],
+  routes: [exportUser, exportUsers],
 };

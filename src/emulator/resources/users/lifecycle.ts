@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { inputError } from '../../errors.js';
 import { setOwn } from '../../paths.js';
 import type { Resource } from '../../resource.js';
-import type { RequestContext } from '../../router.js';
+import { route, type RequestContext } from '../../router.js';
 import type { AppState, Rec } from '../../store.js';
 import { nowIso, parseInput } from '../../validate.js';
 import { pathUser, requireUser, userIds, userView } from './model.js';
@@ -84,7 +84,7 @@ function pruneUser(user: Rec): void {
   user.language = '';
 }
 
-function deleteUsers(ctx: RequestContext): Rec {
+const deleteUsers = route('POST', '/api/v2/users/delete', 'DeleteUsers', (ctx) => {
   const req = parseInput(deleteMany, ctx.body);
   if (req.user === 'hard' && (req.messages !== 'hard' || req.conversations !== 'hard')) {
     throw inputError('user "hard" delete requires messages and conversations to be "hard" as well', { user: 'hard delete requires hard messages and conversations' });
@@ -107,9 +107,9 @@ function deleteUsers(ctx: RequestContext): Rec {
     return { result: { ...result, mode: { user: req.user ?? '', messages: req.messages ?? '', conversations: req.conversations ?? '', calls: req.calls ?? '', files: req.files ?? false } } };
   });
   return { task_id: taskId };
-}
+});
 
-function restoreUsers(ctx: RequestContext): Rec {
+const restoreUsers = route('POST', '/api/v2/users/restore', 'RestoreUsers', (ctx) => {
   const { user_ids } = parseInput(z.object({ user_ids: userIds(100) }), ctx.body);
   const notDeleted = user_ids.filter((id) => !ctx.app.users.get(id)?.deleted_at);
   if (notDeleted.length) {
@@ -122,7 +122,7 @@ function restoreUsers(ctx: RequestContext): Rec {
     user.updated_at = at;
   }
   return {};
-}
+});
 
 type Actor = { created_by_id?: string | null | undefined };
 
@@ -148,14 +148,12 @@ function changeMany(schema: z.ZodType<Actor & { user_ids: string[] }>, taskType:
   };
 }
 
+const deactivateUser = route('POST', '/api/v2/users/{user_id}/deactivate', 'DeactivateUser', changeOne(deactivateOne, (user, at) => deactivate(user, at)));
+const reactivateUser = route('POST', '/api/v2/users/{user_id}/reactivate', 'ReactivateUser', changeOne(reactivateOne, (user, at, req) => reactivate(user, at, req.name)));
+const deactivateUsers = route('POST', '/api/v2/users/deactivate', 'DeactivateUsers', changeMany(deactivateMany, 'deactivate-users', (user, at) => deactivate(user, at)));
+const reactivateUsers = route('POST', '/api/v2/users/reactivate', 'ReactivateUsers', changeMany(reactivateMany, 'reactivate-users', (user, at) => reactivate(user, at)));
+
 export const userLifecycle: Resource = {
   name: 'user lifecycle',
-  routes: [
-    { method: 'POST', path: '/api/v2/users/{user_id}/deactivate', op: 'DeactivateUser', handler: changeOne(deactivateOne, (user, at) => deactivate(user, at)) },
-    { method: 'POST', path: '/api/v2/users/{user_id}/reactivate', op: 'ReactivateUser', handler: changeOne(reactivateOne, (user, at, req) => reactivate(user, at, req.name)) },
-    { method: 'POST', path: '/api/v2/users/deactivate', op: 'DeactivateUsers', handler: changeMany(deactivateMany, 'deactivate-users', (user, at) => deactivate(user, at)) },
-    { method: 'POST', path: '/api/v2/users/reactivate', op: 'ReactivateUsers', handler: changeMany(reactivateMany, 'reactivate-users', (user, at) => reactivate(user, at)) },
-    { method: 'POST', path: '/api/v2/users/delete', op: 'DeleteUsers', handler: deleteUsers },
-    { method: 'POST', path: '/api/v2/users/restore', op: 'RestoreUsers', handler: restoreUsers },
-  ],
+  routes: [deactivateUser, reactivateUser, deactivateUsers, reactivateUsers, deleteUsers, restoreUsers],
 };

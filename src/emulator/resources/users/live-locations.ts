@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { inputError } from '../../errors.js';
 import { mapSlice, type Resource } from '../../resource.js';
-import type { RequestContext } from '../../router.js';
+import { route } from '../../router.js';
 import type { Rec } from '../../store.js';
 import { dateTime, nowIso, parseInput, queryRequired } from '../../validate.js';
 import { requireUser } from './model.js';
@@ -22,7 +22,7 @@ const liveLocationRequest = z.object({
   end_at: dateTime.nullish(),
 });
 
-function updateLiveLocation(ctx: RequestContext): Rec {
+const updateLiveLocation = route('PUT', '/api/v2/users/live_locations', 'UpdateLiveLocation', (ctx) => {
   const userId = requireUser(ctx.app, queryRequired(ctx.query, 'user_id')).id as string;
   const req = parseInput(liveLocationRequest, ctx.body);
   const key = `${userId}/${req.message_id}`;
@@ -48,19 +48,16 @@ function updateLiveLocation(ctx: RequestContext): Rec {
   if (req.end_at) location.end_at = req.end_at;
   ctx.app.liveLocations.set(key, location);
   return { ...location };
-}
+});
 
-function getUserLiveLocations(ctx: RequestContext): Rec {
+const getUserLiveLocations = route('GET', '/api/v2/users/live_locations', 'GetUserLiveLocations', (ctx) => {
   const userId = requireUser(ctx.app, queryRequired(ctx.query, 'user_id')).id as string;
   const active = [...ctx.app.liveLocations.values()].filter((l) => l.user_id === userId && (!l.end_at || Date.parse(l.end_at) > ctx.now));
   return { active_live_locations: active };
-}
+});
 
 export const liveLocations: Resource = {
   name: 'live locations',
   state: { liveLocations: mapSlice() },
-  routes: [
-    { method: 'GET', path: '/api/v2/users/live_locations', op: 'GetUserLiveLocations', handler: getUserLiveLocations },
-    { method: 'PUT', path: '/api/v2/users/live_locations', op: 'UpdateLiveLocation', handler: updateLiveLocation },
-  ],
+  routes: [getUserLiveLocations, updateLiveLocation],
 };

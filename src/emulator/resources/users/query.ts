@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { inputError } from '../../errors.js';
 import { checkJsonInput } from '../../paths.js';
 import type { Resource } from '../../resource.js';
-import type { RequestContext } from '../../router.js';
-import type { Rec } from '../../store.js';
+import { route } from '../../router.js';
 import { parseInput, queryRequired } from '../../validate.js';
 import { fullUserView } from './model.js';
 import { compileUserFilter, filterMentions, sortUsers } from './query-filter.js';
@@ -24,7 +23,7 @@ const queryPayload = (maxLimit: number, maxOffset: number) =>
 
 const DEFAULT_QUERY_LIMIT = 30;
 
-function queryUsers(ctx: RequestContext): Rec {
+const queryUsers = route('GET', '/api/v2/users', 'QueryUsers', (ctx) => {
   const raw = queryRequired(ctx.query, 'payload');
   let json: unknown;
   try {
@@ -44,9 +43,9 @@ function queryUsers(ctx: RequestContext): Rec {
   const limit = q.limit || DEFAULT_QUERY_LIMIT;
   const page = sortUsers(candidates, q.sort ?? undefined).slice(offset, offset + limit);
   return { users: page.map((u) => fullUserView(ctx.app, u)) };
-}
+});
 
 export const userQuery: Resource = {
   name: 'user query',
-  routes: [{ method: 'GET', path: '/api/v2/users', op: 'QueryUsers', handler: queryUsers }],
+  routes: [queryUsers],
 };

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { inputError } from '../../errors.js';
 import { readPath, setOwn, writablePath, writePath } from '../../paths.js';
 import { mapSlice, type Resource } from '../../resource.js';
-import type { RequestContext } from '../../router.js';
+import { route, type RequestContext } from '../../router.js';
 import type { AppState, Rec } from '../../store.js';
 import { nowIso, parseInput } from '../../validate.js';
 import { fullUserView } from './model.js';
@@ -141,7 +141,7 @@ function commitUsers(ctx: RequestContext, updated: Map<string, Rec>): Rec {
   return { users, membership_deletion_task_id: membershipDeletionTask(ctx, before, updated) };
 }
 
-function updateUsers(ctx: RequestContext): Rec {
+const updateUsers = route('POST', '/api/v2/users', 'UpdateUsers', (ctx) => {
   const max = ctx.quotas.usersPerUpdate;
   const { users } = parseInput(z.object({ users: z.record(z.string(), z.unknown()) }), ctx.body);
   const entries = Object.entries(users);
@@ -155,9 +155,9 @@ function updateUsers(ctx: RequestContext): Rec {
     updated.set(key, upsertedUser(ctx.app, input, ctx.app.users.get(key), at));
   }
   return commitUsers(ctx, updated);
-}
+});
 
-function updateUsersPartial(ctx: RequestContext): Rec {
+const updateUsersPartial = route('PATCH', '/api/v2/users', 'UpdateUsersPartial', (ctx) => {
   const { users } = parseInput(partialRequest(ctx.quotas.usersPerPartialUpdate), ctx.body);
   const at = nowIso(ctx.now);
   const updated = new Map<string, Rec>();
@@ -176,13 +176,10 @@ function updateUsersPartial(ctx: RequestContext): Rec {
     updated.set(patch.id, user);
   });
   return commitUsers(ctx, updated);
-}
+});
 
 export const users: Resource = {
   name: 'users',
   state: { users: mapSlice() },
-  routes: [
-    { method: 'POST', path: '/api/v2/users', op: 'UpdateUsers', handler: updateUsers },
-    { method: 'PATCH', path: '/api/v2/users', op: 'UpdateUsersPartial', handler: updateUsersPartial },
-  ],
+  routes: [updateUsers, updateUsersPartial],
 };
