@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../core/model.js';
-import { addressPart, changedTopLevel, defineKind, getOrUndefined, liveObject, noDuplicates, pick } from './define.js';
+import { addressPart, changedTopLevel, defineKind, getOrUndefined, liveObject, noDuplicates, paginate, pick } from './define.js';
 import type { Api } from '../core/api.js';
 
 /** Every app has this list; nothing marks it as built-in, so the name does. */
@@ -37,22 +37,13 @@ function toLive(b: Rec): LiveObject {
   return liveObject('blocklist', address(b.name), pick(b, FIELDS), b.name === BUILTIN_BLOCKLIST);
 }
 
-async function listAll(api: Api): Promise<Rec[]> {
-  const out: Rec[] = [];
-  let cursor: string | undefined;
-  do {
-    const res = await api.send<{ blocklists: Rec[]; next_cursor?: string }>({
-      op: 'ListBlockLists',
-      method: 'GET',
-      path: '/api/v2/blocklists',
-      query: { limit: 200, cursor },
-      idempotent: true,
-    });
-    out.push(...res.blocklists);
-    cursor = res.next_cursor || undefined;
-  } while (cursor);
-  return out;
-}
+/** Every block list, page by page (`next_cursor`). */
+const listAll = (api: Api) =>
+  paginate<{ blocklists: Rec[]; next_cursor?: string }>(
+    api,
+    (cursor) => ({ op: 'ListBlockLists', method: 'GET', path: '/api/v2/blocklists', query: { limit: 200, cursor }, idempotent: true }),
+    (res) => ({ items: res.blocklists, next: res.next_cursor }),
+  );
 
 /** Block lists: identity by name; words are a set; the type cannot change after creation. */
 export const blocklistKind = defineKind({

@@ -41,6 +41,21 @@ export async function getOrUndefined<T>(api: Api, req: ApiRequest): Promise<T | 
   }
 }
 
+/**
+ * Every item of a paged list: `request` asks for the page after `cursor` (undefined: the first page), `page` reads
+ * a page's items and the cursor of the next one (none on the last page).
+ */
+export async function paginate<R>(api: Api, request: (cursor?: string) => ApiRequest, page: (res: R) => { items: readonly Rec[]; next?: string }): Promise<Rec[]> {
+  const out: Rec[] = [];
+  let cursor: string | undefined;
+  do {
+    const { items, next } = page(await api.send<R>(request(cursor)));
+    out.push(...items);
+    cursor = next || undefined;
+  } while (cursor);
+  return out;
+}
+
 /** A live object of `kind` at `address`. */
 export const liveObject = (kind: string, address: string, fields: Rec, builtin?: boolean): LiveObject =>
   builtin ? { kind, address, fields, builtin } : { kind, address, fields };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
 import { canonicalJson } from '../core/canonical.js';
-import { addressPart, changedTopLevel, defineKind, getOrUndefined, isRecord, liveObject, overlay, pick } from './define.js';
+import { addressPart, changedTopLevel, defineKind, getOrUndefined, isRecord, liveObject, overlay, paginate, pick } from './define.js';
 import type { ChangeInput } from './types.js';
 import type { Api, ApiRequest } from '../core/api.js';
 import { noDuplicates, userIdSchema } from './users/ids.js';
@@ -111,22 +111,12 @@ async function getPoll(api: Api, id: string): Promise<Rec | undefined> {
 }
 
 /** Every poll of the app, page by page (`next`). */
-async function queryAll(api: Api): Promise<Rec[]> {
-  const out: Rec[] = [];
-  let next: string | undefined;
-  do {
-    const res = await api.send<{ polls?: Rec[]; next?: string }>({
-      op: 'QueryPolls',
-      method: 'POST',
-      path: '/api/v2/polls/query',
-      body: next ? { limit: QUERY_LIMIT, next } : { limit: QUERY_LIMIT },
-      idempotent: true,
-    });
-    out.push(...(res.polls ?? []));
-    next = res.next || undefined;
-  } while (next);
-  return out;
-}
+const queryAll = (api: Api) =>
+  paginate<{ polls?: Rec[]; next?: string }>(
+    api,
+    (next) => ({ op: 'QueryPolls', method: 'POST', path: '/api/v2/polls/query', body: next ? { limit: QUERY_LIMIT, next } : { limit: QUERY_LIMIT }, idempotent: true }),
+    (res) => ({ items: res.polls ?? [], next: res.next }),
+  );
 
 /** `user_id` for server-side calls that act on a poll: its creator, when known. */
 const actor = (live: LiveObject | undefined) => (typeof live?.fields.created_by_id === 'string' && live.fields.created_by_id ? { user_id: live.fields.created_by_id } : {});

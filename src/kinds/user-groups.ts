@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DesiredObject, LiveObject, Rec } from '../core/model.js';
-import { addressPart, defineKind, getOrUndefined, liveObject, pick } from './define.js';
+import { addressPart, defineKind, getOrUndefined, liveObject, paginate, pick } from './define.js';
 import type { Api, ApiRequest } from '../core/api.js';
 import { noDuplicates, userIdSchema } from './users/ids.js';
 
@@ -38,16 +38,12 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** Every group (without members), by keyset paging on the id. */
-async function listAll(api: Api): Promise<Rec[]> {
-  const out: Rec[] = [];
-  let idGt: string | undefined;
-  for (;;) {
-    const res = await api.send<{ user_groups: Rec[] }>({ op: 'ListUserGroups', method: 'GET', path: '/api/v2/usergroups', query: { limit: LIST_LIMIT, id_gt: idGt }, idempotent: true });
-    out.push(...res.user_groups);
-    if (res.user_groups.length < LIST_LIMIT) return out;
-    idGt = String(res.user_groups[res.user_groups.length - 1]!.id);
-  }
-}
+const listAll = (api: Api) =>
+  paginate<{ user_groups: Rec[] }>(
+    api,
+    (idGt) => ({ op: 'ListUserGroups', method: 'GET', path: '/api/v2/usergroups', query: { limit: LIST_LIMIT, id_gt: idGt }, idempotent: true }),
+    ({ user_groups: page }) => ({ items: page, next: page.length < LIST_LIMIT ? undefined : String(page[page.length - 1]!.id) }),
+  );
 
 const teamQuery = (team: unknown) => (typeof team === 'string' && team ? { team_id: team } : undefined);
 
