@@ -136,8 +136,8 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
       else log.debug(line, `the desired state is still invalid; ${keeping}`);
     }
     const desired = loaded.desired;
-    if (desired) secrets = sensitiveValues(desired.objects.values(), secretFieldsOf);
     if (!desired) return { ...progress, result: 'invalid_config', error: loaded.problem?.message };
+    secrets = sensitiveValues(desired.objects.values(), secretFieldsOf);
 
     const release = deps.lock
       ? await deps.lock.acquire({

@@ -6,7 +6,7 @@ import { pushPreferencesSchema } from './push-preferences.js';
 import { defineKind, isRecord, overlay, pick } from '../define.js';
 import type { ChangeInput, DesiredEntry } from '../types.js';
 import type { ApiRequest } from '../../core/api.js';
-import { DEFAULT_TASK_WAIT, readUserLifecycle, recordManagedUsers, USER_INVENTORY, userDeleteBatcher } from './lifecycle.js';
+import { readUserLifecycle, recordManagedUsers, USER_INVENTORY, userDeleteBatcher } from './lifecycle.js';
 import { noDuplicates, queryUsersByIds, USER_FIELDS, userIdSchema, userLive } from './ids.js';
 import { userUpsertBatchers } from './upserts.js';
 import { type SatelliteList, withDeclaredLists } from './satellites.js';
@@ -216,7 +216,7 @@ export const userKind = defineKind({
   async extendLive(api, { desired, live, inventories }) {
     return readUserLifecycle(api, desired, live, inventories.inventory(USER_INVENTORY));
   },
-  batchers: ({ policy, taskWait }) => [...userUpsertBatchers((change) => userKind.requests(change)), userDeleteBatcher(policy, { ...DEFAULT_TASK_WAIT, ...taskWait })],
+  batchers: ({ policy, taskWait }) => [...userUpsertBatchers((change) => userKind.requests(change)), userDeleteBatcher(policy, taskWait)],
   afterApply: ({ inventories, desired, plan, result }) => recordManagedUsers(inventories, desired, plan, result),
   /** After an ambiguous RestoreUsers: the user, if it is back. */
   async reread(api, desired: DesiredObject) {
