@@ -10,6 +10,7 @@ import type { KindSpec } from './types.js';
 import { userGroupKind } from './user-groups.js';
 import { blockedUserKind } from './users/blocked.js';
 import { deviceKind } from './users/devices.js';
+import { callTypeKind } from './video/call-types.js';
 import { pushPreferenceKind } from './users/push-preferences.js';
 import { userKind } from './users/user.js';
 
@@ -29,6 +30,7 @@ export const KINDS: readonly KindSpec[] = [
   pushPreferenceKind,
   userGroupKind,
   pollKind,
+  callTypeKind,
 ];
 
 const byName = new Map(KINDS.map((k) => [k.kind, k]));

@@ -25,6 +25,11 @@ export interface PlanKind {
   waitsPerObject?: readonly string[];
   /** Kinds whose creates and updates release references to objects of this kind: they run before its deletes. */
   releasedBy?: readonly string[];
+  /**
+   * The same edge declared from the other side, so that a new kind says it in its own module: this kind's creates
+   * and updates release references to objects of these kinds, and run before their deletes.
+   */
+  releases?: readonly string[];
   /** Addresses an object refers to: when one of their changes fails, this object's change is skipped. */
   refs?(fields: Rec): string[];
   /** Secret fields: write-only and never printed. */

@@ -11,6 +11,8 @@ const KINDS = [
   { kind: 'push_template', dependsOn: ['push_provider'] },
   { kind: 'user', dependsOn: ['role'] },
   { kind: 'user_group', dependsOn: ['user'] },
+  // A kind that names roles says so in its own module (releases), not in the role's.
+  { kind: 'call_type', dependsOn: ['role'], releases: ['role'] },
 ];
 
 describe('phaseLevels', () => {
@@ -24,6 +26,7 @@ describe('phaseLevels', () => {
     ['role:upsert', 'user:upsert', 'roles before the users that hold them'],
     ['app:upsert', 'role:delete', 'grants released before a role is deleted'],
     ['user:upsert', 'role:delete', 'users moved off a role before it is deleted'],
+    ['call_type:upsert', 'role:delete', 'a kind that releases roles updates before a role is deleted'],
     ['user_group:delete', 'user:delete', 'dependents deleted before what they depend on'],
     ['blocklist:delete', 'blocklist:upsert', 'deletes of a kind before its creates (quota freed first)'],
     ['push_provider:delete', 'push_provider:upsert', 'deletes of a kind before its creates'],

@@ -16,7 +16,7 @@ export const phaseNode = (kind: string, phase: Phase) => `${kind}:${phase}`;
  * 4. deletes of a kind before its creates (names and quotas are freed first), unless that would contradict the
  *    rules above (a role that is swapped for another while grants move is created before the old one goes).
  */
-export function phaseLevels(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' | 'releasedBy'>[]): Map<string, number> {
+export function phaseLevels(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' | 'releasedBy' | 'releases'>[]): Map<string, number> {
   const after = phaseGraph(kinds);
   const levels = new Map<string, number>();
   const visiting = new Set<string>();
@@ -40,7 +40,7 @@ export function phaseLevels(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' 
  * finished before it starts. The executor runs each node as soon as those are done; the levels are this graph's
  * layering, for printing and for callers that want one order.
  */
-export function phaseGraph(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' | 'releasedBy'>[]): Map<string, Set<string>> {
+export function phaseGraph(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' | 'releasedBy' | 'releases'>[]): Map<string, Set<string>> {
   const after = new Map<string, Set<string>>();
   const nodes = kinds.flatMap((k) => [phaseNode(k.kind, 'upsert'), phaseNode(k.kind, 'delete')]);
   for (const n of nodes) after.set(n, new Set());
@@ -51,6 +51,7 @@ export function phaseGraph(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' |
     for (const d of k.dependsOn) edge(phaseNode(d, 'upsert'), phaseNode(k.kind, 'upsert'));
     for (const j of kinds) if (j.dependsOn.includes(k.kind)) edge(phaseNode(j.kind, 'delete'), phaseNode(k.kind, 'delete'));
     for (const r of k.releasedBy ?? []) edge(phaseNode(r, 'upsert'), phaseNode(k.kind, 'delete'));
+    for (const r of k.releases ?? []) edge(phaseNode(k.kind, 'upsert'), phaseNode(r, 'delete'));
   }
   for (const k of kinds) {
     const del = phaseNode(k.kind, 'delete');
@@ -86,7 +87,7 @@ export function perObjectEdges(kinds: readonly Pick<PlanKind, 'kind' | 'dependsO
  * nothing for the other nodes: user deletes still wait for every user create, though the groups they follow no
  * longer do.
  */
-export function executionGraph(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' | 'releasedBy' | 'waitsPerObject' | 'refs'>[]): Map<string, Set<string>> {
+export function executionGraph(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' | 'releasedBy' | 'releases' | 'waitsPerObject' | 'refs'>[]): Map<string, Set<string>> {
   const full = phaseGraph(kinds);
   const perObject = perObjectEdges(kinds);
   const closure = new Map<string, Set<string>>();
