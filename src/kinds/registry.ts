@@ -11,6 +11,7 @@ import { userGroupKind } from './user-groups.js';
 import { blockedUserKind } from './users/blocked.js';
 import { deviceKind } from './users/devices.js';
 import { callTypeKind } from './video/call-types.js';
+import { sipRuleKind, sipTrunkKind } from './video/sip.js';
 import { pushPreferenceKind } from './users/push-preferences.js';
 import { userKind } from './users/user.js';
 
@@ -31,6 +32,8 @@ export const KINDS: readonly KindSpec[] = [
   userGroupKind,
   pollKind,
   callTypeKind,
+  sipTrunkKind,
+  sipRuleKind,
 ];
 
 const byName = new Map(KINDS.map((k) => [k.kind, k]));

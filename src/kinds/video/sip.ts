@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import type { Api, ApiRequest } from '../../core/api.js';
+import { errorMessage } from '../../core/errors.js';
+import type { LiveObject, Rec } from '../../core/model.js';
+import type { PlannedChange } from '../../plan/plan.js';
+import { addressPart, changedTopLevel, defineKind, envPlaceholder, isRecord, liveObject, noDuplicates, overlay, pick } from '../define.js';
+import type { ChangeBatcher, ChangeInput } from '../types.js';
+
+/**
+ * SIP inbound trunks and routing rules (Stream Video telephony). The API identifies both by an id it generates;
+ * the file names them, and stream-sync matches live objects by name (`sip_trunk/<name>`,
+ * `sip_inbound_routing_rule/<name>`), so a name must be unique in the app. A rule names its trunks by name too
+ * (`trunks:`): their ids are looked up when the rule is written, after the trunks it names exist.
+ */
+
+const strings = (what: string) => z.array(z.string().min(1)).superRefine(noDuplicates(what));
+
+export const sipTrunkSchema = z
+  .object({
+    name: addressPart('a SIP trunk name', 255),
+    numbers: strings('numbers').describe('Phone numbers of the trunk (a set).'),
+    allowed_ips: strings('allowed_ips').optional().describe('IPv4/IPv6 addresses or CIDR blocks allowed to use the trunk (a set).'),
+    password: z.string().min(1).optional().describe('The trunk password: write-only, set again only when it changes.'),
+  })
+  .strict()
+  .describe('A SIP inbound trunk (`sip_trunk/<name>`).');
+
+const TRUNK_FIELDS = ['name', 'numbers', 'allowed_ips'] as const;
+
+/** ListSIPTrunks' trunk in the file's shape; `id` is kept to address it (never declared, never exported). */
+export const sipTrunkLive = (t: Rec): LiveObject => liveObject('sip_trunk', `sip_trunk/${String(t.name)}`, { ...pick(t, TRUNK_FIELDS), id: t.id });
+
+const listTrunks = (api: Api) => api.send<{ sip_trunks?: Rec[] }>({ op: 'ListSIPTrunks', method: 'GET', path: '/api/v2/video/sip/inbound_trunks', idempotent: true }).then((r) => r.sip_trunks ?? []);
+
+const idOf = (change: Pick<ChangeInput, 'live'>) => String(change.live!.fields.id);
+
+export const sipTrunkKind = defineKind({
+  kind: 'sip_trunk',
+  section: 'sip_trunks',
+  schema: z.array(sipTrunkSchema),
+  identityFields: ['name'],
+  secretFields: ['/password'],
+  writeOnlyFields: ['/password'],
+  setFields: ['/numbers', '/allowed_ips'],
+  async fetch(api) {
+    return (await listTrunks(api)).map(sipTrunkLive);
+  },
+  requests({ action, desired, live, fields }) {
+    if (action === 'delete') return [{ op: 'DeleteSIPTrunk', method: 'DELETE', path: '/api/v2/video/sip/inbound_trunks/{id}', params: { id: idOf({ live }) }, idempotent: true }];
+    if (action === 'create') return [{ op: 'CreateSIPTrunk', method: 'POST', path: '/api/v2/video/sip/inbound_trunks', body: desired!.fields, idempotent: false }];
+    // UpdateSIPTrunk requires the name and numbers: they go with every update; the password only when it changed.
+    const body = { ...pick(live!.fields, ['name', 'numbers']), ...pick(desired!.fields, changedTopLevel(fields)) };
+    return [{ op: 'UpdateSIPTrunk', method: 'PUT', path: '/api/v2/video/sip/inbound_trunks/{id}', params: { id: idOf({ live }) }, body, idempotent: true }];
+  },
+  async reread(api, desired) {
+    const found = (await listTrunks(api)).find((t) => t.name === desired.fields.name);
+    return found ? sipTrunkLive(found) : undefined;
+  },
+  // The password is left out: it is optional, and a placeholder would make every exported trunk need a variable.
+  toFile: (live) => pick(live.fields, TRUNK_FIELDS),
+});
+
+const customData = z.record(z.string(), z.unknown());
+
+export const sipRuleSchema = z
+  .object({
+    name: addressPart('a SIP inbound routing rule name', 255),
+    trunks: strings('trunks').min(1, 'a rule names at least one trunk').describe('The SIP trunks (by name) whose calls this rule routes.'),
+    called_numbers: strings('called_numbers').optional(),
+    caller_numbers: strings('caller_numbers').optional(),
+    caller_configs: z.object({ id: z.string().min(1), custom_data: customData.optional() }).strict(),
+    call_configs: z.object({ custom_data: customData.optional() }).strict().optional(),
+    direct_routing_configs: z.object({ call_type: z.string().min(1), call_id: z.string().min(1) }).strict().optional().describe('Route calls straight into this call (mutually exclusive with pin_routing_configs).'),
+    pin_routing_configs: z
+      .object({ custom_webhook_url: z.string(), pin_prompt: z.string(), pin_success_prompt: z.string(), pin_failed_attempt_prompt: z.string(), pin_hangup_prompt: z.string() })
+      .partial()
+      .strict()
+      .optional(),
+    pin_protection_configs: z
+      .object({ enabled: z.boolean(), default_pin: z.string(), max_attempts: z.number().int().min(1).max(10), required_pin_digits: z.number().int().min(3).max(10) })
+      .partial()
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((r) => !(r.direct_routing_configs && r.pin_routing_configs), { message: 'direct_routing_configs and pin_routing_configs are mutually exclusive', path: ['pin_routing_configs'] })
+  .describe('A SIP inbound routing rule (`sip_inbound_routing_rule/<name>`).');
+
+const RULE_FIELDS = ['name', 'called_numbers', 'caller_numbers', 'caller_configs', 'call_configs', 'direct_routing_configs', 'pin_routing_configs', 'pin_protection_configs'] as const;
+
+/** A live rule in the file's shape: its trunks by name (an id no trunk has stays an id). */
+export function sipRuleLive(r: Rec, trunkNames: ReadonlyMap<string, string>): LiveObject {
+  const trunks = ((r.trunk_ids as string[] | undefined) ?? []).map((id) => trunkNames.get(id) ?? id);
+  return liveObject('sip_inbound_routing_rule', `sip_inbound_routing_rule/${String(r.name)}`, { ...pick(r, RULE_FIELDS), trunks, id: r.id });
+}
+
+/** The rule's request body: what the file declares over what the app has (the API requires the whole rule), trunks as ids. */
+function ruleBody({ desired, live }: Pick<ChangeInput, 'desired' | 'live'>, trunkIds: ReadonlyMap<string, string>): Rec {
+  const { trunks, id: _id, ...fields } = overlay(live?.fields ?? {}, desired!.fields) as Rec;
+  const missing = (trunks as string[]).filter((name) => !trunkIds.has(name));
+  if (missing.length) throw new Error(`the SIP trunk${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} named by the rule do${missing.length > 1 ? '' : 'es'} not exist`);
+  return { ...fields, trunk_ids: (trunks as string[]).map((name) => trunkIds.get(name)!) };
+}
+
+export function sipRuleRequest(change: Pick<ChangeInput, 'action' | 'desired' | 'live'>, trunkIds: ReadonlyMap<string, string>): ApiRequest {
+  if (change.action === 'create') return { op: 'CreateSIPInboundRoutingRule', method: 'POST', path: '/api/v2/video/sip/inbound_routing_rules', body: ruleBody(change, trunkIds), idempotent: false };
+  return { op: 'UpdateSIPInboundRoutingRule', method: 'PUT', path: '/api/v2/video/sip/inbound_routing_rules/{id}', params: { id: idOf(change) }, body: ruleBody(change, trunkIds), idempotent: true };
+}
+
+/** Creates and updates of rules look up the ids of the trunks they name once per batch, when those trunks exist. */
+const ruleWriter = (action: 'create' | 'update'): ChangeBatcher => ({
+  kind: 'sip_inbound_routing_rule',
+  action,
+  async run(changes: readonly PlannedChange[], api, done) {
+    const trunkIds = new Map((await listTrunks(api)).map((t) => [String(t.name), String(t.id)]));
+    for (const change of changes) {
+      // A trunk that does not exist fails this rule only (sipRuleRequest throws before anything is sent).
+      const error = await Promise.resolve()
+        .then(() => api.send(sipRuleRequest(change, trunkIds)))
+        .then(() => undefined, errorMessage);
+      done(change.address, error);
+    }
+  },
+});
+
+export const sipRuleKind = defineKind({
+  kind: 'sip_inbound_routing_rule',
+  section: 'sip_inbound_routing_rules',
+  schema: z.array(sipRuleSchema),
+  identityFields: ['name'],
+  // Its trunks, and the call type it routes into, exist first; a rule that stops naming them lets them go.
+  dependsOn: ['sip_trunk', 'call_type'],
+  releases: ['sip_trunk', 'call_type'],
+  refs: (fields) => [
+    ...((fields.trunks as string[] | undefined) ?? []).map((t) => `sip_trunk/${t}`),
+    ...(typeof (fields.direct_routing_configs as Rec | undefined)?.call_type === 'string' ? [`call_type/${String((fields.direct_routing_configs as Rec).call_type)}`] : []),
+  ],
+  secretFields: ['/pin_protection_configs/default_pin'],
+  writeOnlyFields: ['/pin_protection_configs/default_pin'],
+  setFields: ['/trunks', '/called_numbers', '/caller_numbers'],
+  async fetch(api) {
+    const [rules, trunks] = await Promise.all([
+      api.send<{ sip_inbound_routing_rules?: Rec[] }>({ op: 'ListSIPInboundRoutingRule', method: 'GET', path: '/api/v2/video/sip/inbound_routing_rules', idempotent: true }),
+      listTrunks(api),
+    ]);
+    const names = new Map(trunks.map((t) => [String(t.id), String(t.name)]));
+    return (rules.sip_inbound_routing_rules ?? []).map((r) => sipRuleLive(r, names));
+  },
+  batchers: () => [ruleWriter('create'), ruleWriter('update')],
+  requests(change) {
+    if (change.action === 'delete') return [{ op: 'DeleteSIPInboundRoutingRule', method: 'DELETE', path: '/api/v2/video/sip/inbound_routing_rules/{id}', params: { id: idOf(change) }, idempotent: true }];
+    // The trunks' ids are known only once they exist: ruleWriter looks them up when the rule is written.
+    throw new Error(`${change.address}: rules are written by their batcher, which looks up the ids of the trunks they name`);
+  },
+  toFile: (live) => {
+    const { id: _id, ...fields } = live.fields;
+    const pin = fields.pin_protection_configs;
+    // A PIN the API may echo is a secret: a placeholder, never its value.
+    if (isRecord(pin) && pin.default_pin) fields.pin_protection_configs = { ...pin, default_pin: envPlaceholder('sip_inbound_routing_rule', String(fields.name), 'default_pin') };
+    return fields;
+  },
+});
