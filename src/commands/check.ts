@@ -7,7 +7,7 @@ import type { Output } from './output.js';
 export async function runCheck(desired: DesiredState, flags: { targets: string[] }, session: Pick<Session, 'deps' | 'client'>, out: Output): Promise<number> {
   const checks = selectChecks(plannedChecks(desired), { targets: flags.targets });
   if (checks.length === 0) {
-    out.stdout('No live check applies to what the file declares (push providers, SNS/SQS settings, external storages, the importer storage).');
+    out.stdout('No live check applies to what the file declares (push providers, SNS/SQS settings, external storages, the importer storage, SIP inbound routing rules).');
     return 0;
   }
   const results = await runChecks(session.deps.api, checks, desired);

@@ -16,16 +16,25 @@ describe('config.example/stream.yaml against the emulator', () => {
       const applied = await h.apply(example);
       expect(applied.result.failed).toEqual([]);
       expect(applied.notConverged).toEqual([]);
-      expect(applied.plan.document.summary).toEqual({ create: 12, update: 1, delete: 0, unchanged: 0 });
+      // 12 common objects (the app is an update) and the video section: 2 call types, a SIP trunk and its routing rule.
+      expect(applied.plan.document.summary).toEqual({ create: 16, update: 1, delete: 0, unchanged: 0 });
+      expect(applied.plan.document.changes.filter((c) => /^(call_type|sip_)/.test(c.kind)).map((c) => `${c.action} ${c.address}`).sort()).toEqual([
+        'create call_type/support-call',
+        'create call_type/town-hall',
+        'create sip_inbound_routing_rule/support-hotline',
+        'create sip_trunk/support-pbx',
+      ]);
       expect((await h.plan(example)).plan.document.changes).toEqual([]);
 
       const edited = example
         .replace('words: [scam, spoiler, giveaway]', 'words: [scam, spoiler, giveaway, crypto]')
         .replace('description: Tier 1 agents', 'description: Tier 1 and 2 agents')
-        .replace('members: [agent-ann, agent-bo]', 'members: [agent-ann, agent-bo, lead-cy]');
+        .replace('members: [agent-ann, agent-bo]', 'members: [agent-ann, agent-bo, lead-cy]')
+        .replace('recording: { mode: auto-on, quality: 720p }', 'recording: { mode: auto-on, quality: 1080p }');
       const { plan } = await h.plan(edited);
       expect(plan.document.changes).toEqual([
         { address: 'blocklist/banned-words', kind: 'blocklist', action: 'update', fields: [{ path: '/words', before: ['giveaway', 'scam', 'spoiler'], after: ['crypto', 'giveaway', 'scam', 'spoiler'], sensitive: false }] },
+        { address: 'call_type/support-call', kind: 'call_type', action: 'update', fields: [{ path: '/settings/recording/quality', before: '720p', after: '1080p', sensitive: false }] },
         {
           address: 'user_group/support',
           kind: 'user_group',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { expectRejected, expectValidRequests, plannedRequests } from '../../../test/support/kinds.js';
 import { batchErrors } from '../../../test/support/batcher.js';
 import type { Api, ApiRequest } from '../../core/api.js';
-import type { Rec } from '../../core/model.js';
+import type { DesiredObject, DesiredState, Rec } from '../../core/model.js';
 import type { PlannedChange } from '../../plan/plan.js';
 import { sipRuleKind, sipRuleLive, sipRuleRequest, sipRuleSchema, sipTrunkKind, sipTrunkLive, sipTrunkSchema } from './sip.js';
 
@@ -63,6 +63,22 @@ describe('SIP inbound routing rules', () => {
     const errors = await batchErrors(writer, [change('ok', 'main'), change('lost', 'gone')], api);
     expect([...errors]).toEqual([['sip_inbound_routing_rule/lost', 'the SIP trunk "gone" named by the rule does not exist']]);
     expect(sent.map((r) => r.op)).toEqual(['ListSIPTrunks', 'CreateSIPInboundRoutingRule']);
+  });
+
+  it('checks with ResolveSipInbound that each called number is routed by this rule (skipped when it has no number)', () => {
+    const trunk: DesiredObject = { kind: 'sip_trunk', address: 'sip_trunk/main', fields: { name: 'main', numbers: ['+15550100', '+15550101'] }, sensitive: [] };
+    const rule: DesiredObject = { kind: 'sip_inbound_routing_rule', address: 'sip_inbound_routing_rule/r', fields: { name: 'r', trunks: ['main'], caller_configs: { id: 'c' } }, sensitive: [] };
+    const desired: DesiredState = { managedKinds: new Set(['sip_trunk', 'sip_inbound_routing_rule']), objects: new Map([[trunk.address, trunk], [rule.address, rule]]), policy: { prune: [], protect: [], ignore: [], ignore_fields: {} }, files: [] };
+    const checks = sipRuleKind.checks!(rule, desired);
+    expect(checks.map((c) => c.request?.body)).toEqual([
+      { sip_trunk_number: '+15550100', sip_caller_number: '+10000000000' },
+      { sip_trunk_number: '+15550101', sip_caller_number: '+10000000000' },
+    ]);
+    expect(checks[0]!.verdict!({ sip_routing_rule: { name: 'r' }, credentials: { token: 'never-shown' } })).toBeUndefined();
+    expect(checks[0]!.verdict!({ sip_routing_rule: { name: 'other' } })).toBe('a call to +15550100 is routed by rule "other"');
+    expect(checks[0]!.touchedBy({ address: 'sip_trunk/main', action: 'update', fields: [] })).toBe(true);
+    const alone = { ...desired, objects: new Map([[rule.address, rule]]) };
+    expect(sipRuleKind.checks!(rule, alone)).toMatchObject([{ skip: expect.stringContaining('no called_numbers') }]);
   });
 
   it('exports a PIN as a placeholder, never its value', () => {

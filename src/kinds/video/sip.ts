@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Api, ApiRequest } from '../../core/api.js';
 import { errorMessage } from '../../core/errors.js';
-import type { LiveObject, Rec } from '../../core/model.js';
+import type { Change, DesiredObject, DesiredState, LiveObject, Rec } from '../../core/model.js';
 import type { PlannedChange } from '../../plan/plan.js';
 import { addressPart, changedTopLevel, defineKind, envPlaceholder, isRecord, liveObject, noDuplicates, overlay, pick } from '../define.js';
-import type { ChangeBatcher, ChangeInput } from '../types.js';
+import type { ChangeBatcher, ChangeInput, LiveCheck } from '../types.js';
 
 /**
  * SIP inbound trunks and routing rules (Stream Video telephony). The API identifies both by an id it generates;
@@ -123,6 +123,29 @@ const ruleWriter = (action: 'create' | 'update'): ChangeBatcher => ({
   },
 });
 
+/**
+ * ResolveSipInbound for each number the rule answers (its called numbers, or else its trunks' numbers): Stream must
+ * route a call to that number to this rule. Only the rule's name is read from the answer (it also carries a call
+ * token, never printed).
+ */
+function ruleChecks(rule: DesiredObject, desired: DesiredState): LiveCheck[] {
+  const trunks = ((rule.fields.trunks as string[] | undefined) ?? []).map((t) => desired.objects.get(`sip_trunk/${t}`));
+  const called = (rule.fields.called_numbers as string[] | undefined) ?? trunks.flatMap((t) => (t?.fields.numbers as string[] | undefined) ?? []);
+  const caller = ((rule.fields.caller_numbers as string[] | undefined) ?? [])[0] ?? '+10000000000';
+  const touchedBy = (c: Pick<Change, 'address' | 'action'>) => c.action !== 'delete' && (c.address === rule.address || trunks.some((t) => t?.address === c.address));
+  if (called.length === 0) return [{ name: `ResolveSipInbound ${rule.address}`, address: rule.address, skip: 'the rule declares no called_numbers, and the file does not declare its trunks\' numbers', touchedBy }];
+  return called.map((number) => ({
+    name: `ResolveSipInbound ${rule.address} (${number})`,
+    address: rule.address,
+    request: { op: 'ResolveSipInbound', method: 'POST', path: '/api/v2/video/sip/resolve', body: { sip_trunk_number: number, sip_caller_number: caller }, idempotent: true },
+    verdict: (res: Rec) => {
+      const routed = (res.sip_routing_rule as Rec | undefined)?.name;
+      return routed === rule.fields.name ? undefined : routed ? `a call to ${number} is routed by rule "${String(routed)}"` : `no rule routes a call to ${number}`;
+    },
+    touchedBy,
+  }));
+}
+
 export const sipRuleKind = defineKind({
   kind: 'sip_inbound_routing_rule',
   section: 'sip_inbound_routing_rules',
@@ -147,6 +170,7 @@ export const sipRuleKind = defineKind({
     return (rules.sip_inbound_routing_rules ?? []).map((r) => sipRuleLive(r, names));
   },
   batchers: () => [ruleWriter('create'), ruleWriter('update')],
+  checks: ruleChecks,
   requests(change) {
     if (change.action === 'delete') return [{ op: 'DeleteSIPInboundRoutingRule', method: 'DELETE', path: '/api/v2/video/sip/inbound_routing_rules/{id}', params: { id: idOf(change) }, idempotent: true }];
     // The trunks' ids are known only once they exist: ruleWriter looks them up when the rule is written.
