@@ -78,6 +78,12 @@ async function main(file: string): Promise<void> {
     else await call(() => client.createExternalStorage(s as any));
   }
 
+  const callTypes = (await call(() => client.video.listCallTypes())).call_types ?? {};
+  for (const t of (doc.call_types ?? []) as Rec[]) {
+    if (callTypes[t.name]) await call(() => client.video.updateCallType(t as any));
+    else await call(() => client.video.createCallType(t as any));
+  }
+
   for (const user of (doc.users ?? []) as Rec[]) {
     await call(() => client.queryUsers({ payload: { filter_conditions: { id: user.id } } }));
     await call(() => client.updateUsers({ users: { [user.id]: user as any } }));

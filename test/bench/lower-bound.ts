@@ -44,6 +44,7 @@ function readPopulated(w: Workload): Calls {
     ListPushProviders: 1,
     GetPushTemplates: c.pushProviders,
     ListExternalStorage: 1,
+    ListCallTypes: 1,
     QueryUsers: pages(c.users, 100),
     GetUserGroup: c.userGroups,
   };
@@ -51,7 +52,7 @@ function readPopulated(w: Workload): Calls {
 
 /** Reading a new app: one call per kind says it holds nothing of ours (nothing to read per provider or group). */
 function readEmpty(w: Workload): Calls {
-  return { GetApp: 1, ListRoles: 1, ListBlockLists: 1, ListPushProviders: 1, ListExternalStorage: 1, QueryUsers: pages(w.counts.users, 100), ListUserGroups: 1 };
+  return { GetApp: 1, ListRoles: 1, ListBlockLists: 1, ListPushProviders: 1, ListExternalStorage: 1, ListCallTypes: 1, QueryUsers: pages(w.counts.users, 100), ListUserGroups: 1 };
 }
 
 function createAll(w: Workload): Calls {
@@ -64,6 +65,7 @@ function createAll(w: Workload): Calls {
     UpsertPushProvider: c.pushProviders,
     UpsertPushTemplate: c.pushTemplates,
     CreateExternalStorage: c.externalStorages,
+    CreateCallType: c.callTypes,
     UpdateUsers: pages(c.users, 100),
     CreateUserGroup: c.userGroups,
     AddUserGroupMembers: c.userGroups * Math.max(0, pages(members, 100) - 1),
@@ -87,6 +89,7 @@ export function mustMake(scenario: ScenarioName, base: Workload, drift: Drift): 
         UpsertPushProvider: d.pushProviders,
         UpsertPushTemplate: d.pushTemplates,
         UpdateExternalStorage: d.externalStorages,
+        UpdateCallType: d.callTypes,
         AddUserGroupMembers: d.userGroups,
         RemoveUserGroupMembers: d.userGroups,
         UpdateUsersPartial: pages(d.users, 100),
@@ -97,6 +100,7 @@ export function mustMake(scenario: ScenarioName, base: Workload, drift: Drift): 
         ListPushProviders: d.pushProviders ? 1 : 0,
         GetPushTemplates: d.pushTemplateProviders,
         ListExternalStorage: d.externalStorages ? 1 : 0,
+        ListCallTypes: d.callTypes ? 1 : 0,
         GetUserGroup: d.userGroups,
         QueryUsers: pages(d.users, 100),
       };

@@ -65,7 +65,7 @@ const mark = (ok: boolean) => (ok ? '✅' : '❌');
 function workloadLine(c: Workload['counts'], mode: string): string {
   return (
     `${mode} workload: ${c.blocklists} block lists (+ the built-in one) with ${int(c.words)} words, ${c.roles} custom roles with grants, ` +
-    `${c.pushProviders} push providers with ${c.pushTemplates} templates, ${c.externalStorages} external storages, ` +
+    `${c.pushProviders} push providers with ${c.pushTemplates} templates, ${c.externalStorages} external storages, ${c.callTypes} call types, ` +
     `${int(c.userGroups)} user groups with ${int(c.members)} memberships, ${int(c.users)} users`
   );
 }

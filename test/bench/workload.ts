@@ -14,6 +14,8 @@ export interface Scale {
   grantsPerRole: number;
   pushProviders: number;
   externalStorages: number;
+  /** Custom call types (Stream Video). No quota is published: 50, as the issue asks. */
+  callTypes: number;
   userGroups: number;
   membersPerGroup: number;
   users: number;
@@ -27,6 +29,7 @@ export const FULL_SCALE: Scale = {
   grantsPerRole: 6,
   pushProviders: 25,
   externalStorages: 5,
+  callTypes: 50,
   userGroups: 2_000,
   membersPerGroup: 50,
   users: 5_000,
@@ -40,6 +43,7 @@ export const QUICK_SCALE: Scale = {
   grantsPerRole: 6,
   pushProviders: 3,
   externalStorages: 2,
+  callTypes: 3,
   userGroups: 40,
   membersPerGroup: 20,
   users: 150,
@@ -64,6 +68,9 @@ const PERMISSIONS = [
   'create-mention',
 ] as const;
 
+/** Built-in video permission ids, granted to the custom roles in each call type. */
+const CALL_PERMISSIONS = ['join-call', 'send-audio', 'send-video', 'screenshare', 'read-call', 'create-call', 'start-recording', 'stop-recording'] as const;
+
 const TEMPLATE = '{"title": "{{ sender.name }}", "body": "{{ message.text }}"}';
 /** A service-account-shaped JSON: the emulator checks that Firebase credentials are a JSON object, nothing more. */
 const FIREBASE_CREDENTIALS = JSON.stringify({ type: 'service_account', project_id: 'bench', private_key_id: 'bench', client_email: 'bench@bench.iam.gserviceaccount.com' });
@@ -74,6 +81,7 @@ type Doc = Record<string, unknown> & {
   roles: { name: string }[];
   push_providers: { type: string; name: string; description: string; firebase_credentials: string; templates: { event_type: string; enable_push: boolean; template: string }[] }[];
   external_storages: { name: string; storage_type: string; bucket: string; path: string; aws_s3: { s3_region: string } }[];
+  call_types: { name: string; settings: { audio: { default_device: string; mic_default_on: boolean }; recording: { mode: string; quality: string }; limits: { max_participants: number } }; grants: Record<string, string[]> }[];
   users: { id: string; name: string; role: string; custom: Record<string, unknown> }[];
   user_groups: { id: string; name: string; description: string; members: string[] }[];
 };
@@ -83,7 +91,7 @@ export interface Workload {
   /** The desired-state document (the API's field names, as a user writes it). */
   doc: Doc;
   /** Declared objects per kind, for the lower bound and the report. */
-  counts: { blocklists: number; words: number; roles: number; pushProviders: number; pushTemplates: number; externalStorages: number; userGroups: number; members: number; users: number };
+  counts: { blocklists: number; words: number; roles: number; pushProviders: number; pushTemplates: number; externalStorages: number; callTypes: number; userGroups: number; members: number; users: number };
 }
 
 /** mulberry32: small, fast, and the same sequence on every machine. */
@@ -150,6 +158,15 @@ export function generateWorkload(scale: Scale, seed = 7): Workload {
       path: 'calls/',
       aws_s3: { s3_region: 'us-east-1' },
     })),
+    call_types: Array.from({ length: scale.callTypes }, (_, i) => ({
+      name: `bench-call-${pad(i + 1, 2)}`,
+      settings: {
+        audio: { default_device: 'speaker', mic_default_on: i % 2 === 0 },
+        recording: { mode: ['available', 'auto-on', 'disabled'][i % 3]!, quality: '720p' },
+        limits: { max_participants: 10 + i },
+      },
+      grants: Object.fromEntries(sample(random, roles, Math.min(2, roles.length)).map((r) => [r.name, sample(random, CALL_PERMISSIONS, 4).sort()])),
+    })),
     users: userIds.map((id, i) => ({ id, name: `Bench User ${i + 1}`, role: roles.length ? roleName(i % roles.length) : 'user', custom: { tier: i % 3, region: ['eu', 'us', 'ap'][i % 3] } })),
     user_groups: Array.from({ length: scale.userGroups }, (_, i) => ({
       id: `bench-group-${pad(i + 1, 4)}`,
@@ -157,7 +174,7 @@ export function generateWorkload(scale: Scale, seed = 7): Workload {
       description: `Generated group ${i + 1}`,
       members: sample(random, userIds, Math.min(scale.membersPerGroup, userIds.length)).sort(),
     })),
-    policy: { prune: ['blocklists', 'roles', 'push_providers', 'external_storages'], max_deletes: 10 },
+    policy: { prune: ['blocklists', 'roles', 'push_providers', 'external_storages', 'call_types'], max_deletes: 10 },
   };
   return { scale, doc, counts: countsOf(doc) };
 }
@@ -170,6 +187,7 @@ function countsOf(doc: Doc): Workload['counts'] {
     pushProviders: doc.push_providers.length,
     pushTemplates: doc.push_providers.reduce((n, p) => n + p.templates.length, 0),
     externalStorages: doc.external_storages.length,
+    callTypes: doc.call_types.length,
     userGroups: doc.user_groups.length,
     members: doc.user_groups.reduce((n, g) => n + g.members.length, 0),
     users: doc.users.length,
@@ -179,7 +197,7 @@ function countsOf(doc: Doc): Workload['counts'] {
 /** What the drift changed, per kind: the objects the apply must write (and read back). */
 export interface Drift {
   workload: Workload;
-  changed: { blocklists: number; wordsReplaced: number; grants: number; pushProviders: number; pushTemplates: number; pushTemplateProviders: number; externalStorages: number; userGroups: number; users: number };
+  changed: { blocklists: number; wordsReplaced: number; grants: number; pushProviders: number; pushTemplates: number; pushTemplateProviders: number; externalStorages: number; callTypes: number; userGroups: number; users: number };
 }
 
 /** ceil(1 %) of `n`, at least one when there is anything. */
@@ -188,7 +206,7 @@ const share = (n: number) => (n === 0 ? 0 : Math.max(1, Math.ceil(n * DRIFT_SHAR
 /**
  * The same app after someone edited 1 % of it: 1 % of each kind's objects (at least one) change one thing each —
  * a block list swaps 1 % of its words, a role's grants change, a provider's description, a template's text, a
- * storage's path, a group swaps one member, a user is renamed. The objects changed are spread across the file.
+ * storage's path, a call type's participant limit, a group swaps one member, a user is renamed. The objects changed are spread across the file.
  */
 export function driftWorkload(base: Workload, seed = 11): Drift {
   const random = prng(seed);
@@ -217,6 +235,8 @@ export function driftWorkload(base: Workload, seed = 11): Drift {
   for (const { t } of templates) t.template = '{"title": "{{ sender.name }} wrote", "body": "{{ message.text }}"}';
   const storages = pick(doc.external_storages);
   for (const s of storages) s.path = 'recordings/';
+  const callTypes = pick(doc.call_types);
+  for (const t of callTypes) t.settings.limits.max_participants += 100;
   const groups = pick(doc.user_groups);
   const allUsers = doc.users.map((u) => u.id);
   for (const g of groups) {
@@ -238,6 +258,7 @@ export function driftWorkload(base: Workload, seed = 11): Drift {
       pushTemplates: templates.length,
       pushTemplateProviders: new Set(templates.map(({ p }) => p.name)).size,
       externalStorages: storages.length,
+      callTypes: callTypes.length,
       userGroups: groups.length,
       users: users.length,
     },
