@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { runExport } from '../../src/commands/export.js';
 import { startEmulator } from '../../src/emulator/server.js';
 import { harness, type Harness } from '../support/reconcile.js';
 
@@ -110,6 +111,25 @@ describe('video configuration as code', () => {
       expect(order.indexOf('sip_inbound_routing_rule/support-hotline')).toBeLessThan(order.indexOf('sip_trunk/support-pbx'));
       expect(order.indexOf('sip_inbound_routing_rule/support-hotline')).toBeLessThan(order.indexOf('call_type/support'));
       expect((await h.plan(pruning)).plan.document.changes).toEqual([]);
+    });
+  });
+});
+
+describe('export of video configuration', () => {
+  it('writes custom call types, trunks and rules (no built-in, no id, no password) that plan nothing when read back', async () => {
+    await withApp(async (h) => {
+      await h.apply(VIDEO);
+      let text = '';
+      const out = { stdout: (t: string) => (text += t), stderr: () => {}, color: false };
+      await runExport({ kinds: ['call_types', 'sip_trunks', 'sip_inbound_routing_rules'] }, { deps: h.deps, client: h.client }, out);
+      expect(text).toContain('name: support');
+      expect(text).toContain('trunks:\n      - support-pbx');
+      expect(text).not.toMatch(/name: (default|audio_room|livestream|development)\n/);
+      expect(text).not.toContain('sip-pass-0001');
+      expect(text).not.toMatch(/\bid: [0-9a-f]{8}-/);
+      // The trunk's password is left out: read back, it stays unmanaged and plans nothing.
+      const exported = await h.plan(text);
+      expect(exported.plan.document.changes).toEqual([]);
     });
   });
 });
