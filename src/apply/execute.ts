@@ -15,8 +15,11 @@ export interface ExecuteOptions {
   state: StateFile;
   concurrency: number;
   logger?: Logger;
-  /** Executors for changes the API carries out in batches (the kinds' `batchers`). */
-  batchers?: readonly ChangeBatcher[];
+  /**
+   * Executors for changes the API carries out in batches: the kinds' `batchers` (required, so that no caller
+   * forgets them: a kind may have no other way to write, e.g. SIP rules).
+   */
+  batchers: readonly ChangeBatcher[];
   /** Called as each change is applied (the engine starts its read-back then). */
   onApplied?: (change: PlannedChange) => void;
 }
@@ -72,7 +75,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
     waits.settle(change);
     opts.logger?.warn({ address: change.address, action: change.action, err: error }, 'change failed');
   };
-  const batchers = opts.batchers ?? [];
+  const { batchers } = opts;
   const runBatch = async (batcher: ChangeBatcher, group: readonly PlannedChange[], early: boolean) => {
     await Promise.all(group.flatMap((c) => waits.before(c) ?? []));
     if (early && broke) return;

@@ -13,8 +13,10 @@ describe('sensitiveValues', () => {
     expect(values).not.toContain('visible-value');
   });
 
-  it('leaves out values too short to be a credential (they would blank out ordinary words)', () => {
-    expect(sensitiveValues([obj({ key: 'abc' })], secretFieldsOf)).toEqual([]);
+  it('leaves out substituted values too short to be a credential, but never a short secret (a three-digit PIN)', () => {
+    expect(sensitiveValues([obj({ region: 'eu' }, ['/region'])], secretFieldsOf)).toEqual([]);
+    expect(sensitiveValues([obj({ key: '123' })], secretFieldsOf)).toEqual(['123']);
+    expect(redact('pin 123 refused', ['123'])).toBe(`pin ${SENSITIVE} refused`);
   });
 });
 

@@ -10,7 +10,10 @@ import { overlaps, patternOverlaps, toPointer } from './pointer.js';
 
 export const SENSITIVE = '(sensitive value)';
 
-/** Shorter values are left alone: they would blank out ordinary words, and no credential is that short. */
+/**
+ * Substituted values shorter than this are left alone (a region, a flag: they would blank out ordinary words).
+ * Values at a kind's secret fields are hidden whatever their length (a three-digit PIN is a secret).
+ */
 const MIN_LENGTH = 4;
 
 /**
@@ -28,15 +31,16 @@ export function sensitiveValues(objects: Iterable<DesiredObject | undefined>, se
         for (const [k, v] of Object.entries(value)) walk(v, [...segments, k]);
         return;
       }
-      if (typeof value !== 'string') return;
+      if (typeof value !== 'string' || value === '') return;
       const path = toPointer(segments);
-      if (!secretFields.some((p) => patternOverlaps(p, path)) && !obj.sensitive.some((s) => overlaps(s, path))) return;
-      out.add(value);
-      for (const inner of jsonStrings(value)) out.add(inner);
+      const secret = secretFields.some((p) => patternOverlaps(p, path));
+      if (!secret && !obj.sensitive.some((s) => overlaps(s, path))) return;
+      if (secret || value.length >= MIN_LENGTH) out.add(value);
+      for (const inner of jsonStrings(value)) if (inner.length >= MIN_LENGTH) out.add(inner);
     };
     walk(obj.fields, []);
   }
-  return [...out].filter((s) => s.length >= MIN_LENGTH).sort((a, b) => b.length - a.length);
+  return [...out].sort((a, b) => b.length - a.length);
 }
 
 /** The string values inside `text` when it is a JSON document; none otherwise. */
@@ -65,7 +69,7 @@ function jsonStrings(text: string): string[] {
 export function redact(text: string, secrets: readonly string[]): string {
   const forms = new Set<string>();
   for (const s of secrets) {
-    if (s.length < MIN_LENGTH) continue;
+    if (s === '') continue;
     const once = JSON.stringify(s).slice(1, -1);
     forms.add(s).add(once).add(JSON.stringify(once).slice(1, -1));
   }
@@ -73,6 +77,7 @@ export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const f of longestFirst) out = out.split(f).join(SENSITIVE);
   for (const f of longestFirst) {
+    // A cut-off tail is matched from four characters on: shorter ones would match ordinary text.
     for (let n = f.length - 1; n >= MIN_LENGTH; n--) {
       if (out.endsWith(f.slice(0, n))) {
         out = `${out.slice(0, out.length - n)}${SENSITIVE}`;

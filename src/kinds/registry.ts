@@ -10,10 +10,10 @@ import type { KindSpec } from './types.js';
 import { userGroupKind } from './user-groups.js';
 import { blockedUserKind } from './users/blocked.js';
 import { deviceKind } from './users/devices.js';
-import { callTypeKind } from './video/call-types.js';
-import { sipRuleKind, sipTrunkKind } from './video/sip.js';
 import { pushPreferenceKind } from './users/push-preferences.js';
 import { userKind } from './users/user.js';
+import { callTypeKind } from './video/call-types.js';
+import { sipRuleKind, sipTrunkKind } from './video/sip.js';
 
 /** Every kind stream-sync manages, in the order plans list them. The one registry: nothing else lists kinds. */
 export const KINDS: readonly KindSpec[] = [

@@ -5,7 +5,6 @@ import type { PlanKind } from './facets.js';
 import { canonicalJson, sortedSet } from '../core/canonical.js';
 import { matchesAny, overlaps, patternOverlaps, toPointer } from '../core/pointer.js';
 
-
 export interface DiffOptions {
   spec: Pick<PlanKind, 'secretFields' | 'writeOnlyFields' | 'setFields' | 'identityFields'>;
   /** Pointer patterns that are never compared nor written (`policy.ignore_fields`). */

@@ -1,8 +1,7 @@
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
-import type { Change, DesiredObject, DesiredState, LiveObject, LiveState, PlanDocument, PlanWarning } from '../core/model.js';
+import type { Change, DesiredObject, DesiredState, LiveObject, LiveState, PlanDocument, PlanWarning, WriteOnlyMemory } from '../core/model.js';
 import { canonicalJson, sha256 } from '../core/canonical.js';
 import { diffFields } from './diff.js';
-import { type WriteOnlyMemory } from '../core/model.js';
 import { kindIn, kindOfAddress, type PlanKind } from './facets.js';
 import { levelsFor, phaseLevels } from './order.js';
 import { fromPointer, getAt, matchesAny, matchesGlob } from '../core/pointer.js';

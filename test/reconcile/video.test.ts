@@ -115,6 +115,28 @@ describe('video configuration as code', () => {
   });
 });
 
+describe('grants of built-in call roles', () => {
+  it('plan and apply with a pruned roles section: host and call_member are call roles, not app roles', async () => {
+    await withApp(async (h) => {
+      const yaml = `version: 1
+roles:
+  - name: support-agent
+call_types:
+  - name: panel
+    grants:
+      host: [join-call, send-audio, send-video, end-call]
+      call_member: [join-call, send-audio]
+      support-agent: [join-call]
+policy:
+  prune: [roles]
+`;
+      const applied = await h.apply(yaml);
+      expect(applied.result.failed).toEqual([]);
+      expect((await h.plan(yaml)).plan.document.changes).toEqual([]);
+    });
+  });
+});
+
 describe('export of video configuration', () => {
   it('writes custom call types, trunks and rules (no built-in, no id, no password) that plan nothing when read back', async () => {
     await withApp(async (h) => {

@@ -70,7 +70,9 @@ describe('call type requests', () => {
   });
 
   it('names the roles its grants use and its external storage, and warns when a new type leaves out a required field', () => {
-    expect(callTypeKind.refs!({ name: 's', grants: { admin: [], host: [] }, external_storage: 'rec' })).toEqual(['role/admin', 'role/host', 'external_storage/rec']);
+    // Built-in call roles are not app roles; a role granted nothing, and a storage declared "", are let go of.
+    expect(callTypeKind.refs!({ name: 's', grants: { host: ['join-call'], admin: ['end-call'], 'support-agent': ['join-call'], former: [] }, external_storage: 'rec' })).toEqual(['role/support-agent', 'external_storage/rec']);
+    expect(callTypeKind.refs!({ name: 's', external_storage: '' })).toEqual([]);
     const desired = { kind: 'call_type', address: 'call_type/s', fields: { name: 's', settings: { audio: { mic_default_on: true }, recording: { mode: 'available' } } }, sensitive: [] };
     expect(callTypeKind.warnings!({ action: 'create', address: 'call_type/s', desired, fields: [] })).toEqual(['settings.audio is created without default_device, which the API requires in that block: declare it']);
   });

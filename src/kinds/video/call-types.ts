@@ -4,6 +4,9 @@ import { fromPointer } from '../../core/pointer.js';
 import { addressPart, defineKind, getOrUndefined, isRecord, liveObject, noDuplicates, overlay, pick } from '../define.js';
 import { callSettingsSchema, notificationSettingsSchema, REQUIRED, SETTINGS_SETS } from './call-settings.js';
 
+/** Stream's built-in call-level roles: grants may name them without an app role of that name. */
+export const CALL_ROLES = ['admin', 'call_member', 'host', 'moderator', 'user'] as const;
+
 /** The call types every app has: updated like any other, never deleted. */
 export const BUILTIN_CALL_TYPES = ['audio_room', 'default', 'development', 'livestream'] as const;
 
@@ -18,14 +21,16 @@ export const callTypeSchema = z
       .optional()
       .describe('Call-level role → the permissions it has in calls of this type (a set). Only the roles listed are managed; each names a role of the app.'),
     notification_settings: notificationSettingsSchema.optional().describe('Push notifications for call events (ring, missed, live started, …); only what is declared is managed.'),
-    external_storage: z.string().min(1).optional().describe('The external storage recordings of this type go to (an `external_storages` name).'),
+    external_storage: z.string().optional().describe('The external storage recordings of this type go to (an `external_storages` name; "" for none).'),
   })
   .strict()
   .describe('A Stream Video call type: settings per block, grants per role, notification settings.');
 
 /** ListCallTypes' or GetCallType's call type, in the file's shape (timestamps dropped). */
 export function callTypeLive(t: Rec): LiveObject {
-  return liveObject('call_type', `call_type/${String(t.name)}`, pick(t, FIELDS), (BUILTIN_CALL_TYPES as readonly string[]).includes(String(t.name)));
+  // No storage reads as "", which is how the file says "none".
+  const fields = { ...pick(t, FIELDS), external_storage: typeof t.external_storage === 'string' ? t.external_storage : '' };
+  return liveObject('call_type', `call_type/${String(t.name)}`, fields, (BUILTIN_CALL_TYPES as readonly string[]).includes(String(t.name)));
 }
 
 const listCallTypes = { op: 'ListCallTypes', method: 'GET', path: '/api/v2/video/calltypes', idempotent: true } as const;
@@ -45,9 +50,12 @@ export const callTypeKind = defineKind({
   // Grants name roles; recordings go to a declared external storage.
   dependsOn: ['role', 'external_storage'],
   releases: ['role', 'external_storage'],
+  // A role whose grants are declared empty, and a storage declared "", are let go of: no reference keeps them.
   refs: (fields) => [
-    ...Object.keys((fields.grants as Rec | undefined) ?? {}).map((role) => `role/${role}`),
-    ...(typeof fields.external_storage === 'string' ? [`external_storage/${fields.external_storage}`] : []),
+    ...Object.entries((fields.grants as Record<string, string[]> | undefined) ?? {})
+      .filter(([role, granted]) => granted.length > 0 && !(CALL_ROLES as readonly string[]).includes(role))
+      .map(([role]) => `role/${role}`),
+    ...(typeof fields.external_storage === 'string' && fields.external_storage !== '' ? [`external_storage/${fields.external_storage}`] : []),
   ],
   setFields: ['/grants/*', ...SETTINGS_SETS],
   isBuiltin: (live) => live.builtin === true,
@@ -87,5 +95,5 @@ export const callTypeKind = defineKind({
     const res = await getOrUndefined<Rec>(api, { op: 'GetCallType', method: 'GET', path: '/api/v2/video/calltypes/{name}', params: { name: String(desired.fields.name) }, idempotent: true });
     return res?.name ? callTypeLive(res) : undefined;
   },
-  toFile: (live) => live.fields,
+  toFile: ({ fields: { external_storage, ...fields } }) => (external_storage ? { ...fields, external_storage } : fields),
 });

@@ -18,6 +18,8 @@ describe('SIP trunks', () => {
     expect(created).toMatchObject([{ op: 'CreateSIPTrunk', body: { name: 'main', numbers: ['+15550100'], password: 's3cret-pass' } }]);
     const updated = plan({ name: 'main', numbers: ['+15550101', '+15550100'], allowed_ips: ['198.51.100.7'] }, TRUNK);
     expect(updated).toEqual([{ op: 'UpdateSIPTrunk', method: 'PUT', path: '/api/v2/video/sip/inbound_trunks/{id}', params: { id: 'trk-1' }, body: { name: 'main', numbers: ['+15550100', '+15550101'], allowed_ips: ['198.51.100.7'] }, idempotent: true }]);
+    // The allowed IPs go with every update, in case the API replaces the trunk whole.
+    expect(plan({ name: 'main', numbers: ['+15550100'] }, TRUNK)[0]!.body).toEqual({ name: 'main', numbers: ['+15550100'], allowed_ips: ['203.0.113.0/24'] });
     expectValidRequests([...created, ...updated]);
   });
 
@@ -48,6 +50,21 @@ describe('SIP inbound routing rules', () => {
     expect(update).toMatchObject({ op: 'UpdateSIPInboundRoutingRule', params: { id: 'rule-1' } });
     expect(update.body).toMatchObject({ trunk_ids: ['trk-1'], called_numbers: ['+15550101'], direct_routing_configs: { call_type: 'support', call_id: 'hotline' } });
     expectValidRequests([create, update]);
+  });
+
+  it('switches a rule from direct to PIN routing without sending both (they are exclusive)', () => {
+    const desired: DesiredObject = { kind: 'sip_inbound_routing_rule', address: 'sip_inbound_routing_rule/support-line', fields: { name: 'support-line', trunks: ['main'], caller_configs: { id: 'c' }, pin_routing_configs: { pin_prompt: 'Your PIN' } }, sensitive: [] };
+    const update = sipRuleRequest({ action: 'update', desired, live: sipRuleLive(RULE, trunkNames) }, new Map([['main', 'trk-1']]));
+    expect(update.body).toHaveProperty('pin_routing_configs', { pin_prompt: 'Your PIN' });
+    expect(update.body).not.toHaveProperty('direct_routing_configs');
+    expectValidRequests([update]);
+  });
+
+  it('refuses to plan when two trunks or two rules of the app share a name (which one a write reaches would be a guess)', async () => {
+    const api: Api = { send: async <T>(req: ApiRequest) => (req.op === 'ListSIPTrunks' ? { sip_trunks: [TRUNK, { ...TRUNK, id: 'trk-2' }] } : { sip_inbound_routing_rules: [] }) as T };
+    await expect(sipTrunkKind.fetch(api, [], { complete: false })).rejects.toThrow('two SIP trunks in the app are named "main" (ids trk-1 and trk-2)');
+    const rules: Api = { send: async <T>(req: ApiRequest) => (req.op === 'ListSIPTrunks' ? { sip_trunks: [TRUNK] } : { sip_inbound_routing_rules: [RULE, { ...RULE, id: 'rule-2' }] }) as T };
+    await expect(sipRuleKind.fetch(rules, [], { complete: false })).rejects.toThrow(/two SIP inbound routing rules in the app are named "support-line"/);
   });
 
   it('fails only the rule whose trunk does not exist, after one list of the trunks', async () => {

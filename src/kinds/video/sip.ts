@@ -17,8 +17,8 @@ const strings = (what: string) => z.array(z.string().min(1)).superRefine(noDupli
 
 export const sipTrunkSchema = z
   .object({
-    name: addressPart('a SIP trunk name', 255),
-    numbers: strings('numbers').describe('Phone numbers of the trunk (a set).'),
+    name: addressPart('a SIP trunk name', 100),
+    numbers: strings('numbers').min(1, 'a trunk has at least one number').max(50, 'a trunk has at most 50 numbers').describe('Phone numbers of the trunk (a set).'),
     allowed_ips: strings('allowed_ips').optional().describe('IPv4/IPv6 addresses or CIDR blocks allowed to use the trunk (a set).'),
     password: z.string().min(1).optional().describe('The trunk password: write-only, set again only when it changes.'),
   })
@@ -30,7 +30,22 @@ const TRUNK_FIELDS = ['name', 'numbers', 'allowed_ips'] as const;
 /** ListSIPTrunks' trunk in the file's shape; `id` is kept to address it (never declared, never exported). */
 export const sipTrunkLive = (t: Rec): LiveObject => liveObject('sip_trunk', `sip_trunk/${String(t.name)}`, { ...pick(t, TRUNK_FIELDS), id: t.id });
 
-const listTrunks = (api: Api) => api.send<{ sip_trunks?: Rec[] }>({ op: 'ListSIPTrunks', method: 'GET', path: '/api/v2/video/sip/inbound_trunks', idempotent: true }).then((r) => r.sip_trunks ?? []);
+/**
+ * Objects matched by name must have one name each: with two of the same name, which one a plan shows and which
+ * one a write reaches would differ. Refused before anything is planned.
+ */
+function uniqueNames(what: string, objects: Rec[]): Rec[] {
+  const seen = new Map<string, unknown>();
+  for (const o of objects) {
+    const name = String(o.name);
+    if (seen.has(name)) throw new Error(`two ${what}s in the app are named "${name}" (ids ${String(seen.get(name))} and ${String(o.id)}): stream-sync matches ${what}s by name; rename or delete one of them`);
+    seen.set(name, o.id);
+  }
+  return objects;
+}
+
+const listTrunks = (api: Api) =>
+  api.send<{ sip_trunks?: Rec[] }>({ op: 'ListSIPTrunks', method: 'GET', path: '/api/v2/video/sip/inbound_trunks', idempotent: true }).then((r) => uniqueNames('SIP trunk', r.sip_trunks ?? []));
 
 const idOf = (change: Pick<ChangeInput, 'live'>) => String(change.live!.fields.id);
 
@@ -48,8 +63,9 @@ export const sipTrunkKind = defineKind({
   requests({ action, desired, live, fields }) {
     if (action === 'delete') return [{ op: 'DeleteSIPTrunk', method: 'DELETE', path: '/api/v2/video/sip/inbound_trunks/{id}', params: { id: idOf({ live }) }, idempotent: true }];
     if (action === 'create') return [{ op: 'CreateSIPTrunk', method: 'POST', path: '/api/v2/video/sip/inbound_trunks', body: desired!.fields, idempotent: false }];
-    // UpdateSIPTrunk requires the name and numbers: they go with every update; the password only when it changed.
-    const body = { ...pick(live!.fields, ['name', 'numbers']), ...pick(desired!.fields, changedTopLevel(fields)) };
+    // UpdateSIPTrunk requires the name and numbers, and may replace the trunk whole: what the app has goes with every
+    // update (the allowed IPs too); the password only when it changed.
+    const body = { ...pick(live!.fields, ['name', 'numbers', 'allowed_ips']), ...pick(desired!.fields, changedTopLevel(fields)) };
     return [{ op: 'UpdateSIPTrunk', method: 'PUT', path: '/api/v2/video/sip/inbound_trunks/{id}', params: { id: idOf({ live }) }, body, idempotent: true }];
   },
   async reread(api, desired) {
@@ -64,11 +80,11 @@ const customData = z.record(z.string(), z.unknown());
 
 export const sipRuleSchema = z
   .object({
-    name: addressPart('a SIP inbound routing rule name', 255),
-    trunks: strings('trunks').min(1, 'a rule names at least one trunk').describe('The SIP trunks (by name) whose calls this rule routes.'),
-    called_numbers: strings('called_numbers').optional(),
-    caller_numbers: strings('caller_numbers').optional(),
-    caller_configs: z.object({ id: z.string().min(1), custom_data: customData.optional() }).strict(),
+    name: addressPart('a SIP inbound routing rule name', 100),
+    trunks: strings('trunks').min(1, 'a rule names at least one trunk').max(50, 'a rule names at most 50 trunks').describe('The SIP trunks (by name) whose calls this rule routes.'),
+    called_numbers: strings('called_numbers').max(50, 'a rule lists at most 50 called numbers').optional(),
+    caller_numbers: strings('caller_numbers').max(50, 'a rule lists at most 50 caller numbers').optional(),
+    caller_configs: z.object({ id: z.string().min(1).max(255), custom_data: customData.optional() }).strict(),
     call_configs: z.object({ custom_data: customData.optional() }).strict().optional(),
     direct_routing_configs: z.object({ call_type: z.string().min(1), call_id: z.string().min(1) }).strict().optional().describe('Route calls straight into this call (mutually exclusive with pin_routing_configs).'),
     pin_routing_configs: z
@@ -77,7 +93,7 @@ export const sipRuleSchema = z
       .strict()
       .optional(),
     pin_protection_configs: z
-      .object({ enabled: z.boolean(), default_pin: z.string(), max_attempts: z.number().int().min(1).max(10), required_pin_digits: z.number().int().min(3).max(10) })
+      .object({ enabled: z.boolean(), default_pin: z.string().min(3).max(20), max_attempts: z.number().int().min(1).max(10), required_pin_digits: z.number().int().min(3).max(10) })
       .partial()
       .strict()
       .optional(),
@@ -96,7 +112,11 @@ export function sipRuleLive(r: Rec, trunkNames: ReadonlyMap<string, string>): Li
 
 /** The rule's request body: what the file declares over what the app has (the API requires the whole rule), trunks as ids. */
 function ruleBody({ desired, live }: Pick<ChangeInput, 'desired' | 'live'>, trunkIds: ReadonlyMap<string, string>): Rec {
-  const { trunks, id: _id, ...fields } = overlay(live?.fields ?? {}, desired!.fields) as Rec;
+  const base = { ...(live?.fields ?? {}) };
+  // Direct and PIN routing are exclusive: declaring one drops the other the app has.
+  if (desired!.fields.pin_routing_configs !== undefined) delete base.direct_routing_configs;
+  if (desired!.fields.direct_routing_configs !== undefined) delete base.pin_routing_configs;
+  const { trunks, id: _id, ...fields } = overlay(base, desired!.fields) as Rec;
   const missing = (trunks as string[]).filter((name) => !trunkIds.has(name));
   if (missing.length) throw new Error(`the SIP trunk${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} named by the rule do${missing.length > 1 ? '' : 'es'} not exist`);
   return { ...fields, trunk_ids: (trunks as string[]).map((name) => trunkIds.get(name)!) };
@@ -167,7 +187,7 @@ export const sipRuleKind = defineKind({
       listTrunks(api),
     ]);
     const names = new Map(trunks.map((t) => [String(t.id), String(t.name)]));
-    return (rules.sip_inbound_routing_rules ?? []).map((r) => sipRuleLive(r, names));
+    return uniqueNames('SIP inbound routing rule', rules.sip_inbound_routing_rules ?? []).map((r) => sipRuleLive(r, names));
   },
   batchers: () => [ruleWriter('create'), ruleWriter('update')],
   checks: ruleChecks,
