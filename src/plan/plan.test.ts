@@ -19,6 +19,26 @@ const state = (objects: DesiredObject[], p: Partial<Policy> = {}, kinds = ['bloc
 const liveOf = (objects: LiveObject[]): LiveState => ({ objects: new Map(objects.map((o) => [o.address, o])) });
 const actions = (plan: ReturnType<typeof buildPlan>) => plan.document.changes.map((c) => `${c.action} ${c.address}`);
 
+describe('guards shown at plan time', () => {
+  const LIVE = liveOf([l('blocklist', 'a'), l('blocklist', 'b'), l('blocklist', 'c')]);
+  const prune = (max?: number) => state([], { prune: ['blocklists'], ...(max === undefined ? {} : { max_deletes: max }) });
+
+  it('says first, before any other warning, when the plan deletes more than policy.max_deletes', () => {
+    const plan = buildPlan({ desired: prune(2), live: LIVE, memory, target, registry: KINDS });
+    expect(plan.document.summary.delete).toBe(3);
+    expect(plan.document.warnings[0]).toEqual({
+      address: 'policy.max_deletes',
+      message: 'the plan deletes 3 objects, more than policy.max_deletes (2): apply will refuse it before any write unless run with --allow-deletes 3',
+    });
+  });
+
+  it('says nothing when the deletes are within the limit or no limit is set', () => {
+    for (const desired of [prune(3), prune()]) {
+      expect(buildPlan({ desired, live: LIVE, memory, target, registry: KINDS }).document.warnings.map((w) => w.address)).not.toContain('policy.max_deletes');
+    }
+  });
+});
+
 describe('buildPlan', () => {
   const LIVE = liveOf([l('blocklist', 'keep', { words: ['a'] }), l('blocklist', 'old', { words: ['b'] }), l('blocklist', 'tmp-1', { words: [] }), l('role', 'user', {}, true), l('role', 'legacy', {})]);
 

@@ -102,6 +102,9 @@ export function buildPlan(input: PlanInput): Plan {
   );
   const ordered = levels.flat();
   const count = (action: string) => ordered.filter((c) => c.action === action).length;
+  const guard = deleteGuardWarning(count('delete'), policy.max_deletes);
+  // First, so a pull request's comment shows it even when the Markdown cuts warnings short.
+  if (guard) warnings.unshift(guard);
   const sensitive = sensitiveFingerprint(ordered, memory);
   return {
     levels,
@@ -115,6 +118,15 @@ export function buildPlan(input: PlanInput): Plan {
       ...(sensitive ? { sensitive_fingerprint: sensitive } : {}),
     },
   };
+}
+
+/**
+ * A plan `apply` will refuse says so when it is made, so the pull request shows what the merge will do: more
+ * deletes than `policy.max_deletes` (apply refuses before any write unless `--allow-deletes N` raises the limit).
+ */
+function deleteGuardWarning(deletes: number, maxDeletes: number | undefined): PlanWarning | undefined {
+  if (maxDeletes === undefined || deletes <= maxDeletes) return undefined;
+  return { address: 'policy.max_deletes', message: `the plan deletes ${deletes} objects, more than policy.max_deletes (${maxDeletes}): apply will refuse it before any write unless run with --allow-deletes ${deletes}` };
 }
 
 /**

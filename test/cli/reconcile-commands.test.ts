@@ -156,6 +156,14 @@ describe('stream-sync validate, plan, apply and export', () => {
     for (const name of ['extra-1', 'extra-2']) emu.app('cli-key').blocklists.set(name, { ...blocklistNamed('banned-words'), name, id: name });
     const file = write('guard.yaml', FILE);
     const before = writes();
+    // The pull request's plan already says the merge will be refused: in the Markdown comment, the JSON and the text.
+    const guard = /policy\.max_deletes.*the plan deletes 2 objects, more than policy\.max_deletes \(1\): apply will refuse it before any write unless run with --allow-deletes 2/;
+    const markdown = await runCli(['plan', '-f', file, '--format', 'markdown', '--state-file', state], env);
+    // The comment escapes Markdown's characters as entities (`_` is &#95;): read it as GitHub shows it.
+    expect(markdown.stdout.replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n))).replace(/<\/?code>/g, '')).toMatch(guard);
+    const json = JSON.parse((await runCli(['plan', '-f', file, '--format', 'json', '--state-file', state], env)).stdout) as { warnings: { address: string }[] };
+    expect(json.warnings[0]!.address).toBe('policy.max_deletes');
+    expect((await runCli(['plan', '-f', file, '--state-file', state], env)).stdout).toMatch(guard);
     const refused = await runCli(['apply', '-f', file, '--state-file', state], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/deletes 2 objects, more than policy.max_deletes \(1\)/);
