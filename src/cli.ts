@@ -43,9 +43,10 @@ async function embeddedEmulator(): Promise<EmbeddedEmulator> {
   return { baseUrl: emu.url, apiKey: emu.apiKey, apiSecret: emu.apiSecret, close: () => emu.close() };
 }
 
-async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, session: Session) => Promise<T>, needsFile = true): Promise<T> {
+/** `writesState`: the command writes the state file, so it must be writable before the first request (apply). */
+async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, session: Session) => Promise<T>, opts: { needsFile?: boolean; writesState?: boolean } = {}): Promise<T> {
   // The file is read and validated before any connection: a bad file fails fast and offline.
-  const desired = needsFile ? loadDesired(flags.file) : (undefined as unknown as DesiredState);
+  const desired = opts.needsFile !== false ? loadDesired(flags.file) : (undefined as unknown as DesiredState);
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, fd: 2 });
   const session = await openSession({
     configPath: flags.file,
@@ -55,6 +56,7 @@ async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, se
     env: process.env,
     logger,
     startEmulator: embeddedEmulator,
+    requireWritableState: opts.writesState,
   });
   try {
     return await fn(desired, session);
@@ -115,7 +117,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--allow-deletes <n>', 'raise policy.max_deletes for this run').argParser(intArg('--allow-deletes', 0, 1_000_000)))
     .option('--verify', 'after apply, run the live checks touching what changed (exit 1 if any fails)')
     .action(async (flags: CommonFlags & { dryRun?: boolean; plan?: string; allowDeletes?: number; verify?: boolean }) => {
-      setExit(await withSession(flags, (desired, session) => runApply(desired, { dryRun: Boolean(flags.dryRun), planFile: flags.plan, allowDeletes: flags.allowDeletes, targets: flags.target, verify: Boolean(flags.verify) }, session, output())));
+      const apply = { dryRun: Boolean(flags.dryRun), planFile: flags.plan, allowDeletes: flags.allowDeletes, targets: flags.target, verify: Boolean(flags.verify) };
+      // An apply records fingerprints and the user inventory: a state file it cannot write fails it before any write.
+      setExit(await withSession(flags, (desired, session) => runApply(desired, apply, session, output()), { writesState: !apply.dryRun }));
     });
 
   commonOptions(program.command('check').description('run the live checks Stream offers for what the file declares (exit 0 all pass, 1 any fails)'))
@@ -127,7 +131,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .option('--kinds <list>', `comma-separated kinds to export (${EXPORTABLE_SECTIONS.join(', ')})`, (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .action(async (flags: CommonFlags & { output?: string; kinds?: string[] }) => {
-      setExit(await withSession({ ...flags, file: flags.output ?? '.' }, (_d, session) => runExport({ output: flags.output, kinds: flags.kinds }, session, output()), false));
+      setExit(await withSession({ ...flags, file: flags.output ?? '.' }, (_d, session) => runExport({ output: flags.output, kinds: flags.kinds }, session, output()), { needsFile: false }));
     });
 
   commonOptions(program.command('watch').description('daemon: reconcile now, then on every change of the file(s) and every interval (exit 0 on SIGTERM/SIGINT)'))

@@ -181,6 +181,17 @@ describe('stream-sync validate, plan, apply and export', () => {
     expect(writes()).toBe(before);
   });
 
+  it('refuses to apply, before any request, when the state file cannot be written', async () => {
+    const notADirectory = write('a-file', '');
+    const state = join(notADirectory, 'state.json');
+    const file = write('unwritable.yaml', FILE);
+    const before = emu.requests.length;
+    const r = await runCli(['apply', '-f', file, '--state-file', state], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the state file's directory .* is not writable .*pass --state-file on a writable volume/);
+    expect(emu.requests.length).toBe(before);
+  });
+
   it('applies every independent change when one fails, lists the failure and exits 1', async () => {
     emu.faults.configure({ rules: [{ kind: 'error', status: 400, op: 'CreateRole' }] });
     try {
