@@ -6,6 +6,7 @@ import { ConfigError, errorMessage, formatIssue, GuardError } from '../core/erro
 import { redactError, sensitiveValues } from '../core/secrets.js';
 import { secretFieldsOf } from '../kinds/registry.js';
 import type { Api } from '../core/api.js';
+import type { DesiredState } from '../core/model.js';
 import type { ClientStats } from '../live/client.js';
 import type { StateFile } from '../state/state-file.js';
 import type { StateLock } from './lock.js';
@@ -65,8 +66,9 @@ const sumRequests = (s: ClientStats) => Object.values(s.requests).reduce((n, byS
 export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trigger[]) => Promise<Outcome> {
   const now = deps.now ?? Date.now;
   let lastWarnings = '';
-  // The sensitive values of the configuration in force: an error that quotes one is logged without it.
-  let secrets: string[] = [];
+  // The configuration in force: an error that quotes one of its sensitive values is logged without it (collected
+  // only when there is an error to redact, not on every run).
+  let inForce: DesiredState | undefined;
 
   return async function reconcile(triggers) {
     const id = randomUUID();
@@ -81,7 +83,7 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
     try {
       report = await run(log, progress);
     } catch (err) {
-      const message = err instanceof ConfigError ? err.issues.map(formatIssue).join('; ') : errorMessage(redactError(err, secrets));
+      const message = err instanceof ConfigError ? err.issues.map(formatIssue).join('; ') : errorMessage(redactError(err, inForce ? sensitiveValues(inForce.objects.values(), secretFieldsOf) : []));
       const refused = err instanceof GuardError || err instanceof ConfigError;
       if (!deps.signal.aborted) log.error({ err: message }, refused ? 'reconcile refused: nothing was applied' : 'reconcile failed');
       report = { ...progress, result: refused ? 'refused' : 'error', error: message };
@@ -137,7 +139,7 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
     }
     const desired = loaded.desired;
     if (!desired) return { ...progress, result: 'invalid_config', error: loaded.problem?.message };
-    secrets = sensitiveValues(desired.objects.values(), secretFieldsOf);
+    inForce = desired;
 
     const release = deps.lock
       ? await deps.lock.acquire({

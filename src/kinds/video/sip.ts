@@ -65,7 +65,7 @@ export const sipTrunkKind = defineKind({
     if (action === 'create') return [{ op: 'CreateSIPTrunk', method: 'POST', path: '/api/v2/video/sip/inbound_trunks', body: desired!.fields, idempotent: false }];
     // UpdateSIPTrunk requires the name and numbers, and may replace the trunk whole: what the app has goes with every
     // update (the allowed IPs too); the password only when it changed.
-    const body = { ...pick(live!.fields, ['name', 'numbers', 'allowed_ips']), ...pick(desired!.fields, changedTopLevel(fields)) };
+    const body = { ...pick(live!.fields, TRUNK_FIELDS), ...pick(desired!.fields, changedTopLevel(fields)) };
     return [{ op: 'UpdateSIPTrunk', method: 'PUT', path: '/api/v2/video/sip/inbound_trunks/{id}', params: { id: idOf({ live }) }, body, idempotent: true }];
   },
   async reread(api, desired) {
