@@ -155,7 +155,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       // A daemon logs each run at info (the other commands default to warn), on stdout.
       const level = cmd.getOptionValueSource('logLevel') === 'default' ? 'info' : flags.logLevel;
       const logger = createLogger({ level, format: flags.logFormat, fd: 1 });
-      setExit(await runWatch(flags, { env: process.env, logger, signal: stop.signal, startEmulator: embeddedEmulator }));
+      setExit(await runWatch(flags, { env: process.env, logger, signal: stop.signal, startEmulator: embeddedEmulator, onHangup: (listener) => process.on('SIGHUP', listener) }));
     });
 
   program

@@ -9,7 +9,7 @@ import type { Api } from '../core/api.js';
 import type { DesiredState } from '../core/model.js';
 import type { ClientStats } from '../live/client.js';
 import type { StateFile } from '../state/state-file.js';
-import type { StateLock } from './lock.js';
+import type { StateLock } from '../runtime/lock.js';
 import type { Outcome, Trigger } from './loop.js';
 import type { DaemonMetrics, RunResult } from './metrics.js';
 import type { ConfigSource } from './source.js';

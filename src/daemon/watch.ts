@@ -3,14 +3,14 @@ import type { Logger } from 'pino';
 import { type EmbeddedEmulator, openSession } from '../runtime/session.js';
 import { UsageError } from '../core/errors.js';
 import { type ListenAddress, parseDuration, parseListen } from './duration.js';
-import { StateLock } from './lock.js';
+import { StateLock } from '../runtime/lock.js';
 import { ReconcileLoop } from './loop.js';
 import { DaemonMetrics } from './metrics.js';
 import { createReconciler, type DaemonStatus } from './reconcile.js';
 import { withSecretRedaction } from '../runtime/logger.js';
 import { type HealthServer, type HealthSource, startHealthServer } from './server.js';
 import { ConfigSource } from './source.js';
-import { abortableSleep, stoppableApi } from './stopping.js';
+import { abortableSleep, stoppableApi } from '../runtime/stopping.js';
 import { type ConfigWatcher, watchConfig } from './watcher.js';
 
 export interface DaemonOptions {
@@ -45,6 +45,8 @@ export interface DaemonIo {
   /** `--emulator`: the CLI's embedded emulator (the reconciler never imports the emulator itself). */
   startEmulator(): Promise<EmbeddedEmulator>;
   cwd?: string;
+  /** Registers what SIGHUP does (the CLI wires the process's signal; tests call the listener directly). */
+  onHangup?(listener: () => void): void;
 }
 
 export interface Daemon {
