@@ -16,6 +16,8 @@ import { createLogger, type LogFormat } from './runtime/logger.js';
 import type { DesiredState } from './core/model.js';
 import type { PlanFormat } from './plan/render/index.js';
 import { VERSION } from './core/version.js';
+import { parseDuration } from './daemon/duration.js';
+import { lockStateFile } from './runtime/lock.js';
 
 /** The composition root: argv and environment in, exit code out. The only module that touches `process`. */
 
@@ -43,10 +45,27 @@ async function embeddedEmulator(): Promise<EmbeddedEmulator> {
   return { baseUrl: emu.url, apiKey: emu.apiKey, apiSecret: emu.apiSecret, close: () => emu.close() };
 }
 
-/** `writesState`: the command writes the state file, so it must be writable before the first request (apply). */
-async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, session: Session) => Promise<T>, opts: { needsFile?: boolean; writesState?: boolean } = {}): Promise<T> {
+interface SessionNeeds {
+  needsFile?: boolean;
+  /** The command writes the state file, so it must be writable before the first request (apply). */
+  writesState?: boolean;
+  /** Take the state-file lock (apply, plan --out): another writer is refused, or waited for up to `lockTimeoutMs`. */
+  lock?: boolean;
+  lockTimeoutMs?: number;
+  /** An interrupt: the command finishes gracefully (apply). Without one, SIGINT/SIGTERM end the command at once. */
+  signal?: AbortSignal;
+}
+
+async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, session: Session) => Promise<T>, opts: SessionNeeds = {}): Promise<T> {
   // The file is read and validated before any connection: a bad file fails fast and offline.
   const desired = opts.needsFile !== false ? loadDesired(flags.file) : (undefined as unknown as DesiredState);
+  // Reading commands end at once on a signal, with the conventional status (as PID 1 in a container, a signal
+  // without a handler would be ignored); the lock, if taken, is released on the way out.
+  const endNow = (sig: NodeJS.Signals) => process.exit(sig === 'SIGINT' ? 130 : 143);
+  if (!opts.signal) {
+    process.once('SIGINT', endNow);
+    process.once('SIGTERM', endNow);
+  }
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, fd: 2 });
   const session = await openSession({
     configPath: flags.file,
@@ -57,14 +76,51 @@ async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, se
     logger,
     startEmulator: embeddedEmulator,
     requireWritableState: opts.writesState,
+    signal: opts.signal,
   });
+  let release = () => {};
   try {
+    if (opts.lock && session.statePath) {
+      release = await lockStateFile(session.statePath, { timeoutMs: opts.lockTimeoutMs ?? 0, signal: opts.signal, onWait: (message) => output().stderr(message) });
+      // A second interrupt exits at once: the lock goes with it, rather than waiting out its staleness.
+      process.once('exit', release);
+    }
     return await fn(desired, session);
   } catch (err) {
     // The last output an error reaches: whatever it quotes of the file's secrets is hidden here too.
     throw desired ? redactError(err, sensitiveValues(desired.objects.values(), secretFieldsOf)) : err;
   } finally {
+    release();
+    process.off('exit', release);
+    process.off('SIGINT', endNow);
+    process.off('SIGTERM', endNow);
     await session.close();
+  }
+}
+
+/**
+ * Runs `fn` with an interrupt signal, as Terraform does: the first SIGINT/SIGTERM says so and aborts it (the
+ * requests in flight finish, no new one starts, the state file is written for what landed); a second one exits
+ * at once. Exit 1 when interrupted.
+ */
+async function interruptible(fn: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const interrupt = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupt.signal.aborted) {
+      process.stderr.write(`${sig} again: exiting now; a request in flight may or may not have landed (plan again to see)\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`interrupt received (${sig}): finishing the requests in flight; no new request starts (send it again to exit at once)\n`);
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const code = await fn(interrupt.signal);
+    return interrupt.signal.aborted ? Math.max(code, 1) : code;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -105,10 +161,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   commonOptions(program.command('plan').description('show what apply would do; writes nothing to the API'))
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
-    .option('--out <file>', 'also save the plan as JSON (for apply --plan)')
+    .option('--out <file>', 'also save the plan as JSON (for apply --plan); takes the state-file lock while planning')
     .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error)')
-    .action(async (flags: CommonFlags & { format: PlanFormat; out?: string; detailedExitcode?: boolean }) => {
-      setExit(await withSession(flags, (desired, session) => runPlan(desired, { format: flags.format, out: flags.out, detailedExitcode: Boolean(flags.detailedExitcode), targets: flags.target }, session, output())));
+    .addOption(lockTimeoutOption())
+    .action(async (flags: CommonFlags & { format: PlanFormat; out?: string; detailedExitcode?: boolean; lockTimeout?: number }) => {
+      // A plan saved for apply is not made while another stream-sync is writing the app: it would be stale at once.
+      const needs = { lock: flags.out !== undefined, lockTimeoutMs: flags.lockTimeout };
+      setExit(await withSession(flags, (desired, session) => runPlan(desired, { format: flags.format, out: flags.out, detailedExitcode: Boolean(flags.detailedExitcode), targets: flags.target }, session, output()), needs));
     });
 
   commonOptions(program.command('apply').description('compute the plan and execute it (exit 0 applied or nothing to do, 1 error)'))
@@ -116,10 +175,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--plan <file>', 'execute exactly this saved JSON plan; refused when the live state has moved since')
     .addOption(new Option('--allow-deletes <n>', 'raise policy.max_deletes for this run').argParser(intArg('--allow-deletes', 0, 1_000_000)))
     .option('--verify', 'after apply, run the live checks touching what changed (exit 1 if any fails)')
-    .action(async (flags: CommonFlags & { dryRun?: boolean; plan?: string; allowDeletes?: number; verify?: boolean }) => {
+    .addOption(lockTimeoutOption())
+    .action(async (flags: CommonFlags & { dryRun?: boolean; plan?: string; allowDeletes?: number; verify?: boolean; lockTimeout?: number }) => {
       const apply = { dryRun: Boolean(flags.dryRun), planFile: flags.plan, allowDeletes: flags.allowDeletes, targets: flags.target, verify: Boolean(flags.verify) };
-      // An apply records fingerprints and the user inventory: a state file it cannot write fails it before any write.
-      setExit(await withSession(flags, (desired, session) => runApply(desired, apply, session, output()), { writesState: !apply.dryRun }));
+      // An apply records fingerprints and the user inventory: a state file it cannot write fails it before any
+      // write, and a second writer on the same state file is refused (or waited for) before anything is read.
+      const writes = !apply.dryRun;
+      setExit(await interruptible((signal) => withSession(flags, (desired, session) => runApply(desired, apply, session, output()), { writesState: writes, lock: writes, lockTimeoutMs: flags.lockTimeout, signal })));
     });
 
   commonOptions(program.command('check').description('run the live checks Stream offers for what the file declares (exit 0 all pass, 1 any fails)'))
@@ -219,6 +281,16 @@ interface EmulatorFlags {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+function lockTimeoutOption(): Option {
+  return new Option('--lock-timeout <duration>', "wait up to this long for another stream-sync's state-file lock (e.g. 30s, 5m; default: refuse at once)").argParser((v: string) => {
+    try {
+      return parseDuration('--lock-timeout', v);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  });
+}
 
 function intArg(flag: string, min: number, max: number) {
   return (value: string): number => {

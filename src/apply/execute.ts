@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { KINDS, kindSpec, secretFieldsOf } from '../kinds/registry.js';
 import type { Api, ApiRequest } from '../core/api.js';
-import { errorMessage, isAmbiguous, isNotFound } from '../core/errors.js';
+import { errorMessage, isAmbiguous, isNotFound, StoppedError } from '../core/errors.js';
 import type { ApplyResult, ChangeBatcher } from '../kinds/types.js';
 import { executionGraph, perObjectEdges, phaseNode, phaseOf } from '../plan/order.js';
 import { matchesAny } from '../core/pointer.js';
@@ -22,7 +22,16 @@ export interface ExecuteOptions {
   batchers: readonly ChangeBatcher[];
   /** Called as each change is applied (the engine starts its read-back then). */
   onApplied?: (change: PlannedChange) => void;
+  /** Called once for every change of the plan as it ends, however it ends (progress lines, the daemon's tally). */
+  onSettled?: (change: PlannedChange, outcome: ChangeOutcome, detail?: string) => void;
+  /**
+   * Aborted on an interrupt: no further change starts (each is reported `interrupted`); the requests in flight
+   * finish, the state file records what landed. The caller's API refuses new requests once it aborts.
+   */
+  signal?: AbortSignal;
 }
+
+export type ChangeOutcome = 'applied' | 'failed' | 'skipped' | 'interrupted';
 
 /** Which kinds and phases must be finished before each one starts, less those it follows object by object. */
 const ORDER = executionGraph(KINDS);
@@ -40,7 +49,8 @@ const PER_OBJECT = perObjectEdges(KINDS);
  * to a failed or skipped object are skipped. Write-only values are recorded in the state file as they land.
  */
 export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<ApplyResult> {
-  const result: ApplyResult = { applied: [], failed: [], skipped: [] };
+  const result: ApplyResult = { applied: [], failed: [], skipped: [], interrupted: [] };
+  const stopped = () => opts.signal?.aborted === true;
   const broken = new Set<string>();
   const byNode = new Map<string, PlannedChange[]>();
   for (const change of plan.levels.flat()) {
@@ -58,30 +68,43 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
     const blocker = refsOf(change).find((r) => broken.has(r));
     if (!blocker) return false;
     broken.add(change.address);
-    result.skipped.push({ address: change.address, reason: `${blocker} was not applied` });
+    const reason = `${blocker} was not applied`;
+    result.skipped.push({ address: change.address, reason });
     waits.settle(change);
+    opts.onSettled?.(change, 'skipped', reason);
     return true;
   };
   const applied = (change: PlannedChange) => {
     result.applied.push(change.address);
     waits.settle(change);
     opts.onApplied?.(change);
+    opts.onSettled?.(change, 'applied');
   };
-  const failed = (change: PlannedChange, raw: string) => {
+  const interrupted = (change: PlannedChange) => {
+    broken.add(change.address);
+    result.interrupted.push({ address: change.address, action: change.action });
+    waits.settle(change);
+    opts.onSettled?.(change, 'interrupted');
+  };
+  const failed = (change: PlannedChange, err: unknown) => {
+    // Refused because the run was interrupted: not the API's failure, and not attempted (or not finished).
+    if (err instanceof StoppedError || err === STOPPED || (stopped() && typeof err === 'string' && err.endsWith(StoppedError.SUFFIX))) return interrupted(change);
     // The API may quote the request back in its error: never let the change's secrets out that way.
-    const error = redact(raw, sensitiveValues([change.desired], secretFieldsOf));
+    const error = redact(typeof err === 'string' ? err : errorMessage(err), sensitiveValues([change.desired], secretFieldsOf));
     broken.add(change.address);
     result.failed.push({ address: change.address, action: change.action, error });
     waits.settle(change);
     opts.logger?.warn({ address: change.address, action: change.action, err: error }, 'change failed');
+    opts.onSettled?.(change, 'failed', error);
   };
   const { batchers } = opts;
   const runBatch = async (batcher: ChangeBatcher, group: readonly PlannedChange[], early: boolean) => {
     await Promise.all(group.flatMap((c) => waits.before(c) ?? []));
     if (early && broke) return;
+    if (stopped()) return group.forEach(interrupted);
     const open = new Map(group.filter((c) => !blocked(c)).map((c) => [c.address, c]));
     if (open.size === 0) return;
-    const done = (address: string, error?: string) => {
+    const done = (address: string, error?: unknown) => {
       const change = open.get(address);
       if (!change) return;
       open.delete(address);
@@ -94,10 +117,10 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
         broke ??= { err };
       }
     };
-    await batcher.run([...open.values()], opts.api, done).catch((err: unknown) => {
-      for (const address of [...open.keys()]) done(address, errorMessage(err));
+    await batcher.run([...open.values()], opts.api, (address, error) => done(address, error)).catch((err: unknown) => {
+      for (const address of [...open.keys()]) done(address, err);
     });
-    for (const address of [...open.keys()]) done(address, `${batcher.kind} ${batcher.action}: the batch ended without carrying out this change`);
+    for (const address of [...open.keys()]) done(address, stopped() ? STOPPED : `${batcher.kind} ${batcher.action}: the batch ended without carrying out this change`);
   };
   const runNode = async (n: string, changes: readonly PlannedChange[]) => {
     // A node that follows others object by object starts before they are done. It starts no further change once
@@ -106,12 +129,14 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
     const { single, batches } = splitBatches(changes, batchers);
     const one = runPool(single, opts.concurrency, async (change) => {
       await waits.before(change);
-      if ((early && broke) || blocked(change)) return;
+      if (early && broke) return;
+      if (stopped()) return interrupted(change);
+      if (blocked(change)) return;
       try {
         await executeChange(change, opts);
         applied(change);
       } catch (err) {
-        failed(change, errorMessage(err));
+        failed(change, err);
       }
     });
     await Promise.all([one, ...[...batches].map(([batcher, group]) => runBatch(batcher, group, early))]);
@@ -125,7 +150,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
     if (!p) {
       const changes = byNode.get(n) ?? [];
       p = Promise.all([...(ORDER.get(n) ?? [])].map(run))
-        .then(() => (broke || changes.length === 0 ? undefined : runNode(n, changes)))
+        .then(() => (broke || changes.length === 0 ? undefined : stopped() ? changes.forEach(interrupted) : runNode(n, changes)))
         .catch((err: unknown) => void (broke ??= { err }))
         // Whatever did not run is done too: nothing waits for it any longer.
         .finally(() => changes.forEach(waits.settle));
@@ -137,6 +162,9 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
   if (broke) throw broke.err;
   return result;
 }
+
+/** A batch that ended early on an interrupt, leaving changes it had not carried out. */
+const STOPPED = Symbol('stopped');
 
 const nodeOf = (change: PlannedChange) => phaseNode(change.kind, phaseOf(change.action));
 

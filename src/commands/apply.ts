@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { canonicalJson } from '../core/canonical.js';
-import { errorMessage, GuardError } from '../core/errors.js';
-import type { DesiredState, PlanDocument } from '../core/model.js';
+import { errorMessage, GuardError, StoppedError } from '../core/errors.js';
+import type { Change, DesiredState, LiveState, PlanDocument, WriteOnlyMemory } from '../core/model.js';
+import type { Plan } from '../plan/plan.js';
 import { parsePlanJson, renderPlan } from '../plan/render/index.js';
+import { checkSaved, type SavedPlanCheck } from '../plan/saved.js';
+import { Progress } from './progress.js';
 import { plannedChecks, renderResults, runChecks, selectChecks } from '../runtime/checks.js';
 import { outcomeOf, reconcileOnce } from '../runtime/reconcile.js';
 import type { Session } from '../runtime/session.js';
@@ -21,25 +23,52 @@ export interface ApplyFlags {
  * `apply`: plans (or re-checks a saved plan), prints the plan, checks the guards, executes, reads back.
  * 0 applied or nothing to do; 1 on any failed or unconverged change (reported per address).
  */
-export async function runApply(desired: DesiredState, flags: ApplyFlags, session: Pick<Session, 'deps' | 'client'>, out: Output): Promise<number> {
-  const reconciled = await reconcileOnce({ ...session.deps, client: session.client }, desired, {
-    targets: flags.targets,
-    dryRun: flags.dryRun,
-    allowDeletes: flags.allowDeletes,
-    accept: flags.planFile ? (doc) => checkSavedPlan(flags.planFile!, doc) : undefined,
-    onPlan: ({ document: doc }) => out.stdout(renderPlan(doc, 'text', { color: out.color, dryRun: flags.dryRun && doc.changes.length > 0 })),
-  });
+export async function runApply(desired: DesiredState, flags: ApplyFlags, session: Pick<Session, 'deps' | 'client'>, out: Output, progress = new Progress(out.stderr)): Promise<number> {
+  let extra: Change[] = [];
+  let reconciled;
+  try {
+    reconciled = await reconcileOnce({ ...session.deps, client: session.client }, desired, {
+      targets: flags.targets,
+      dryRun: flags.dryRun,
+      allowDeletes: flags.allowDeletes,
+      review: flags.planFile
+        ? (made) => {
+            const checked = reviewSavedPlan(flags.planFile!, made);
+            extra = checked.extra;
+            return checked.plan;
+          }
+        : undefined,
+      onPlan: ({ document: doc }) => {
+        out.stdout(renderPlan(doc, 'text', { color: out.color, dryRun: flags.dryRun && doc.changes.length > 0 }));
+        if (extra.length) out.stdout(`Note: the file now also produces ${extra.length} change${extra.length === 1 ? '' : 's'} that the saved plan does not have (${listed(extra.map((c) => c.address))}); they are not applied: plan again to review them.`);
+        if (!flags.dryRun) progress.start(doc.changes.length);
+      },
+      onChange: (change, outcome, detail) => progress.settled(change, outcome, detail),
+    });
+  } catch (err) {
+    // Interrupted before the first change (reading the app, planning, waiting for the lock): nothing was written.
+    if (err instanceof StoppedError) throw new Error('interrupted before any change was applied: nothing was written');
+    throw err;
+  } finally {
+    progress.stop();
+  }
   const { plan, applied } = reconciled;
   if (!applied || plan.document.changes.length === 0) return 0;
   const { result, notConverged } = applied;
   const o = outcomeOf(reconciled);
-  const lines = [`Apply ${o.failed || o.notConverged ? 'finished with errors' : 'complete'}: ${o.applied.create} created, ${o.applied.update} updated, ${o.applied.delete} deleted.`];
+  const verdict = applied.interrupted ? 'interrupted' : o.failed || o.notConverged ? 'finished with errors' : 'complete';
+  const lines = [`Apply ${verdict}: ${o.applied.create} created, ${o.applied.update} updated, ${o.applied.delete} deleted.`];
   for (const f of result.failed) lines.push(`  failed  ${f.address} (${f.action}): ${f.error}`);
   for (const s of result.skipped) lines.push(`  skipped ${s.address}: ${s.reason}`);
   for (const a of notConverged) lines.push(`  not converged ${a}: still differs from the file after apply (read back)`);
+  if (applied.interrupted) {
+    const n = result.interrupted.length;
+    lines.push(`  not applied: ${n} change${n === 1 ? '' : 's'} interrupted before ${n === 1 ? 'it' : 'they'} finished: ${listed(result.interrupted.map((c) => `${c.address} (${c.action})`))}`);
+    lines.push('  The state file records what was applied. Run plan again to see what is left.');
+  }
   out.stdout(`${lines.join('\n')}\n`);
   const code = o.broken ? 1 : 0;
-  if (!flags.verify) return code;
+  if (!flags.verify || applied.interrupted) return code;
   const done = new Set(result.applied);
   const checks = selectChecks(plannedChecks(desired), { applied: plan.document.changes.filter((c) => done.has(c.address)) });
   if (checks.length === 0) {
@@ -51,25 +80,39 @@ export async function runApply(desired: DesiredState, flags: ApplyFlags, session
   return Math.max(code, results.some((r) => r.status === 'FAIL') ? 1 : 0);
 }
 
-/** A saved plan applies only while the live state and the planned changes are exactly what was reviewed. */
-function checkSavedPlan(file: string, current: PlanDocument): void {
+/** At most 20 items, then how many more. */
+function listed(items: readonly string[]): string {
+  return items.length <= 20 ? items.join(', ') : `${items.slice(0, 20).join(', ')} and ${items.length - 20} more`;
+}
+
+/**
+ * A saved plan applies while what it depends on is as it was reviewed: the objects it changes or deletes are
+ * unchanged and those it creates still absent, the file still produces its changes, with the same sensitive
+ * values. Anything else may have moved (another pull request applied in between). Returns what to execute.
+ */
+function reviewSavedPlan(file: string, made: { plan: Plan; live: LiveState; desired: DesiredState; memory: WriteOnlyMemory }): SavedPlanCheck {
   let saved: PlanDocument;
   try {
     saved = parsePlanJson(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new GuardError(`cannot use the saved plan ${file}: ${errorMessage(err)}`);
   }
+  const current = made.plan.document;
   if (saved.target.api_key !== current.target.api_key || saved.target.base_url !== current.target.base_url) {
     throw new GuardError(`the saved plan ${file} was made for another app (${saved.target.api_key} at ${saved.target.base_url}): nothing was applied`);
   }
-  if (saved.live_fingerprint !== current.live_fingerprint) {
-    throw new GuardError(`the live state has changed since the plan ${file} was made: nothing was applied; plan again and review the new plan`);
+  const checked = checkSaved(saved, made.plan, made);
+  const again = 'nothing was applied; plan again and review the new plan';
+  if (checked.moved.length) {
+    const what = checked.moved.map((m) => `${m.address} ${m.how === 'changed' ? 'changed' : `was ${m.how}`}`);
+    throw new GuardError(`the live state has changed since the plan ${file} was made: ${listed(what)}: ${again}`);
   }
-  if (canonicalJson(saved.changes) !== canonicalJson(current.changes)) {
-    throw new GuardError(`the desired state no longer produces the saved plan ${file}: nothing was applied; plan again and review the new plan`);
+  if (checked.differs.length) {
+    throw new GuardError(`the desired state no longer produces the saved plan ${file} (it differs for ${listed(checked.differs)}): ${again}`);
   }
   // The changes compare equal with every sensitive value masked: the values themselves are compared by fingerprint.
-  if (saved.sensitive_fingerprint !== current.sensitive_fingerprint) {
-    throw new GuardError(`a sensitive value (a secret or a substituted \${...} value) is not the one the saved plan ${file} was made with: nothing was applied; plan again and review the new plan`);
+  if (!checked.sensitiveMatches) {
+    throw new GuardError(`a sensitive value (a secret or a substituted \${...} value) is not the one the saved plan ${file} was made with: ${again}`);
   }
+  return checked;
 }

@@ -69,8 +69,10 @@ export class TransportError extends Error {
 
 /** The daemon is stopping: no new request starts, no back-off or pacing wait runs to its end. */
 export class StoppedError extends Error {
+  /** How its message ends, for the callers that pass errors on as text (the kinds' batchers). */
+  static readonly SUFFIX = ': stream-sync is stopping';
   constructor(what: string) {
-    super(`${what}: stream-sync is stopping`);
+    super(`${what}${StoppedError.SUFFIX}`);
     this.name = 'StoppedError';
   }
 }

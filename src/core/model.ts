@@ -90,6 +90,12 @@ export interface PlanDocument {
    * a digest of their keyed fingerprints, so that `apply --plan` can tell that they are still the values planned.
    */
   sensitive_fingerprint?: string;
+  /**
+   * What the plan depends on, by address: a digest of each object it updates or deletes as it was read (for an
+   * update, only the fields the file declares), and `null` for each object it creates (absent). `apply --plan`
+   * refuses when one of these moved, and names it; changes elsewhere in the app leave the plan valid.
+   */
+  depends_on?: Record<string, string | null>;
 }
 
 /** How the diff learns what a write-only value was when last applied (the state file's fingerprints). */

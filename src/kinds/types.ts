@@ -46,6 +46,8 @@ export interface ApplyResult {
   failed: { address: string; action: string; error: string }[];
   /** Changes not attempted because a change they depend on failed. */
   skipped: { address: string; reason: string }[];
+  /** Changes not started, or cut short between their requests, because the run was interrupted (SIGINT, SIGTERM). */
+  interrupted: { address: string; action: string }[];
 }
 
 /** One live check Stream offers (CheckPush, CheckSQS, …) for a declared object. */

@@ -47,7 +47,8 @@ export interface ApiClientOptions {
   maxRetries?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  logger?: Pick<Logger, 'debug'>;
+  /** Per-request lines at debug; a wait longer than 2 s (a spent rate-limit window, a back-off) at warn. */
+  logger?: Pick<Logger, 'debug'> & Partial<Pick<Logger, 'warn'>>;
   onRequest?: (event: RequestEvent) => void;
   /** Injected clock (ms since epoch), for token expiry and pacing. */
   now?: () => number;
@@ -57,6 +58,9 @@ export interface ApiClientOptions {
   /** A dispatcher to send through instead of the client's own Pool (not closed by `close()`). */
   dispatcher?: Dispatcher;
 }
+
+/** Waits at least this long are said at warn: a quiet pause of this length already looks like a hang. */
+const LONG_WAIT_MS = 2_000;
 
 /** Stream's HTTP API as the reconciler uses it: authenticated, paced, bounded, retried where safe, typed errors. */
 export class ApiClient implements Api {
@@ -73,7 +77,9 @@ export class ApiClient implements Api {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
-  private readonly log?: Pick<Logger, 'debug'>;
+  private readonly log?: Pick<Logger, 'debug'> & Partial<Pick<Logger, 'warn'>>;
+  /** Per operation, when the last wait said at warn ends: the requests queued behind it wait the same wait. */
+  private readonly warnedUntil = new Map<string, number>();
   private readonly onRequest?: (event: RequestEvent) => void;
   private readonly counters: ClientStats = { requests: {}, retries: 0, rateLimited: 0, writes: 0 };
   private closed = false;
@@ -98,7 +104,7 @@ export class ApiClient implements Api {
     this.log = opts.logger;
     this.onRequest = opts.onRequest;
     // An attempt is never in flight longer than its timeout (undici checks it on a coarse timer, hence the slack).
-    this.pacer = new Pacer({ now: this.now, sleep: this.sleep, maxResetWaitMs: maxBackoffMs, inFlightCapMs: this.timeoutMs + 2_000 });
+    this.pacer = new Pacer({ now: this.now, sleep: this.sleep, maxResetWaitMs: maxBackoffMs, inFlightCapMs: this.timeoutMs + 2_000, onWait: (op, ms) => this.noteWait(op, ms, 'its rate-limit window is spent') });
     this.slots = new Semaphore(concurrency);
 
     if (!opts.dispatcher) {
@@ -151,6 +157,18 @@ export class ApiClient implements Api {
       this.log?.debug({ op: 'GetRateLimits', err: err instanceof Error ? err.message : String(err) }, 'GetRateLimits failed; pacing by the published limits');
       return false;
     }
+  }
+
+  /**
+   * A wait long enough to look like a hang is said at warn, with the endpoint and how long: once per operation
+   * and wait (the requests queued behind the first wait as long, and say nothing more).
+   */
+  private noteWait(op: string, ms: number, why: string): void {
+    if (ms < LONG_WAIT_MS || !this.log?.warn) return;
+    const until = this.now() + ms;
+    if (until <= (this.warnedUntil.get(op) ?? 0) + 1_000) return;
+    this.warnedUntil.set(op, until);
+    this.log.warn({ op, wait_ms: Math.round(ms) }, `waiting ${(ms / 1000).toFixed(1)} s before ${op}: ${why}`);
   }
 
   stats(): ClientStats {
@@ -212,6 +230,7 @@ export class ApiClient implements Api {
         this.counters.retries++;
         this.observe(req, f.statusCode ?? 'error', attempt, started, f.headers);
         this.log?.debug({ op: req.op, method: req.method, path: req.path, status: f.statusCode, code: f.code, attempt, delayMs }, 'retrying Stream API request');
+        this.noteWait(req.op, delayMs, f.statusCode === 429 ? 'rate limited (429)' : `retrying after ${f.statusCode ?? f.code ?? 'a failure'}`);
       },
       beforeRetry: async () => {
         // A retry is a request like any other for the endpoint's budget.

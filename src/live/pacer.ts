@@ -75,6 +75,8 @@ export interface PacerOptions {
    * the client's timeout). Default 15 s.
    */
   inFlightCapMs?: number;
+  /** A request is about to wait `ms` for its operation's budget (not counting waits on answers in flight). */
+  onWait?: (op: string, ms: number) => void;
 }
 
 /** A granted request: when it was granted, and when its answer arrived (undefined while in flight). */
@@ -111,8 +113,10 @@ export class Pacer {
   private readonly maxResetWaitMs: number;
   private readonly windowMs: number;
   private readonly inFlightCapMs: number;
+  private readonly onWait?: (op: string, ms: number) => void;
 
   constructor(opts: PacerOptions = {}) {
+    this.onWait = opts.onWait;
     this.now = opts.now ?? Date.now;
     this.sleep = opts.sleep ?? sleepMs;
     this.maxResetWaitMs = opts.maxResetWaitMs ?? 60_000;
@@ -165,7 +169,7 @@ export class Pacer {
    */
   acquire(op: string, gate?: () => Promise<Release>): Promise<Grant> {
     const st = this.state(op);
-    const turn = st.tail.then(() => this.turn(st, gate));
+    const turn = st.tail.then(() => this.turn(op, st, gate));
     st.tail = turn.then(noop, noop);
     return turn;
   }
@@ -175,14 +179,15 @@ export class Pacer {
    * slot (one of them could be waiting for the very slot the retry holds), and counts against the same budget.
    */
   retryTurn(op: string): Promise<Grant> {
-    return this.turn(this.state(op));
+    return this.turn(op, this.state(op));
   }
 
-  private async turn(st: OpState, gate?: () => Promise<Release>): Promise<Grant> {
+  private async turn(op: string, st: OpState, gate?: () => Promise<Release>): Promise<Grant> {
     for (;;) {
       const wait = this.delay(st, this.now());
       if (wait.ms > 0) {
         // Waiting on a request in flight: its answer may come any moment, so wake up then (and look again soon).
+        if (!wait.onAnswer) this.onWait?.(op, wait.ms);
         await (wait.onAnswer ? Promise.race([this.sleep(Math.min(wait.ms, IN_FLIGHT_POLL_MS)), st.nextAnswer.promise]) : this.sleep(wait.ms));
         continue;
       }

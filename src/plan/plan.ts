@@ -60,9 +60,7 @@ export function buildPlan(input: PlanInput): Plan {
       }
       if (!inTarget(want.address)) continue;
       const have = live.objects.get(want.address);
-      const ignoredFields = Object.entries(policy.ignore_fields)
-        .filter(([key]) => key === spec.kind || matchesGlob([key], want.address))
-        .flatMap(([, paths]) => paths);
+      const ignoredFields = ignoredFieldsOf(policy, want);
       let fields = diffFields(want, have, { spec, ignoredFields, memory });
       // Ignored fields are neither compared nor written: apply works from the desired object without them.
       const effective = ignoredFields.length ? withoutFields(want, ignoredFields) : want;
@@ -116,8 +114,44 @@ export function buildPlan(input: PlanInput): Plan {
       warnings,
       live_fingerprint: liveFingerprint(live, kinds),
       ...(sensitive ? { sensitive_fingerprint: sensitive } : {}),
+      depends_on: dependencies(ordered.map((c) => c.address), desired, live),
     },
   };
+}
+
+/** The `policy.ignore_fields` pointers that apply to a declared object (by its kind, or a glob of addresses). */
+function ignoredFieldsOf(policy: DesiredState['policy'], obj: DesiredObject): string[] {
+  return Object.entries(policy.ignore_fields)
+    .filter(([key]) => key === obj.kind || matchesGlob([key], obj.address))
+    .flatMap(([, paths]) => paths);
+}
+
+/**
+ * What a plan touching `addresses` depends on (`depends_on`): for each address, `null` when there is no live
+ * object (a create), else a digest of the live object, limited, when the file declares it, to the fields the file
+ * declares (less `policy.ignore_fields`): those are what an update writes, so a change to any other field of the
+ * object, or to any other object, leaves the plan as it was reviewed.
+ */
+export function dependencies(addresses: readonly string[], desired: DesiredState, live: LiveState): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const address of addresses) {
+    const have = live.objects.get(address);
+    if (!have) {
+      out[address] = null;
+      continue;
+    }
+    const want = desired.objects.get(address);
+    const basis = want ? withoutFields(want, ignoredFieldsOf(desired.policy, want)).fields : undefined;
+    out[address] = sha256(canonicalJson(basis ? projection(have.fields, basis) : have.fields));
+  }
+  return out;
+}
+
+/** `value` cut down to the keys `shape` has, recursively through plain objects (arrays and values whole). */
+function projection(value: unknown, shape: unknown): unknown {
+  const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isRecord(shape) || !isRecord(value) || Object.keys(shape).length === 0) return value ?? null;
+  return Object.fromEntries(Object.keys(shape).map((k) => [k, projection(value[k], shape[k])]));
 }
 
 /**
@@ -134,7 +168,7 @@ function deleteGuardWarning(deletes: number, maxDeletes: number | undefined): Pl
  * (the state file's HMAC, keyed by the app's API secret), so a saved plan pins them without revealing them.
  * Undefined when the plan writes none.
  */
-function sensitiveFingerprint(changes: readonly PlannedChange[], memory: WriteOnlyMemory): string | undefined {
+export function sensitiveFingerprint(changes: readonly PlannedChange[], memory: WriteOnlyMemory): string | undefined {
   const parts = changes.flatMap((c) => c.fields.filter((f) => f.sensitive).map((f) => `${c.address}\u0000${f.path}\u0000${memory.fingerprint(c.address, f.path, getAt(c.desired?.fields, f.path))}`));
   return parts.length ? sha256(parts.join('\n')) : undefined;
 }

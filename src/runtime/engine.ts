@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { executePlan } from '../apply/execute.js';
+import { type ChangeOutcome, executePlan } from '../apply/execute.js';
 import { GuardError } from '../core/errors.js';
 import { KINDS, kindSpec } from '../kinds/registry.js';
 import type { ApplyResult, TaskWait } from '../kinds/types.js';
@@ -18,6 +18,11 @@ export interface EngineDeps {
   logger?: Logger;
   /** How async tasks (DeleteUsers) are awaited; defaults to polling GetTask for up to 120 s. */
   taskWait?: Partial<TaskWait>;
+  /**
+   * Aborted on an interrupt: no further change starts, the state file records what landed, and nothing is read
+   * back (the API refuses new requests once it aborts).
+   */
+  signal?: AbortSignal;
 }
 
 export interface Planned {
@@ -59,6 +64,8 @@ export interface Applied {
   result: ApplyResult;
   /** Addresses that still differ from the file after apply (read back). */
   notConverged: string[];
+  /** The run was interrupted: some changes did not start (`result.interrupted`) and nothing was read back. */
+  interrupted: boolean;
 }
 
 /**
@@ -66,7 +73,7 @@ export interface Applied {
  * at a time are read back object by object as each is written (`readBackEach`); the others, once all writes are
  * done, with one read of the kind.
  */
-export async function applyPlan(deps: EngineDeps, plan: Plan, desired: DesiredState): Promise<Applied> {
+export async function applyPlan(deps: EngineDeps, plan: Plan, desired: DesiredState, onSettled?: (change: PlannedChange, outcome: ChangeOutcome, detail?: string) => void): Promise<Applied> {
   const batchers = KINDS.flatMap((k) => k.batchers?.({ policy: desired.policy, taskWait: deps.taskWait }) ?? []);
   const rereads: Promise<{ live?: LiveObject; error?: unknown }>[] = [];
   const onApplied = (change: PlannedChange) => {
@@ -77,10 +84,15 @@ export async function applyPlan(deps: EngineDeps, plan: Plan, desired: DesiredSt
     // Settled at once: a failed read must not go unhandled while the writes go on; it fails the read-back below.
     rereads.push(spec.reread(deps.api, subject).then((live) => ({ live }), (error: unknown) => ({ error })));
   };
-  const result = await executePlan(plan, { api: deps.api, state: deps.state, concurrency: deps.concurrency, logger: deps.logger, batchers, onApplied });
+  const result = await executePlan(plan, { api: deps.api, state: deps.state, concurrency: deps.concurrency, logger: deps.logger, batchers, onApplied, onSettled, signal: deps.signal });
   for (const kind of KINDS) kind.afterApply?.({ inventories: deps.state, desired, plan, result });
   deps.state.save();
-  if (result.applied.length === 0) return { result, notConverged: [] };
+  // Read-backs already under way are awaited (their answers are handled), but none is judged: the run stopped.
+  if (deps.signal?.aborted) {
+    await Promise.all(rereads);
+    return { result, notConverged: [], interrupted: true };
+  }
+  if (result.applied.length === 0) return { result, notConverged: [], interrupted: false };
   const applied = new Set(result.applied);
   const touched = new Set(plan.levels.flat().filter((c) => applied.has(c.address)).map((c) => c.kind));
   const kinds = KINDS.filter((k) => touched.has(k.kind));
@@ -91,5 +103,5 @@ export async function applyPlan(deps: EngineDeps, plan: Plan, desired: DesiredSt
   const again = buildPlan({ desired, live, memory: deps.state, target: deps.target, targets: result.applied, kinds, registry: KINDS });
   const notConverged = again.document.changes.map((c) => c.address);
   if (notConverged.length) deps.logger?.warn({ addresses: notConverged }, 'objects did not converge after apply');
-  return { result, notConverged };
+  return { result, notConverged, interrupted: false };
 }

@@ -3,7 +3,7 @@ import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, r
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { abortableSleep } from './stopping.js';
-import { StoppedError } from '../core/errors.js';
+import { GuardError, StoppedError } from '../core/errors.js';
 
 /** Who holds the lock, as written in the lock file. */
 export interface LockHolder {
@@ -193,5 +193,36 @@ function rmQuiet(path: string): void {
     unlinkSync(path);
   } catch {
     /* already gone */
+  }
+}
+
+/** Who holds a lock, for a message: `pid 123 on host-a since 2026-12-04T18:00:00.000Z`. */
+export function describeHolder(h: LockHolder | undefined): string {
+  return h ? `pid ${h.pid} on ${h.hostname} since ${h.acquired_at}` : 'a process that is still writing the lock file';
+}
+
+/**
+ * The state-file lock for a one-off command (`apply`, `plan --out`): taken at once, or refused with who holds it;
+ * with `timeoutMs`, waited for that long (saying so once through `onWait`). Aborting `signal` (an interrupt)
+ * ends the wait. Resolves with the release function.
+ */
+export async function lockStateFile(stateFile: string, opts: { timeoutMs: number; signal?: AbortSignal; onWait?(message: string): void; lock?: LockOptions }): Promise<() => void> {
+  const lock = new StateLock(stateFile, opts.lock);
+  let holder: LockHolder | undefined;
+  const timeout = opts.timeoutMs > 0 ? AbortSignal.timeout(opts.timeoutMs) : undefined;
+  const signal = timeout && opts.signal ? AbortSignal.any([timeout, opts.signal]) : (timeout ?? opts.signal);
+  const refusal = (why: string, advice: string) => new GuardError(`the state file ${stateFile} is locked by another stream-sync (${describeHolder(holder)})${why}: nothing was done; ${advice}`);
+  try {
+    return await lock.acquire({
+      signal,
+      onWait: (h) => {
+        holder = h;
+        if (!timeout) throw refusal('', 'wait for it to finish, or pass --lock-timeout DURATION to wait for it (e.g. --lock-timeout 5m)');
+        opts.onWait?.(`waiting up to ${Math.round(opts.timeoutMs / 1000)} s for the state-file lock ${lock.path}, held by ${describeHolder(h)}`);
+      },
+    });
+  } catch (err) {
+    if (err instanceof StoppedError && timeout?.aborted) throw refusal(` and was not released within the --lock-timeout of ${Math.round(opts.timeoutMs / 1000)} s`, 'try again later, or with a longer --lock-timeout');
+    throw err;
   }
 }

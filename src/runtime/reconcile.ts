@@ -1,5 +1,7 @@
-import type { Change, DesiredState, PlanDocument } from '../core/model.js';
+import type { ChangeOutcome } from '../apply/execute.js';
+import type { Change, DesiredState, LiveState } from '../core/model.js';
 import type { Plan } from '../plan/plan.js';
+import type { StateFile } from '../state/state-file.js';
 import { type Applied, applyPlan, checkDeleteGuard, type EngineDeps, planFor } from './engine.js';
 
 export interface ReconcileOptions {
@@ -8,10 +10,15 @@ export interface ReconcileOptions {
   dryRun: boolean;
   /** `--allow-deletes N`: raises `policy.max_deletes` for this run. */
   allowDeletes?: number;
-  /** Refuses the plan before anything is written (`apply --plan`: the saved plan must still be this plan). */
-  accept?(doc: PlanDocument): void;
+  /**
+   * The plan to execute, given the plan made now, before anything is written: `apply --plan` returns the saved
+   * plan's part of it, or throws to refuse. Default: the plan made now.
+   */
+  review?(made: { plan: Plan; live: LiveState; desired: DesiredState; memory: StateFile }): Plan;
   /** The plan as made, before the guards and any write (printed by `apply`, logged by `watch`). */
   onPlan?(plan: Plan): void;
+  /** Each change as it ends: applied, failed, skipped (a change it needs did not land) or interrupted. */
+  onChange?(change: Change, outcome: ChangeOutcome, detail?: string): void;
 }
 
 export interface Reconciled {
@@ -27,12 +34,12 @@ export interface Reconciled {
  */
 export async function reconcileOnce(deps: EngineDeps & { client: { seedFromApi(): Promise<unknown> } }, desired: DesiredState, opts: ReconcileOptions): Promise<Reconciled> {
   await deps.client.seedFromApi();
-  const { plan } = await planFor(deps, desired, { targets: opts.targets });
-  opts.accept?.(plan.document);
+  const made = await planFor(deps, desired, { targets: opts.targets });
+  const plan = opts.review ? opts.review({ ...made, desired, memory: deps.state }) : made.plan;
   opts.onPlan?.(plan);
   if (opts.dryRun) return { plan };
   checkDeleteGuard(plan, desired, opts.allowDeletes);
-  return { plan, applied: await applyPlan(deps, plan, desired) };
+  return { plan, applied: await applyPlan(deps, plan, desired, opts.onChange) };
 }
 
 export interface Outcome {
@@ -42,8 +49,9 @@ export interface Outcome {
   applied: { create: number; update: number; delete: number };
   failed: number;
   skipped: number;
+  interrupted: number;
   notConverged: number;
-  /** Anything that did not end as planned (failed, skipped, not converged). */
+  /** Anything that did not end as planned (failed, skipped, interrupted, not converged). */
   broken: number;
 }
 
@@ -59,6 +67,7 @@ export function outcomeOf({ plan, applied }: Reconciled): Outcome {
   const done = new Set(applied?.result.applied ?? []);
   const failed = applied?.result.failed.length ?? 0;
   const skipped = applied?.result.skipped.length ?? 0;
+  const interrupted = applied?.result.interrupted.length ?? 0;
   const notConverged = applied?.notConverged.length ?? 0;
-  return { planned: byAction(changes), applied: byAction(changes.filter((c) => done.has(c.address))), failed, skipped, notConverged, broken: failed + skipped + notConverged };
+  return { planned: byAction(changes), applied: byAction(changes.filter((c) => done.has(c.address))), failed, skipped, interrupted, notConverged, broken: failed + skipped + interrupted + notConverged };
 }

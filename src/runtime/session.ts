@@ -4,8 +4,10 @@ import type { Logger } from 'pino';
 import { UsageError } from '../core/errors.js';
 import { type ApiClient, type ApiClientOptions, createApiClient } from '../live/client.js';
 import { StateFile } from '../state/state-file.js';
+import type { Api } from '../core/api.js';
 import { type Connection, connectionFromEnv, defaultStateFile } from './connection.js';
 import type { EngineDeps } from './engine.js';
+import { abortableSleep, stoppableApi } from './stopping.js';
 
 /** A running emulator as the CLI embeds it (`--emulator`); the reconciler itself never imports the emulator. */
 export interface EmbeddedEmulator extends Connection {
@@ -26,6 +28,11 @@ export interface SessionOptions {
   statePerRun?: boolean;
   /** Fail now, with a message that says what to do, when the state file's directory is not writable. */
   requireWritableState?: boolean;
+  /**
+   * An interrupt (SIGINT/SIGTERM during `apply`): once it aborts, no new request starts and no pacing or back-off
+   * wait runs on; the requests in flight finish, and the executor reports the rest as interrupted.
+   */
+  signal?: AbortSignal;
 }
 
 export interface Session {
@@ -51,14 +58,24 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     const conn = emulator ?? connectionFromEnv(opts.env);
     const statePath = emulator ? undefined : (opts.stateFile ?? defaultStateFile(opts.configPath));
     if (statePath && opts.requireWritableState) ensureWritable(statePath);
-    const client = createApiClient({ logger: opts.logger, ...opts.client, baseUrl: conn.baseUrl, apiKey: conn.apiKey, apiSecret: conn.apiSecret, concurrency: opts.concurrency });
+    const { signal } = opts;
+    const client = createApiClient({
+      logger: opts.logger,
+      ...(signal ? { sleep: (ms: number) => abortableSleep(ms, signal) } : {}),
+      ...opts.client,
+      baseUrl: conn.baseUrl,
+      apiKey: conn.apiKey,
+      apiSecret: conn.apiSecret,
+      concurrency: opts.concurrency,
+    });
+    const api: Api = signal ? stoppableApi(client, signal) : client;
     const memory = statePath ? undefined : StateFile.open(undefined, conn.apiKey, conn.apiSecret);
     const openState = () => memory ?? StateFile.open(statePath, conn.apiKey, conn.apiSecret);
     // A command opens the state file before any request (an unreadable one fails offline); the daemon opens it
     // afresh for each run instead.
     let deps: EngineDeps | undefined = opts.statePerRun ? undefined : depsWith(openState());
     function depsWith(state: StateFile): EngineDeps {
-      return { api: client, state, target: { base_url: conn.baseUrl, api_key: conn.apiKey }, concurrency: opts.concurrency, logger: opts.logger };
+      return { api, state, target: { base_url: conn.baseUrl, api_key: conn.apiKey }, concurrency: opts.concurrency, logger: opts.logger, signal };
     }
     return {
       conn,

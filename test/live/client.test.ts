@@ -118,6 +118,26 @@ describe('ApiClient against the emulator', () => {
     expect(c.stats()).toMatchObject({ retries: 3, rateLimited: 3 });
   });
 
+  it('says a wait over 2 s at warn, once, with the endpoint and how long; shorter waits stay quiet', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+    // This clock runs 10 s behind the emulator's, so its X-RateLimit-Reset is 10 s away; sleeps move the clock.
+    let t = Date.now() - 10_000;
+    const c = client({ logger, now: () => t, sleep: async (ms) => void (t += ms), maxBackoffMs: 60_000 });
+    env.emu.faults.configure({ rules: [{ kind: 'rate_limit', op: 'GetApp', times: 1 }] });
+    await c.send(getApp);
+    const warned = lines.map((l) => JSON.parse(l) as { level: number; op: string; wait_ms: number; msg: string });
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ level: 40, op: 'GetApp' });
+    expect(warned[0]!.wait_ms).toBeGreaterThan(8_000);
+    expect(warned[0]!.msg).toMatch(/^waiting \d+\.\d s before GetApp: rate limited \(429\)$/);
+
+    lines.length = 0;
+    env.emu.faults.configure({ rules: [{ kind: 'rate_limit', op: 'GetApp', times: 2 }] });
+    await client({ logger }).send(getApp);
+    expect(lines).toEqual([]);
+  });
+
   it('retries a 429 storm without rate-limit headers and succeeds', async () => {
     env.emu.faults.configure({ rules: [{ kind: 'rate_limit', op: 'GetApp', times: 3, resetHeaders: false }] });
     const c = client();

@@ -156,7 +156,7 @@ describe('the managed-users inventory', () => {
     };
   };
   const planOf = (changes: PlannedChange[]) => ({ levels: [changes] }) as unknown as Plan;
-  const result = (applied: string[]): ApplyResult => ({ applied, failed: [], skipped: [] });
+  const result = (applied: string[]): ApplyResult => ({ applied, failed: [], skipped: [], interrupted: [] });
 
   it('records every declared user, keeps those that left the file, and drops those just deleted', () => {
     const inv = memory(['gone', 'kept-out', 'still']);

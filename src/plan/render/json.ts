@@ -19,6 +19,7 @@ export function renderJson(plan: PlanDocument): string {
     warnings: plan.warnings.map((w) => ({ address: w.address, message: w.message })),
     live_fingerprint: plan.live_fingerprint,
     ...(plan.sensitive_fingerprint ? { sensitive_fingerprint: plan.sensitive_fingerprint } : {}),
+    ...(plan.depends_on ? { depends_on: Object.fromEntries(Object.entries(plan.depends_on).map(([a, fp]) => [a, fp ?? null])) } : {}),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
@@ -61,8 +62,15 @@ const planSchema = z
     warnings: z.array(z.object({ address: z.string(), message: z.string() })),
     live_fingerprint: z.string().startsWith('sha256:'),
     sensitive_fingerprint: z.string().startsWith('sha256:').optional(),
+    depends_on: z.record(z.string(), z.string().startsWith('sha256:').nullable()).optional(),
   })
   .superRefine((plan, ctx) => {
+    // Every change's object is pinned: a plan that leaves one out would apply it unchecked.
+    if (plan.depends_on) {
+      plan.changes.forEach((c, i) => {
+        if (!(c.address in plan.depends_on!)) ctx.addIssue({ code: 'custom', path: ['changes', i, 'address'], message: `${c.address} is missing from depends_on` });
+      });
+    }
     // A hand-edited plan whose summary disagrees with its changes would make the guards (max_deletes) lie.
     for (const action of ['create', 'update', 'delete'] as const) {
       const listed = plan.changes.filter((c) => c.action === action).length;
