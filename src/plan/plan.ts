@@ -160,7 +160,7 @@ function projection(value: unknown, shape: unknown): unknown {
  */
 function deleteGuardWarning(deletes: number, maxDeletes: number | undefined): PlanWarning | undefined {
   if (maxDeletes === undefined || deletes <= maxDeletes) return undefined;
-  return { address: 'policy.max_deletes', message: `the plan deletes ${deletes} objects, more than policy.max_deletes (${maxDeletes}): apply will refuse it before any write unless run with --allow-deletes ${deletes}` };
+  return { address: 'policy.max_deletes', message: `the plan deletes ${deletes} object${deletes === 1 ? '' : 's'}, more than policy.max_deletes (${maxDeletes}): apply will refuse it before any write unless run with --allow-deletes ${deletes}` };
 }
 
 /**

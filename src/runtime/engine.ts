@@ -56,7 +56,7 @@ export function checkDeleteGuard(plan: Plan, desired: DesiredState, allowDeletes
   const deletes = plan.document.summary.delete;
   const limit = Math.max(desired.policy.max_deletes ?? Number.POSITIVE_INFINITY, allowDeletes ?? 0);
   if (deletes > limit) {
-    throw new GuardError(`the plan deletes ${deletes} objects, more than policy.max_deletes (${limit}): nothing was applied; review the plan and run again with --allow-deletes ${deletes} if that is intended`);
+    throw new GuardError(`the plan deletes ${deletes} object${deletes === 1 ? '' : 's'}, more than policy.max_deletes (${limit}): nothing was applied; review the plan and run again with --allow-deletes ${deletes} if that is intended`);
   }
 }
 

@@ -205,6 +205,24 @@ describe('apply in a team', () => {
     });
   });
 
+  it('shows at plan time, in text, JSON and the Markdown comment, what apply will keep or refuse', async () => {
+    const w = workspace(`${configWith(1)}policy:\n  prune: [blocklists]\n  max_deletes: 0\n  protect: [blocklist/legacy-*]\n`);
+    for (const name of ['legacy-words', 'list-stale']) app().blocklists.set(name, { id: name, name, type: 'word', words: ['x'] });
+    try {
+      const text = (await runCli(['plan', '-f', w.file], env)).stdout;
+      const json = JSON.parse((await runCli(['plan', '-f', w.file, '--format', 'json'], env)).stdout) as { warnings: { address: string; message: string }[] };
+      // The comment escapes Markdown's characters as entities (`_` is &#95;): read it as GitHub shows it.
+      const markdown = (await runCli(['plan', '-f', w.file, '--format', 'markdown'], env)).stdout.replace(/&#(\d+);/g, (_m, c: string) => String.fromCharCode(Number(c))).replace(/<\/?code>/g, '');
+      expect(json.warnings.map((x) => x.address)).toEqual(['policy.max_deletes', 'blocklist/legacy-words']);
+      for (const out of [text, markdown]) {
+        expect(out).toMatch(/policy\.max_deletes.*the plan deletes 1 object, more than policy\.max_deletes \(0\): apply will refuse it/);
+        expect(out).toMatch(/blocklist\/legacy-words.*protected by policy\.protect: not deleted/);
+      }
+    } finally {
+      app().blocklists.delete('legacy-words');
+    }
+  });
+
   describe('a saved plan', () => {
     it('still applies after other objects of the app changed, and only its own changes', async () => {
       const w = workspace(configWith(2));

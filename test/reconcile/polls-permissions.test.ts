@@ -182,7 +182,7 @@ describe('pruning polls', () => {
     expect(unpruned.plan.document.changes).toEqual([]);
     expect(h.sent.filter((r) => r.op === 'QueryPolls')).toEqual([]);
 
-    await expect(h.apply(file('policy:\n  prune: [polls]\n  max_deletes: 0\n'))).rejects.toThrow(/deletes 1 objects, more than policy.max_deletes \(0\)/);
+    await expect(h.apply(file('policy:\n  prune: [polls]\n  max_deletes: 0\n'))).rejects.toThrow(/deletes 1 object, more than policy.max_deletes \(0\)/);
     expect(emu.app().polls.has('stale')).toBe(true);
 
     const pruned = await h.apply(file('policy:\n  prune: [polls]\n  max_deletes: 1\n'));

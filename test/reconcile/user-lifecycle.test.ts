@@ -85,7 +85,7 @@ ${ids.map((id) => `  - id: ${id}\n    name: ${id.toUpperCase()}\n`).join('')}${p
     expect(planned.plan.document.changes).toEqual([{ address: 'user/cy', kind: 'user', action: 'delete', fields: [] }]);
     // Users that are neither declared nor managed before are never read, let alone deleted.
     expect(queriedIds(h.sent)).not.toContain('bystander');
-    await expect(h.apply(pruning)).rejects.toThrow(/deletes 1 objects, more than policy.max_deletes \(0\)/);
+    await expect(h.apply(pruning)).rejects.toThrow(/deletes 1 object, more than policy.max_deletes \(0\)/);
     expect(env.emu.app().users.get('cy')!.deleted_at).toBeUndefined();
 
     h.sent.length = 0;
