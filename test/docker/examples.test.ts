@@ -106,31 +106,92 @@ describe('config.example/kubernetes', () => {
 });
 
 describe('config.example/github-actions', () => {
+  // test/workflow/github-actions.test.ts replays this workflow's steps against the emulator; these are its static checks.
   const [workflowFile] = yamlFiles('github-actions');
   const workflow = documents('github-actions', workflowFile!)[0]!;
   const steps = (job: string) => workflow.jobs[job].steps as Obj[];
-  const script = (job: string) => steps(job).map((s) => s.run ?? '').join('\n');
+  const step = (job: string, name: string) => steps(job).find((s) => s.name === name)!;
+  /** A job's shell, continuation lines joined. */
+  const script = (job: string) => steps(job).map((s) => s.run ?? '').join('\n').replace(/\\\n\s*/g, ' ');
 
-  it('plans on pull requests (validate, markdown plan, --detailed-exitcode handled, posted as a comment) and applies the reviewed plan on merge', () => {
-    expect(Object.keys(workflow.on).sort()).toEqual(['pull_request', 'push']);
-    expect(workflow.jobs.plan.if).toMatch(/pull_request/);
-    expect(workflow.jobs.apply.if).toMatch(/push/);
+  it('plans on pull requests (again when labelled), applies on merge to main, and re-plans and applies main on a manual run', () => {
+    expect(Object.keys(workflow.on).sort()).toEqual(['pull_request', 'push', 'workflow_dispatch']);
+    expect(workflow.on.pull_request.types).toEqual(expect.arrayContaining(['opened', 'synchronize', 'reopened', 'labeled', 'unlabeled']));
+    expect(workflow.on.push.branches).toEqual(['main']);
+    expect(workflow.on.workflow_dispatch.inputs.allow_deletes).toMatchObject({ type: 'number', required: false });
+    expect(workflow.on.workflow_dispatch.inputs.allow_deletes.default).toBeUndefined();
+    expect(workflow.jobs.plan.if).toBe("github.event_name == 'pull_request'");
+    expect(workflow.jobs.apply.if).toBe("github.event_name == 'push' || github.event_name == 'workflow_dispatch'");
+    expect(workflow.defaults.run.shell).toBe('bash');
+  });
+
+  it('plans with validate, a Markdown plan, --detailed-exitcode handled, the plan kept as an artifact and posted as a comment', () => {
     const plan = script('plan');
-    expect(plan).toMatch(/ validate -f /);
-    expect(plan).toMatch(/ plan -f .*--format markdown .*--out plan\.json --detailed-exitcode/s);
+    expect(plan).toMatch(/\$STREAM_SYNC validate -f /);
+    expect(plan).toMatch(/\$STREAM_SYNC plan -f .*--format markdown --out plan\.json --detailed-exitcode/);
     expect(plan).toMatch(/0\) echo "changes=false"/);
     expect(plan).toMatch(/2\) echo "changes=true"/);
+    expect(plan).toContain('stream-sync/allow-deletes:');
+    expect(steps('plan').some((s) => String(s.uses).startsWith('actions/upload-artifact') && s.with.path === 'plan.json' && s.with['retention-days'] > 0)).toBe(true);
     expect(steps('plan').some((s) => String(s.uses).startsWith('actions/github-script') && /createComment/.test(s.with.script))).toBe(true);
     expect(workflow.jobs.plan.permissions['pull-requests']).toBe('write');
-    expect(script('apply')).toMatch(/ apply -f .*--plan reviewed\/plan\.json/s);
+  });
+
+  it('applies: nothing when the app already matches, else the reviewed plan, a fresh plan of main when it expired, the label or input as --allow-deletes', () => {
+    const names = steps('apply').map((s) => s.name);
+    expect(names.indexOf('Anything to apply?')).toBeLessThan(names.indexOf('Find the reviewed plan'));
+    expect(names.indexOf('Find the reviewed plan')).toBeLessThan(names.indexOf('Apply'));
+    expect(step('apply', 'Anything to apply?').run).toMatch(/\$STREAM_SYNC plan -f .*--detailed-exitcode/);
+    const decide = step('apply', 'Find the reviewed plan').run as string;
+    // The expired case is logged as `no reviewed plan (expired): applying a fresh plan of main`.
+    expect(decide).toContain('say "$1: applying a fresh plan of main$2"');
+    expect(decide).toContain('fresh "no reviewed plan ($([ "$expired" = true ] && echo expired ||');
+    expect(decide).toContain('stream-sync/allow-deletes:');
+    expect(decide).toContain('allowed "$ALLOW_DELETES_INPUT"');
+    expect(step('apply', 'Find the reviewed plan').env.ALLOW_DELETES_INPUT).toBe('${{ inputs.allow_deletes }}');
+    const apply = step('apply', 'Apply').run as string;
+    expect(apply).toMatch(/\$STREAM_SYNC apply "\$\{args\[@\]\}" --plan reviewed\/plan\.json/);
+    expect(apply).toMatch(/\$STREAM_SYNC apply "\$\{args\[@\]\}" --plan fresh-plan\.json/);
+    expect(apply).toContain('args+=(--allow-deletes "$ALLOW_DELETES")');
+    expect(apply).toContain('>> "$GITHUB_STEP_SUMMARY"');
+    expect(workflow.jobs.apply.permissions).toMatchObject({ actions: 'read', 'pull-requests': 'read' });
+  });
+
+  it('bounds every job in time; merges and manual runs share one concurrency group per app and are never cancelled midway', () => {
+    for (const [name, job] of Object.entries(workflow.jobs as Record<string, Obj>)) {
+      expect(job['timeout-minutes'], name).toBeGreaterThan(0);
+      expect(job['timeout-minutes'], name).toBeLessThanOrEqual(60);
+    }
+    expect(workflow.jobs.apply.concurrency).toEqual({ group: "stream-sync-${{ vars.STREAM_APP || 'default' }}", 'cancel-in-progress': false });
+    expect(workflow.jobs.plan.concurrency.group).not.toBe(workflow.jobs.apply.concurrency.group);
+  });
+
+  it('keeps the state file in the Actions cache per app: restored by both jobs, saved by the apply even when it fails, one key per attempt', () => {
+    expect(workflow.env.STATE_CACHE).toBe("stream-sync-state-${{ vars.STREAM_APP || 'default' }}");
+    for (const job of ['plan', 'apply']) expect(step(job, 'Restore the state file').with['restore-keys']).toBe('${{ env.STATE_CACHE }}-run-');
+    const save = step('apply', 'Save the state file');
+    expect(save.if).toBe('always()');
+    expect(save.with.key).toBe('${{ env.STATE_CACHE }}-run-${{ github.run_id }}-${{ github.run_attempt }}');
+    expect(steps('plan').some((s) => String(s.uses).startsWith('actions/cache/save'))).toBe(false);
+  });
+
+  it('runs stream-sync as $STREAM_SYNC (the image, as the runner\'s user), with secrets only from the environment', () => {
+    for (const job of ['plan', 'apply']) {
+      expect(step(job, 'The stream-sync command').run).toMatch(/STREAM_SYNC=docker run --rm --user \$\(id -u\):\$\(id -g\) .*\$STREAM_SYNC_IMAGE"/);
+      expect(script(job)).not.toMatch(/\$\{\{\s*secrets\./);
+      expect(workflow.jobs[job].env.STREAM_API_SECRET).toBe('${{ secrets.STREAM_API_SECRET }}');
+    }
   });
 
   it('uses only flags the CLI has', async () => {
-    const commands = [...(script('plan') + script('apply')).replace(/\\\n\s*/g, ' ').matchAll(/"\$STREAM_SYNC_IMAGE" (\w+) ([^>\n]*)/g)];
-    expect(commands.map((c) => c[1])).toEqual(['validate', 'plan', 'apply']);
-    for (const [, command, rest] of commands) {
-      const help = (await runCli([command!, '--help'])).stdout;
-      for (const f of rest!.match(/--[\w-]+/g) ?? []) expect(help, `${command} ${f}`).toContain(f);
+    const all = script('plan') + '\n' + script('apply');
+    const commands = [...all.matchAll(/\$STREAM_SYNC (\w+) ([^>\n]*)/g)].map((m) => [m[1]!, m[2]!] as const);
+    // apply's flags also come from the args array the Apply step builds.
+    for (const m of all.matchAll(/args\+?=\(([^)]*)\)/g)) commands.push(['apply', m[1]!]);
+    expect(new Set(commands.map((c) => c[0]))).toEqual(new Set(['validate', 'plan', 'apply']));
+    for (const [command, rest] of commands) {
+      const help = (await runCli([command, '--help'])).stdout;
+      for (const f of rest.match(/--[\w-]+/g) ?? []) expect(help, `${command} ${f}`).toContain(f);
     }
   });
 });
