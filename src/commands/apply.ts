@@ -40,7 +40,8 @@ export async function runApply(desired: DesiredState, flags: ApplyFlags, session
         : undefined,
       onPlan: ({ document: doc }) => {
         out.stdout(renderPlan(doc, 'text', { color: out.color, dryRun: flags.dryRun && doc.changes.length > 0 }));
-        if (extra.length) out.stdout(`Note: the file now also produces ${extra.length} change${extra.length === 1 ? '' : 's'} that the saved plan does not have (${listed(extra.map((c) => c.address))}); they are not applied: plan again to review them.`);
+        const one = extra.length === 1;
+        if (extra.length) out.stdout(`Note: the file now also produces ${extra.length} change${one ? '' : 's'} that the saved plan does not have (${listed(extra.map((c) => c.address))}); ${one ? 'it is' : 'they are'} not applied: plan again to review ${one ? 'it' : 'them'}.`);
         if (!flags.dryRun) progress.start(doc.changes.length);
       },
       onChange: (change, outcome, detail) => progress.settled(change, outcome, detail),
