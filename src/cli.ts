@@ -75,7 +75,7 @@ async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, se
     env: process.env,
     logger,
     startEmulator: embeddedEmulator,
-    requireWritableState: opts.writesState,
+    checkState: opts.writesState ? 'write' : undefined,
     signal: opts.signal,
   });
   let release = () => {};
@@ -201,7 +201,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--dry-run', 'only report drift (a log line per drifted address, and a gauge); apply nothing')
     .option('--listen <host:port>', 'serve /healthz, /readyz and /metrics there (e.g. 127.0.0.1:9464)')
     .option('--poll', 'poll the file system instead of relying on its events (network filesystems)')
-    .action(async (flags: CommonFlags & { interval: string; dryRun?: boolean; listen?: string; poll?: boolean }, cmd: Command) => {
+    .addOption(new Option('--ready-failures <n>', '/readyz answers 503 once this many runs in a row have failed since the last success').default(3).argParser(intArg('--ready-failures', 1, 1000)))
+    .action(async (flags: CommonFlags & { interval: string; dryRun?: boolean; listen?: string; poll?: boolean; readyFailures: number }, cmd: Command) => {
       // Signals are caught before anything starts: a SIGTERM during startup still ends in a clean stop, within 10 s
       // even if something keeps the event loop alive. A second signal stops at once.
       const stop = new AbortController();
@@ -212,6 +213,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      // SIGHUP asks the daemon for a run now; until it is up, one must not end the process (its default).
+      const ignoreHangup = () => {};
+      process.on('SIGHUP', ignoreHangup);
       // Loaded here so the other commands never load chokidar and prom-client.
       const { runWatch } = await import('./daemon/watch.js');
       // A daemon logs each run at info (the other commands default to warn), on stdout.

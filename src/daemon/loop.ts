@@ -4,8 +4,8 @@
  * runs never overlap, and triggers that arrive during a run cause exactly one follow-up run.
  */
 
-/** Why a run was queued: for logs only, never an input to what a run does. */
-export type Trigger = 'startup' | 'file' | 'interval' | 'retry';
+/** Why a run was queued: for logs only, never an input to what a run does. `hangup`: SIGHUP. */
+export type Trigger = 'startup' | 'file' | 'interval' | 'retry' | 'hangup';
 
 /**
  * How a run ended. `error` is retried with exponential back-off; `terminal` is not retried (retrying cannot help:

@@ -28,7 +28,13 @@ export class DaemonMetrics {
 
   readonly drifted = new Gauge({
     name: 'stream_sync_drifted_objects',
-    help: 'Objects that differ from the configuration in force after the last run: with --dry-run every drifted object, otherwise those that failed or did not converge.',
+    help: 'Objects that differ from the configuration in force after the last run: with --dry-run every drifted object (not the unknown ones), otherwise those that failed or did not converge.',
+    registers: [this.registry],
+  });
+
+  readonly unknown = new Gauge({
+    name: 'stream_sync_unknown_objects',
+    help: 'With --dry-run: objects whose only possible difference is a secret (write-only value) with no fingerprint in the state file, so whether the app holds the declared value cannot be verified (apply records one). Not drift; 0 without --dry-run.',
     registers: [this.registry],
   });
 

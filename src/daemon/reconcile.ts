@@ -10,19 +10,13 @@ import type { DesiredState } from '../core/model.js';
 import type { ClientStats } from '../live/client.js';
 import type { StateFile } from '../state/state-file.js';
 import type { StateLock } from '../runtime/lock.js';
+import { classifyDrift } from './drift.js';
 import type { Outcome, Trigger } from './loop.js';
 import type { DaemonMetrics, RunResult } from './metrics.js';
 import type { ConfigSource } from './source.js';
+import { type DaemonStatus, recordRun } from './status.js';
 
-/** What `/healthz` and `/readyz` report, updated by each run. */
-export interface DaemonStatus {
-  stopping: boolean;
-  /** A reconcile has succeeded at least once. */
-  ready: boolean;
-  runs: number;
-  lastSuccessAt?: number;
-  lastRun?: { reconcile_id: string; result: RunResult | 'stopped'; finished_at: string; error?: string };
-}
+export type { DaemonStatus } from './status.js';
 
 export interface ReconcilerDeps {
   source: ConfigSource;
@@ -53,6 +47,8 @@ interface RunReport {
   failed: number;
   notConverged: number;
   drifted?: number;
+  /** With --dry-run: updates of secrets with no recorded fingerprint (see classifyDrift). */
+  unknown?: number;
   error?: string;
 }
 
@@ -95,16 +91,14 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
 
     deps.status.runs++;
     deps.status.lastRun = { reconcile_id: id, result, finished_at: new Date(now()).toISOString(), ...(report.error ? { error: report.error } : {}) };
+    recordRun(deps.status, result, now());
     if (!stopped) {
       deps.metrics.reconciles.inc({ result: report.result });
       deps.metrics.duration.observe(durationMs / 1000);
       if (report.drifted !== undefined) deps.metrics.drifted.set(report.drifted);
+      if (report.unknown !== undefined) deps.metrics.unknown.set(report.unknown);
     }
-    if (report.result === 'success') {
-      deps.status.ready = true;
-      deps.status.lastSuccessAt = now();
-      deps.metrics.lastSuccess.set(Math.floor(now() / 1000));
-    }
+    if (report.result === 'success') deps.metrics.lastSuccess.set(Math.floor(now() / 1000));
     const { create, update, delete: del } = report.changes;
     log.info(
       {
@@ -116,6 +110,8 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
         failed: report.failed,
         not_converged: report.notConverged,
         drifted: report.drifted,
+        unknown: report.unknown,
+        consecutive_failures: deps.status.consecutiveFailures,
         duration_ms: durationMs,
         requests: sumRequests(after) - sumRequests(before),
         writes: after.writes - before.writes,
@@ -148,26 +144,41 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
         })
       : () => {};
     try {
-      const engine: EngineDeps = { api: deps.api, state: deps.openState(), target: deps.target, concurrency: deps.concurrency, logger: log };
+      // With the signal, a stop ends the apply with what landed recorded and counted, instead of failing the
+      // read-back that follows it.
+      const state = deps.openState();
+      const engine: EngineDeps = { api: deps.api, state, target: deps.target, concurrency: deps.concurrency, logger: log, signal: deps.signal };
       // A token signed for this run: one cached across runs may have expired at Stream if this clock is behind.
       deps.client.renewToken();
       const reconciled = await reconcileOnce({ ...engine, client: deps.client }, desired, {
         targets: deps.targets,
         dryRun: deps.dryRun,
+        // Counted as they land: a run that ends in an exception (stopped during the read-back) still reports them.
+        onChange: (_change, outcome) => {
+          if (outcome === 'applied') progress.applied++;
+        },
         onPlan: (plan) => {
           const doc = plan.document;
           const warnings = JSON.stringify(doc.warnings);
           if (warnings !== lastWarnings) for (const w of doc.warnings) log.warn({ address: w.address }, `plan warning: ${w.message}`);
           lastWarnings = warnings;
           progress.changes = outcomeOf({ plan }).planned;
-          for (const c of doc.changes) {
-            log.info({ address: c.address, action: c.action, fields: c.fields.map((f) => f.path) }, `${deps.dryRun ? 'drift: ' : ''}${c.action} ${c.address}`);
+          if (!deps.dryRun) {
+            for (const c of doc.changes) log.info({ address: c.address, action: c.action, fields: c.fields.map((f) => f.path) }, `${c.action} ${c.address}`);
+            return;
           }
+          const { drifted, unknown } = classifyDrift(doc.changes, state);
+          for (const c of drifted) log.info({ address: c.address, action: c.action, fields: c.fields.map((f) => f.path) }, `drift: ${c.action} ${c.address}`);
+          for (const c of unknown) {
+            log.info({ address: c.address, fields: c.fields.map((f) => f.path) }, `unknown: ${c.address}: secret not verifiable: no fingerprint recorded in the state file`);
+          }
+          progress.drifted = drifted.length;
+          progress.unknown = unknown.length;
         },
       });
       const { plan, applied } = reconciled;
       const o = outcomeOf(reconciled);
-      if (!applied) return { result: 'success', changes: o.planned, applied: 0, failed: 0, notConverged: 0, drifted: plan.document.changes.length };
+      if (!applied) return { result: 'success', changes: o.planned, applied: 0, failed: 0, notConverged: 0, drifted: progress.drifted, unknown: progress.unknown };
       const { result } = applied;
       const done = new Set(result.applied);
       const failedSet = new Set(result.failed.map((f) => f.address));
@@ -176,6 +187,9 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
         if (failed || done.has(c.address)) deps.metrics.changes.inc({ action: c.action, result: failed ? 'failed' : 'applied' });
       }
       for (const s of result.skipped) log.warn({ address: s.address }, `skipped: ${s.reason}`);
+      if (applied.interrupted) {
+        return { result: 'error', changes: o.planned, applied: result.applied.length, failed: o.failed, notConverged: 0, error: `stopped with ${result.interrupted.length} change(s) not carried out` };
+      }
       return {
         result: o.broken ? 'error' : 'success',
         changes: o.planned,
@@ -192,8 +206,7 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
 }
 
 function outcomeNote(dryRun: boolean, stopped: boolean, report: RunReport, writes: number): string {
-  if (dryRun) return ' (dry run: nothing applied)';
-  // Stopped midway the executor's tally is not known; what was sent is.
-  if (stopped) return `; stopped midway after ${writes} write request${writes === 1 ? '' : 's'}`;
+  if (dryRun) return ` (dry run: nothing applied; ${report.drifted ?? 0} drifted, ${report.unknown ?? 0} unknown)`;
+  if (stopped) return `; stopped midway: ${report.applied} applied after ${writes} write request${writes === 1 ? '' : 's'}`;
   return `; ${report.applied} applied${report.failed ? `, ${report.failed} failed` : ''}`;
 }

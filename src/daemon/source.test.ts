@@ -61,4 +61,16 @@ describe('ConfigSource', () => {
     expect([...source.load().desired!.objects.keys()]).toEqual(['role/support-agent', 'role/support-lead']);
     expect(source.problem).toBeUndefined();
   });
+
+  it('reads ${file:…} secrets again on every load (a SIGHUP after a rotation must see the new value)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'source-'));
+    const file = join(dir, 'stream.yaml');
+    writeFileSync(join(dir, 'secret'), 'first\n');
+    writeFileSync(file, 'version: 1\napp:\n  settings:\n    sqs_secret: ${file:secret}\n');
+    const source = new ConfigSource(file, { env: {}, cwd: dir });
+    const secret = () => (source.load().desired!.objects.get('app')!.fields.settings as { sqs_secret: string }).sqs_secret;
+    expect(secret()).toBe('first');
+    writeFileSync(join(dir, 'secret'), 'second\n');
+    expect(secret()).toBe('second');
+  });
 });

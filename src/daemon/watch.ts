@@ -6,7 +6,8 @@ import { type ListenAddress, parseDuration, parseListen } from './duration.js';
 import { StateLock } from '../runtime/lock.js';
 import { ReconcileLoop } from './loop.js';
 import { DaemonMetrics } from './metrics.js';
-import { createReconciler, type DaemonStatus } from './reconcile.js';
+import { createReconciler } from './reconcile.js';
+import { type DaemonStatus, initialStatus } from './status.js';
 import { withSecretRedaction } from '../runtime/logger.js';
 import { type HealthServer, type HealthSource, startHealthServer } from './server.js';
 import { ConfigSource } from './source.js';
@@ -37,6 +38,8 @@ export interface DaemonOptions {
   clientNow?: () => number;
   /** How long a stop waits for the run in flight. Default 8 s. */
   stopGraceMs?: number;
+  /** `/readyz` answers 503 once this many runs in a row have failed since the last success. Default 3. */
+  readyFailureThreshold?: number;
 }
 
 export interface DaemonIo {
@@ -66,7 +69,7 @@ export async function startDaemon(opts: DaemonOptions, io: DaemonIo): Promise<Da
   const log = withSecretRedaction(io.logger);
   const stopping = new AbortController();
   const metrics = new DaemonMetrics();
-  const status: DaemonStatus = { stopping: false, ready: false, runs: 0 };
+  const status: DaemonStatus = initialStatus(opts.readyFailureThreshold);
   const closers: (() => Promise<unknown>)[] = [];
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) await close().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'error while stopping'));
@@ -83,13 +86,14 @@ export async function startDaemon(opts: DaemonOptions, io: DaemonIo): Promise<Da
       logger: log,
       startEmulator: io.startEmulator,
       statePerRun: true,
-      requireWritableState: !opts.dryRun,
+      checkState: opts.dryRun ? 'read' : 'write',
       client: {
         timeoutMs: opts.requestTimeoutMs ?? 7_000,
         minBackoffMs: opts.clientBackoffMs?.min,
         maxBackoffMs: opts.clientBackoffMs?.max,
         now: opts.clientNow,
-        logger: { debug: ((obj: object, msg?: string) => runLog.debug(obj, msg)) as Logger['debug'] },
+        // Per-request lines at debug, waits over 2 s at warn: on the current run's logger, with its reconcile_id.
+        logger: { debug: ((obj: object, msg?: string) => runLog.debug(obj, msg)) as Logger['debug'], warn: ((obj: object, msg?: string) => runLog.warn(obj, msg)) as Logger['warn'] },
         onRequest: metrics.onRequest,
         // Back-off and pacing waits end when the daemon stops: no new attempt starts after SIGTERM.
         sleep: (ms) => abortableSleep(ms, stopping.signal),
@@ -97,6 +101,9 @@ export async function startDaemon(opts: DaemonOptions, io: DaemonIo): Promise<Da
     });
     closers.push(() => session.close());
     const { conn, client, statePath } = session;
+    if (statePath && opts.dryRun && !session.stateExists) {
+      log.info({ state_file: statePath }, 'no state file yet: secrets are reported unknown, not drift, until the writer (apply, or watch without --dry-run) records them there');
+    }
     if (session.emulator) log.info({ base_url: conn.baseUrl, api_key: conn.apiKey }, 'embedded emulator started: the state file stays in memory');
 
     const source = new ConfigSource(opts.file, { env: io.env, cwd: io.cwd });
@@ -146,6 +153,13 @@ export async function startDaemon(opts: DaemonOptions, io: DaemonIo): Promise<Da
     });
     closers.push(() => watcher.close());
     closers.push(() => loop.stop());
+    // A run now, with every file (secret files included) read again: after rotating a secret, there is no need to
+    // wait for the interval. The loop folds it into a run already queued.
+    io.onHangup?.(() => {
+      if (status.stopping) return;
+      log.info('SIGHUP received: reconciling now, re-reading the file and secret files');
+      loop.trigger('hangup');
+    });
 
     log.info({ file: opts.file, interval_ms: opts.intervalMs, dry_run: opts.dryRun, poll: opts.poll, state_file: statePath ?? '(memory)', target: conn.baseUrl }, 'watching');
     loop.trigger('startup');
@@ -177,11 +191,14 @@ function healthSource(status: DaemonStatus, source: ConfigSource, metrics: Daemo
     health: () => ({ ok: !status.stopping, detail: { status: status.stopping ? 'stopping' : 'ok' } }),
     readiness: () => {
       const problem = source.problem;
+      const ready = status.ready && !status.stopping;
       return {
-        ok: status.ready && !status.stopping,
+        ok: ready,
         detail: {
-          ready: status.ready && !status.stopping,
+          ready,
           dry_run: dryRun,
+          consecutive_failures: status.consecutiveFailures,
+          ready_failure_threshold: status.readyFailureThreshold,
           last_success_at: status.lastSuccessAt ? new Date(status.lastSuccessAt).toISOString() : null,
           last_run: status.lastRun ?? null,
           config: problem ? { valid: false, in_force: source.lastGood ? 'last valid configuration' : 'none', error: problem.message, since: new Date(problem.since).toISOString() } : { valid: true },
@@ -202,6 +219,7 @@ export interface WatchFlags {
   stateFile?: string;
   concurrency: number;
   target: string[];
+  readyFailures?: number;
 }
 
 /** `stream-sync watch` until `signal` aborts (SIGTERM, SIGINT): 0 after a clean stop. Bad flags throw (exit 1). */
@@ -221,6 +239,7 @@ export async function runWatch(flags: WatchFlags, io: DaemonIo & { signal: Abort
       stateFile: flags.stateFile,
       concurrency: flags.concurrency,
       targets: flags.target,
+      readyFailureThreshold: flags.readyFailures,
     },
     io,
   );

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type LockHolder, StateLock } from './lock.js';
+import { type LockHolder, makeDirectories, StateLock } from './lock.js';
 import { StoppedError } from '../core/errors.js';
 
 const stateFile = () => join(mkdtempSync(join(tmpdir(), 'lock-')), '.stream-sync', 'state.json');
@@ -97,5 +97,20 @@ describe('StateLock', () => {
     foreignLock(file, { hostname: 'pod-c', token: 'theirs' });
     releaseA();
     expect(JSON.parse(readFileSync(`${file}.lock`, 'utf8'))).toMatchObject({ token: 'theirs' });
+  });
+});
+
+describe('makeDirectories', () => {
+  it('creates missing levels, and is a no-op for an existing directory', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'mkdirs-')), 'a', 'b');
+    makeDirectories(dir);
+    makeDirectories(dir);
+    expect(existsSync(dir)).toBe(true);
+  });
+
+  // Node's recursive mkdir never returns here (it blocks the event loop for good, so this would hang).
+  it.runIf(existsSync('/proc/self'))('throws ENOENT for a directory the kernel cannot create (under /proc), and so does acquire', async () => {
+    expect(() => makeDirectories('/proc/stream-sync/state')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    await expect(new StateLock('/proc/stream-sync/state.json').acquire()).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

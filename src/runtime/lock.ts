@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { abortableSleep } from './stopping.js';
 import { GuardError, StoppedError } from '../core/errors.js';
 
@@ -80,7 +80,7 @@ export class StateLock {
 
   /** Waits for the lock (until `signal` aborts) and resolves with its release function. */
   async acquire(opts: AcquireOptions = {}): Promise<() => void> {
-    mkdirSync(dirname(this.path), { recursive: true });
+    makeDirectories(dirname(this.path));
     let waiting = false;
     for (;;) {
       if (opts.signal?.aborted) throw new StoppedError('waiting for the state-file lock');
@@ -186,6 +186,27 @@ export class StateLock {
       rmQuiet(aside);
     }
   }
+}
+
+/**
+ * `mkdir -p`, one level at a time. Node's `mkdirSync(dir, { recursive: true })` never returns when the kernel
+ * answers ENOENT for a directory whose parent exists (under /proc or /sys): it tries the parent and the child
+ * again forever, synchronously, so not even SIGTERM's handler runs. Here that ENOENT is thrown.
+ */
+export function makeDirectories(dir: string): void {
+  const missing: string[] = [];
+  for (let at = resolve(dir); !existsSync(at); at = dirname(at)) {
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  if (!statSync(dir).isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR' });
 }
 
 function rmQuiet(path: string): void {

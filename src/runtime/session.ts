@@ -1,12 +1,10 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { UsageError } from '../core/errors.js';
 import { type ApiClient, type ApiClientOptions, createApiClient } from '../live/client.js';
 import { StateFile } from '../state/state-file.js';
 import type { Api } from '../core/api.js';
 import { type Connection, connectionFromEnv, defaultStateFile } from './connection.js';
 import type { EngineDeps } from './engine.js';
+import { checkStatePath } from './state-path.js';
 import { abortableSleep, stoppableApi } from './stopping.js';
 
 /** A running emulator as the CLI embeds it (`--emulator`); the reconciler itself never imports the emulator. */
@@ -26,8 +24,12 @@ export interface SessionOptions {
   client?: Omit<ApiClientOptions, 'baseUrl' | 'apiKey' | 'apiSecret' | 'concurrency'>;
   /** The daemon reads the state file afresh for each run (another process may have written it): not at open. */
   statePerRun?: boolean;
-  /** Fail now, with a message that says what to do, when the state file's directory is not writable. */
-  requireWritableState?: boolean;
+  /**
+   * Check the state file's path now, with a message that says what to do (exit 1), not as a failure of every run:
+   * `write` (apply, watch) creates its directory and checks it is writable; `read` (watch --dry-run reads the
+   * writer's file) checks that the file can exist and, if it does, that it parses.
+   */
+  checkState?: 'write' | 'read';
   /**
    * An interrupt (SIGINT/SIGTERM during `apply`): once it aborts, no new request starts and no pacing or back-off
    * wait runs on; the requests in flight finish, and the executor reports the rest as interrupted.
@@ -40,6 +42,8 @@ export interface Session {
   client: ApiClient;
   /** The state file's path; undefined with `--emulator` (its app is new every run: the state lives in memory). */
   statePath?: string;
+  /** Whether the state file existed when the session opened (with `checkState`). */
+  stateExists?: boolean;
   emulator?: EmbeddedEmulator;
   /** The state file as it is now on disk (another process may have written it), or the in-memory one. */
   openState(): StateFile;
@@ -57,7 +61,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   try {
     const conn = emulator ?? connectionFromEnv(opts.env);
     const statePath = emulator ? undefined : (opts.stateFile ?? defaultStateFile(opts.configPath));
-    if (statePath && opts.requireWritableState) ensureWritable(statePath);
+    const stateExists = statePath && opts.checkState ? checkStatePath(statePath, { dryRun: opts.checkState === 'read' }).exists : undefined;
     const { signal } = opts;
     const client = createApiClient({
       logger: opts.logger,
@@ -81,6 +85,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
       conn,
       client,
       statePath,
+      stateExists,
       emulator,
       openState,
       get deps() {
@@ -94,18 +99,5 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   } catch (err) {
     await emulator?.close();
     throw err;
-  }
-}
-
-/** The state file's directory must be writable before the first apply, with a message that says what to do. */
-function ensureWritable(statePath: string): void {
-  const dir = dirname(statePath);
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch (err) {
-    throw new UsageError(
-      `the state file's directory ${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): pass --state-file on a writable volume, e.g. --state-file /state/state.json`,
-    );
   }
 }

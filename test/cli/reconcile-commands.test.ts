@@ -92,7 +92,8 @@ describe('stream-sync validate, plan, apply and export', () => {
     expect(writes()).toBe(0);
 
     const apply = await runCli(['apply', '-f', file, '--state-file', state], env);
-    expect(apply.stderr).toBe('');
+    // stderr carries only the progress: a line per change.
+    expect(apply.stderr.split('\n').filter(Boolean).sort()).toEqual(['created blocklist/banned-words', 'created role/support-agent', 'updated app']);
     expect(apply.code).toBe(0);
     expect(apply.stdout).toContain('Apply complete: 2 created, 1 updated, 0 deleted.');
 

@@ -49,6 +49,12 @@ export const summaries = (lines: LogLine[], daemon?: string) => lines.filter((l)
 
 export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The value of one series (`name{labels}`) in Prometheus text, if present. */
+export const metricValue = (text: string, series: string) => {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
 export async function withEmulator(): Promise<RunningEmulator> {
   return startEmulator({ port: 0, rateLimits: 'off', taskStepMs: 0, apps: [APP] });
 }

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon/watch.js';
 import type { RunningEmulator } from '../../src/emulator/server.js';
 import { TestApi } from '../support/api.js';
-import { APP, captureLogs, configMapVolume, daemonFor, desiredYaml, pause, summaries, tempConfig, withEmulator, words, writes } from './daemon-harness.js';
+import { APP, captureLogs, configMapVolume, daemonFor, desiredYaml, metricValue, pause, summaries, tempConfig, withEmulator, words, writes } from './daemon-harness.js';
 
 const POLL = { timeout: 15_000, interval: 25 };
 let emu: RunningEmulator;
@@ -21,11 +21,6 @@ async function start(...args: Parameters<typeof daemonFor>): Promise<Daemon> {
   running.push(d);
   return d;
 }
-
-const metricValue = (text: string, series: string) => {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-};
 
 describe('stream-sync watch (in process, real chokidar, against the emulator)', () => {
   it('applies the file at startup, then applies an edit', async () => {
@@ -213,6 +208,7 @@ describe('stream-sync watch (in process, real chokidar, against the emulator)', 
       'stream_sync_reconcile_total',
       'stream_sync_reconcile_duration_seconds',
       'stream_sync_drifted_objects',
+      'stream_sync_unknown_objects',
       'stream_sync_changes_total',
       'stream_sync_api_requests_total',
       'stream_sync_api_rate_limited_total',

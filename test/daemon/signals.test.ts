@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
 import { runCli, spawnCli, type Spawned } from '../support/cli.js';
-import { APP } from './daemon-harness.js';
+import { APP, pause } from './daemon-harness.js';
 
 const FILE = `version: 1
 app:
@@ -78,6 +78,51 @@ describe('stream-sync watch as a process', () => {
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     p.child.kill('SIGINT');
     expect(await p.exit).toBe(0);
+  });
+
+  it('reconciles at once on SIGHUP, reading a rotated ${file:…} secret again, and keeps running', { timeout: 30_000 }, async () => {
+    emu = await startEmulator({ port: 0, rateLimits: 'off', taskStepMs: 0, apps: [APP] });
+    const dir = mkdtempSync(join(tmpdir(), 'sighup-'));
+    const secret = join(dir, 'sqs-secret');
+    writeFileSync(secret, 'first-sqs-secret-value\n');
+    const file = join(dir, 'stream.yaml');
+    writeFileSync(file, `version: 1\napp:\n  settings:\n    sqs_url: https://sqs.us-east-1.amazonaws.com/123456789012/q\n    sqs_key: AKIAEXAMPLE\n    sqs_secret: \${file:${secret}}\n`);
+    const env = { STREAM_API_KEY: APP.key, STREAM_API_SECRET: APP.secret, STREAM_BASE_URL: emu.url };
+    const p = watch(['-f', file, '--state-file', join(dir, 'state', 'state.json')], env);
+    await p.waitFor(/"result":"success","triggers":\["startup"\]/);
+    const app = emu.app(APP.key);
+    expect(app.settingsWriteOnly.sqs_secret).toBe('first-sqs-secret-value');
+
+    // Rotated the way a mounted secret is: the config file is untouched, and nothing watches the secret file.
+    writeFileSync(secret, 'second-sqs-secret-value\n');
+    p.child.kill('SIGHUP');
+    await p.waitFor(/"result":"success","triggers":\["hangup"\]/);
+    expect(p.stdout()).toMatch(/"level":30,[^\n]*"msg":"SIGHUP received: reconciling now, re-reading the file and secret files"/);
+    expect(app.settingsWriteOnly.sqs_secret).toBe('second-sqs-secret-value');
+    expect(emu.requests.filter((r) => r.op === 'UpdateApp')).toHaveLength(2);
+
+    // Still running, and a second hangup with nothing changed reconciles again, writing nothing.
+    expect(p.child.exitCode).toBeNull();
+    p.child.kill('SIGHUP');
+    const hangupRuns = () => p.stdout().split('\n').filter((l) => l.includes('"triggers":["hangup"]'));
+    await expect.poll(() => hangupRuns().length, { timeout: 15_000 }).toBe(2);
+    expect(hangupRuns()[1]).toMatch(/"result":"success".*"writes":0/);
+    expect(emu.requests.filter((r) => r.op === 'UpdateApp')).toHaveLength(2);
+    expect(p.stdout()).not.toMatch(/first-sqs-secret-value|second-sqs-secret-value/);
+    p.child.kill('SIGTERM');
+    expect(await p.exit).toBe(0);
+  });
+
+  // Node's recursive mkdir never returns for a directory under /proc: the daemon used to spin there, deaf to SIGTERM.
+  it.runIf(existsSync('/proc/self')).each([
+    ['watch', []],
+    ['watch --dry-run', ['--dry-run']],
+  ])('%s exits 1 at start, saying why, when the state file is under /proc', { timeout: 30_000 }, async (_name, extra) => {
+    const p = watch(['-f', 'config.example/stream.yaml', '--state-file', '/proc/stream-sync/state.json', ...extra], { STREAM_API_KEY: 'k', STREAM_API_SECRET: 's', STREAM_BASE_URL: 'http://127.0.0.1:9' });
+    const code = await Promise.race([p.exit, pause(15_000).then(() => 'still running after 15 s')]);
+    expect(code).toBe(1);
+    expect(p.stderr()).toMatch(/\/proc is on the proc kernel filesystem/);
+    expect(p.stderr()).toMatch(/pass --state-file/);
   });
 
   const notADirectory = join(mkdtempSync(join(tmpdir(), 'state-')), 'a-file');
