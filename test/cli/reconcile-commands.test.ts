@@ -193,6 +193,14 @@ describe('stream-sync validate, plan, apply and export', () => {
     expect(emu.requests.length).toBe(before);
   });
 
+  it('refuses to apply, at once, a state file on a kernel filesystem (Node's recursive mkdir never returns there)', async () => {
+    const before = emu.requests.length;
+    const r = await runCli(['apply', '-f', write('proc.yaml', FILE), '--state-file', '/proc/stream-sync/state.json'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the state file's directory \/proc\/stream-sync is not writable \(\/proc is on the proc kernel filesystem/);
+    expect(emu.requests.length).toBe(before);
+  });
+
   it('applies every independent change when one fails, lists the failure and exits 1', async () => {
     emu.faults.configure({ rules: [{ kind: 'error', status: 400, op: 'CreateRole' }] });
     try {
