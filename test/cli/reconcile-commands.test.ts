@@ -193,7 +193,7 @@ describe('stream-sync validate, plan, apply and export', () => {
     expect(emu.requests.length).toBe(before);
   });
 
-  it('refuses to apply, at once, a state file on a kernel filesystem (Node's recursive mkdir never returns there)', async () => {
+  it("refuses to apply, at once, a state file on a kernel filesystem (where Node's recursive mkdir never returns)", async () => {
     const before = emu.requests.length;
     const r = await runCli(['apply', '-f', write('proc.yaml', FILE), '--state-file', '/proc/stream-sync/state.json'], env);
     expect(r.code).toBe(1);
