@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -203,7 +203,7 @@ describe('deletion safety', () => {
     });
   });
 
-  it('a saved plan applied after the live state moved is refused, and writes nothing', async () => {
+  it('a saved plan never deletes what appeared after it was reviewed; an object it deletes that moved refuses it', async () => {
     await withApp(async (emu) => {
       const dir = mkdtempSync(join(tmpdir(), 'saved-'));
       const file = join(dir, 'stream.yaml');
@@ -211,14 +211,27 @@ describe('deletion safety', () => {
       const out = join(dir, 'plan.json');
       const state = join(dir, 'state.json');
       expect((await runCli(['plan', '-f', file, '--out', out, '--state-file', state], cliEnv(emu))).code).toBe(0);
-      // Someone adds a list after the plan was reviewed: the reviewed plan did not delete it.
+      const reviewed = (JSON.parse(readFileSync(out, 'utf8')) as { changes: { address: string; action: string }[] }).changes.filter((c) => c.action === 'delete').map((c) => c.address.slice('blocklist/'.length));
+      expect(reviewed.length).toBeGreaterThan(0);
+      // Someone adds a list after the plan was reviewed: the reviewed plan did not delete it, so apply does not.
       const spam = [...emu.app(KEY).blocklists.values()].find((b) => b.name === 'spam')!;
       emu.app(KEY).blocklists.set('added-later', { ...spam, id: 'added-later', name: 'added-later' });
       const from = emu.requests.length;
       const r = await runCli(['apply', '-f', file, '--plan', out, '--state-file', state], cliEnv(emu));
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/the live state has changed since the plan/);
-      expect(writesSince(emu, from)).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/the file now also produces 1 change that the saved plan does not have \(blocklist\/added-later\); it is not applied/);
+      expect(deletesSince(emu, from).sort()).toEqual([...reviewed].sort());
+      expect(lists(emu)).toContain('added-later');
+
+      // A plan whose delete target changed since it was reviewed is refused whole.
+      writeFileSync(file, 'version: 1\nblocklists:\n  - name: spam\n    words: [x]\npolicy:\n  prune: [blocklists]\n  max_deletes: 5\n');
+      expect((await runCli(['plan', '-f', file, '--out', out, '--state-file', state], cliEnv(emu))).code).toBe(0);
+      emu.app(KEY).blocklists.get('added-later')!.words = ['now', 'in', 'use'];
+      const again = emu.requests.length;
+      const refused = await runCli(['apply', '-f', file, '--plan', out, '--state-file', state], cliEnv(emu));
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/the live state has changed since the plan \S+ was made: blocklist\/added-later changed: nothing was applied/);
+      expect(writesSince(emu, again)).toEqual([]);
       expect(lists(emu)).toContain('added-later');
     });
   });
