@@ -26,14 +26,26 @@ export function connectionFromEnv(env: NodeJS.ProcessEnv): Connection {
     }
   }
   if (!apiSecret) throw new UsageError('STREAM_API_SECRET is not set: set STREAM_API_SECRET, or STREAM_API_SECRET_FILE to a file holding the secret');
-  const baseUrl = (env.STREAM_BASE_URL?.trim() || DEFAULT_BASE_URL).replace(/\/+$/, '');
+  return { baseUrl: baseUrlOf(env.STREAM_BASE_URL, 'STREAM_BASE_URL'), apiKey, apiSecret };
+}
+
+/** A named environment's connection (the environments file): its own key, secret and base URL, never the process's. */
+export function connectionOf(env: { name: string; connection: { baseUrl?: string; apiKey: string; apiSecret: string } }): Connection {
+  const { apiKey, apiSecret } = env.connection;
+  if (!apiKey.trim()) throw new UsageError(`environment ${env.name}: api_key is empty`);
+  if (!apiSecret.trim()) throw new UsageError(`environment ${env.name}: api_secret is empty`);
+  return { baseUrl: baseUrlOf(env.connection.baseUrl, `environment ${env.name}: base_url`), apiKey: apiKey.trim(), apiSecret: apiSecret.trim() };
+}
+
+function baseUrlOf(raw: string | undefined, what: string): string {
+  const baseUrl = (raw?.trim() || DEFAULT_BASE_URL).replace(/\/+$/, '');
   try {
     const u = new URL(baseUrl);
     if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error();
   } catch {
-    throw new UsageError(`STREAM_BASE_URL is not an http(s) URL: ${baseUrl}`);
+    throw new UsageError(`${what} is not an http(s) URL: ${baseUrl}`);
   }
-  return { baseUrl, apiKey, apiSecret };
+  return baseUrl;
 }
 
 /** `--state-file`, or `.stream-sync/state.json` beside the config (inside it when `-f` is a directory). */

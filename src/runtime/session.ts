@@ -14,6 +14,8 @@ export interface EmbeddedEmulator extends Connection {
 
 export interface SessionOptions {
   configPath: string;
+  /** A named environment's connection (`--env`): used instead of the STREAM_* variables. */
+  connection?: Connection;
   stateFile?: string;
   concurrency: number;
   emulator: boolean;
@@ -59,7 +61,7 @@ export interface Session {
 export async function openSession(opts: SessionOptions): Promise<Session> {
   const emulator = opts.emulator ? await opts.startEmulator() : undefined;
   try {
-    const conn = emulator ?? connectionFromEnv(opts.env);
+    const conn = emulator ?? opts.connection ?? connectionFromEnv(opts.env);
     const statePath = emulator ? undefined : (opts.stateFile ?? defaultStateFile(opts.configPath));
     const stateExists = statePath && opts.checkState ? checkStatePath(statePath, { dryRun: opts.checkState === 'read' }).exists : undefined;
     const { signal } = opts;
