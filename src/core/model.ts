@@ -39,6 +39,18 @@ export interface Policy {
   ignore_fields: Record<string, string[]>;
   user_delete?: 'soft' | 'pruning' | 'hard';
   check_user_id?: string;
+  /** Variables (globs) whose `${env:…}` values are secret: masked in every output like `${secret:…}`. */
+  sensitive_variables?: string[];
+}
+
+/** Which layer set one value of a declared object (`--explain`). */
+export interface FieldOrigin {
+  path: string;
+  value: unknown;
+  sensitive: boolean;
+  location: SourceLocation;
+  /** The `-f` path of the layer. */
+  layer: string;
 }
 
 export interface DesiredState {
@@ -50,6 +62,8 @@ export interface DesiredState {
   expectName?: string;
   /** The files the state was read from. */
   files: string[];
+  /** Which layer set each value of a declared object (undefined for an address the file does not declare). */
+  explain?(address: string): FieldOrigin[] | undefined;
 }
 
 export interface LiveState {

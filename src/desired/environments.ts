@@ -117,7 +117,7 @@ export function loadEnvironments(path: string, opts: { env?: NodeJS.ProcessEnv; 
   const substitute = (value: string, p: YamlPath, issues: ConfigIssue[], secret = false): string => {
     try {
       const r = interpolate(value, { env, baseDir });
-      if (secret && !r.sensitive) issues.push({ message: `${formatYamlPath(p)}: write \${env:NAME} or \${file:PATH} here, never the secret itself`, location: locate(p) });
+      if (secret && !r.sensitive && r.variables.length === 0) issues.push({ message: `${formatYamlPath(p)}: write \${env:NAME} or \${file:PATH} here, never the secret itself`, location: locate(p) });
       return r.value;
     } catch (err) {
       if (!(err instanceof InterpolationError)) throw err;

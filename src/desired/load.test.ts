@@ -50,9 +50,90 @@ describe('loadDesired', () => {
     expect(issues({ 'a.yaml': 'version: 1\nroles: []\nusers:\n  - id: ann\n    role: ghost\n' })).toEqual([]);
   });
 
-  it('marks values substituted from the environment as sensitive, relative to their object', () => {
-    const d = load({ 'a.yaml': 'version: 1\napp:\n  settings:\n    sqs_secret: ${env:S}\n    sqs_url: plain\n' }, { S: 'x' });
-    expect(d.objects.get('app')!.sensitive).toEqual(['/settings/sqs_secret']);
+  it('shows values substituted from ${env:}, and masks ${secret:}, ${file:} and the variables policy.sensitive_variables names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'load-'));
+    writeFileSync(join(dir, 'key.txt'), 'from-a-file\n');
+    const text = [
+      'version: 1',
+      'app:',
+      '  settings:',
+      '    webhook_url: https://hooks.acme.example/${env:ENV_NAME}/stream',
+      '    sqs_secret: ${secret:S}',
+      '    sqs_key: ${file:key.txt}',
+      '    sqs_url: https://sqs/${env:HOOK_TOKEN}',
+      'policy:',
+      '  sensitive_variables: ["*_TOKEN"]',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'a.yaml'), text);
+    const d = loadDesired(join(dir, 'a.yaml'), { env: { ENV_NAME: 'prod', S: 'x', HOOK_TOKEN: 't0k' }, cwd: dir });
+    const app = d.objects.get('app')!;
+    expect(app.fields).toMatchObject({ settings: { webhook_url: 'https://hooks.acme.example/prod/stream', sqs_key: 'from-a-file' } });
+    expect([...app.sensitive].sort()).toEqual(['/settings/sqs_key', '/settings/sqs_secret', '/settings/sqs_url']);
+  });
+});
+
+describe('loadDesired with layers (-f base -f overlay)', () => {
+  const dir = () => mkdtempSync(join(tmpdir(), 'layers-'));
+  const write = (d: string, name: string, text: string) => {
+    writeFileSync(join(d, name), text);
+    return join(d, name);
+  };
+  const BASE = 'version: 1\napp:\n  settings:\n    webhook_url: https://base.example/hook\n    disable_auth_checks: false\nblocklists:\n  - name: words\n    words: [a, b]\n  - name: staging-only\n    words: [x]\npolicy:\n  prune: [blocklists]\n  max_deletes: 2\n';
+  const layersIssues = (texts: string[]): string[] => {
+    const d = dir();
+    try {
+      loadDesired(texts.map((t, i) => write(d, `l${i}.yaml`, t)), { env: {}, cwd: d });
+    } catch (err) {
+      if (err instanceof ConfigError) return err.issues.map(formatIssue);
+      throw err;
+    }
+    return [];
+  };
+
+  it('overrides fields key by key, replaces lists whole, adds objects, removes only what it names, and merges policy by key', () => {
+    const d = dir();
+    const overlay = 'version: 1\napp:\n  settings:\n    webhook_url: https://prod.example/hook\nblocklists:\n  - name: words\n    words: [c]\n  - name: prod-only\n    words: [y]\nremove: [blocklist/staging-only]\npolicy:\n  max_deletes: 0\n';
+    const state = loadDesired([write(d, 'base.yaml', BASE), write(d, 'prod.yaml', overlay)], { env: {}, cwd: d });
+    expect(state.objects.get('app')!.fields).toEqual({ settings: { webhook_url: 'https://prod.example/hook', disable_auth_checks: false } });
+    expect(state.objects.get('blocklist/words')!.fields).toMatchObject({ name: 'words', words: ['c'] });
+    expect([...state.objects.keys()].sort()).toEqual(['app', 'blocklist/prod-only', 'blocklist/words']);
+    expect(state.policy).toMatchObject({ prune: ['blocklists'], max_deletes: 0 });
+    expect(state.files).toEqual(['base.yaml', 'prod.yaml']);
+    // The overlay's own location for what it declares.
+    expect(state.objects.get('blocklist/words')!.location).toEqual({ file: 'prod.yaml', line: 6, col: 5 });
+  });
+
+  it('explains which layer set each value, with its place', () => {
+    const d = dir();
+    const state = loadDesired([write(d, 'base.yaml', BASE), write(d, 'prod.yaml', 'version: 1\napp:\n  settings:\n    webhook_url: https://prod.example/hook\n')], { env: {}, cwd: d });
+    expect(state.explain!('app')!.sort((a, b) => (a.path < b.path ? 1 : -1))).toEqual([
+      { path: '/settings/webhook_url', value: 'https://prod.example/hook', sensitive: false, location: { file: 'prod.yaml', line: 4, col: 18 }, layer: join(d, 'prod.yaml') },
+      { path: '/settings/disable_auth_checks', value: false, sensitive: false, location: { file: 'base.yaml', line: 5, col: 26 }, layer: join(d, 'base.yaml') },
+    ]);
+    expect(state.explain!('role/none')).toBeUndefined();
+  });
+
+  it('keeps a value secret only while no later layer replaces it', () => {
+    const d = dir();
+    const base = write(d, 'base.yaml', 'version: 1\napp:\n  settings:\n    sqs_url: ${secret:A}\n    webhook_url: ${secret:B}\n');
+    const over = write(d, 'over.yaml', 'version: 1\napp:\n  settings:\n    sqs_url: https://plain.example\n');
+    expect(loadDesired([base, over], { env: { A: 'a', B: 'b' }, cwd: d }).objects.get('app')!.sensitive).toEqual(['/settings/webhook_url']);
+  });
+
+  it('refuses a remove in the first layer, or of what no earlier layer declares, at its place', () => {
+    expect(layersIssues(['version: 1\nroles: []\nremove: [role/x]\n'])).toEqual(['l0.yaml:3:10: remove: role/x: only a later layer (an overlay given after it with -f) can remove what an earlier one declares']);
+    expect(layersIssues([BASE, 'version: 1\nremove:\n  - blocklist/ghost\n'])[0]).toMatch(/^l1\.yaml:3:5: remove: blocklist\/ghost is not declared by an earlier layer/);
+  });
+
+  it('still refuses an address declared twice within one layer, and reports problems at the overlay that has them', () => {
+    expect(layersIssues([BASE, 'version: 1\nroles:\n  - name: r\n  - name: r\n'])).toEqual(['l1.yaml:4:5: role/r is declared twice (first at l1.yaml:3:5)']);
+    expect(layersIssues([BASE, 'version: 1\nblocklists:\n  - name: words\n    words: [z]\n    colour: red\n'])).toEqual(['l1.yaml:5:5: unknown key "colour" in blocklists[0]']);
+  });
+
+  it('lets an overlay leave out the required fields of what it overrides, not of what it adds', () => {
+    expect(layersIssues([BASE, 'version: 1\nblocklists:\n  - name: words\n    is_leet_check_enabled: true\n'])).toEqual([]);
+    expect(layersIssues([BASE, 'version: 1\nblocklists:\n  - name: brand-new\n    is_leet_check_enabled: true\n'])).toEqual(['l1.yaml:3:5: blocklists[0] is missing the required field "words"']);
   });
 });
 

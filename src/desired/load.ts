@@ -5,11 +5,11 @@ import { ConfigError, type ConfigIssue, formatLocation } from '../core/errors.js
 import { findKind, kindOfSection, kindSpec, kindsOfSection } from '../kinds/registry.js';
 import { kindOfAddress } from '../plan/facets.js';
 import type { DesiredObject, DesiredState, Policy, Rec, SourceLocation } from '../core/model.js';
-import { toPointer } from '../core/pointer.js';
 import { fileSchema, SINGLETON_SECTIONS } from './schema.js';
 import type { ParsedFile } from './yaml/document.js';
 import { parseYamlFile } from './yaml/file.js';
 import { formatYamlPath, type YamlPath } from './yaml/locate.js';
+import { type Layer, mergeLayers, substitutionsUnder } from './layers.js';
 
 export interface LoadOptions {
   /** `${env:}` references are read from here, and STREAM_SYNC_YAML_FAST=0 turns the YAML fast path off (diagnosis). */
@@ -39,51 +39,73 @@ export function desiredFiles(path: string): string[] {
 const FAST_OFF = /^(?:0|false|off|no)$/i;
 
 /**
- * Reads, substitutes, validates and merges the desired-state files. Every problem found is reported at once,
- * each with FILE:LINE:COL; any problem is a ConfigError and nothing downstream runs.
+ * Reads, substitutes, validates and merges the desired-state files: each path is a layer (a file, or a directory
+ * of files), later layers overriding earlier ones (layers.ts). Every problem found is reported at once, each with
+ * FILE:LINE:COL of the layer that caused it; any problem is a ConfigError and nothing downstream runs.
  */
-export function loadDesired(path: string, opts: LoadOptions = {}): DesiredState {
+export function loadDesired(paths: string | readonly string[], opts: LoadOptions = {}): DesiredState {
+  const layerPaths = typeof paths === 'string' ? [paths] : [...paths];
+  if (layerPaths.length === 0) throw new ConfigError([{ message: 'no desired-state file: pass -f PATH (or --env NAME)' }]);
   const env = opts.env ?? process.env;
   const fast = !FAST_OFF.test(env.STREAM_SYNC_YAML_FAST ?? '');
   const cwd = opts.cwd ?? process.cwd();
   const issues: ConfigIssue[] = [];
-  const parsed: { file: ParsedFile; value: Rec }[] = [];
   const schema = fileSchema();
-
-  for (const full of desiredFiles(path)) {
-    const shown = relative(cwd, full) || basename(full);
-    // Bytes, not text: parseYamlFile refuses what is not UTF-8 instead of reading it as replacement characters.
-    let text: Buffer;
-    try {
-      text = readFileSync(full);
-    } catch (err) {
-      issues.push({ message: `${shown}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-      continue;
+  const parsedLayers = layerPaths.map((path, layerIndex) => {
+    const parsed: { file: ParsedFile; value: Rec; incomplete?: { path: YamlPath; issue: ConfigIssue }[] }[] = [];
+    for (const full of desiredFiles(path)) {
+      const shown = relative(cwd, full) || basename(full);
+      // Bytes, not text: parseYamlFile refuses what is not UTF-8 instead of reading it as replacement characters.
+      let text: Buffer;
+      try {
+        text = readFileSync(full);
+      } catch (err) {
+        issues.push({ message: `${shown}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        continue;
+      }
+      const r = parseYamlFile(shown, text, { env, baseDir: dirname(resolve(full)), fast });
+      issues.push(...r.issues);
+      if (!r.parsed) continue;
+      const result = schema.safeParse(r.parsed.value, { reportInput: true });
+      if (!result.success) {
+        const described = result.error.issues.map((i) => ({ path: i.path as YamlPath, issue: describe(i, r.parsed!) }));
+        // An overlay overrides some fields of what an earlier layer declares: the fields it leaves out are the
+        // earlier layer's. Whether an entry missing a required field overrides something is known once merged.
+        if (layerIndex > 0 && described.every((d) => d.issue.message.includes(' is missing the required field '))) {
+          parsed.push({ file: r.parsed, value: r.parsed.value as Rec, incomplete: described.map((d) => ({ ...d, path: d.path.slice(0, -1) })) });
+          continue;
+        }
+        issues.push(...described.map((d) => d.issue));
+        continue;
+      }
+      parsed.push({ file: r.parsed, value: result.data as Rec });
     }
-    const r = parseYamlFile(shown, text, { env, baseDir: dirname(resolve(full)), fast });
-    issues.push(...r.issues);
-    if (!r.parsed) continue;
-    const result = schema.safeParse(r.parsed.value, { reportInput: true });
-    if (!result.success) {
-      issues.push(...result.error.issues.map((i) => describe(i, r.parsed!)));
-      continue;
-    }
-    parsed.push({ file: r.parsed, value: result.data as Rec });
-  }
+    return { path, parsed };
+  });
   if (issues.length) throw new ConfigError(issues);
-  return merge(parsed, issues, path);
+  const layers = parsedLayers.map((l) => layerOf(l.path, l.parsed, issues));
+  if (issues.length) throw new ConfigError(issues);
+  const merged = mergeLayers(layers, (policy) => (policy.sensitive_variables as string[] | undefined) ?? []);
+  const policy = toPolicy(merged.policy);
+  issues.push(...offlineReferenceIssues(merged.objects, merged.managedKinds, policy));
+  if (issues.length) throw new ConfigError(issues);
+  const files = parsedLayers.flatMap((l) => (l.parsed.length ? l.parsed.map((p) => p.file.file) : [l.path]));
+  return { managedKinds: merged.managedKinds, objects: merged.objects, policy, expectName: merged.expectName, files, explain: merged.explain };
 }
 
-function merge(parsed: { file: ParsedFile; value: Rec }[], issues: ConfigIssue[], path: string): DesiredState {
-  const managedKinds = new Set<string>();
-  const objects = new Map<string, DesiredObject>();
+/** One layer's files as one layer: each address and each singleton section declared once. */
+function layerOf(path: string, parsed: { file: ParsedFile; value: Rec; incomplete?: { path: YamlPath; issue: ConfigIssue }[] }[], issues: ConfigIssue[]): Layer {
+  const layer: Layer = { path, objects: new Map(), managedKinds: new Set(), removes: [] };
   const singletonAt = new Map<string, SourceLocation>();
-  let policyRaw: Rec = {};
-  let expectName: string | undefined;
 
-  for (const { file, value } of parsed) {
+  for (const { file, value, incomplete = [] } of parsed) {
+    const unclaimed = new Set(incomplete);
     for (const [section, sectionValue] of Object.entries(value)) {
       if (section === 'version') continue;
+      if (section === 'remove') {
+        (sectionValue as string[]).forEach((address, i) => layer.removes.push({ address, location: file.locate(['remove', i]) }));
+        continue;
+      }
       if (SINGLETON_SECTIONS.includes(section)) {
         const first = singletonAt.get(section);
         if (first) {
@@ -93,29 +115,31 @@ function merge(parsed: { file: ParsedFile; value: Rec }[], issues: ConfigIssue[]
         singletonAt.set(section, file.locateKey([], section));
       }
       if (section === 'policy') {
-        policyRaw = sectionValue as Rec;
+        layer.policy = sectionValue as Rec;
         continue;
       }
       const kind = kindOfSection(section)!;
-      for (const k of kindsOfSection(section)) managedKinds.add(k.kind);
-      expectName ??= kind.expectName?.(sectionValue);
+      for (const k of kindsOfSection(section)) layer.managedKinds.add(k.kind);
+      layer.expectName ??= kind.expectName?.(sectionValue);
       for (const entry of kind.entries!(sectionValue)) {
         const spec = kindSpec(entry.kind);
         const address = spec.address(entry.fields);
         const location = file.locate(entry.path);
-        const existing = objects.get(address);
+        const existing = layer.objects.get(address);
         if (existing) {
-          issues.push({ message: `${address} is declared twice (first at ${formatLocation(existing.location!)})`, location });
+          issues.push({ message: `${address} is declared twice (first at ${formatLocation(existing.obj.location!)})`, location });
           continue;
         }
-        objects.set(address, { kind: entry.kind, address, fields: entry.fields, sensitive: sensitiveUnder(file.sensitive, entry.path), location });
+        const obj = { kind: entry.kind, address, fields: entry.fields, sensitive: [], location };
+        const missing = incomplete.filter((m) => m.path.length === entry.path.length && entry.path.every((seg, i) => m.path[i] === seg));
+        missing.forEach((m) => unclaimed.delete(m));
+        layer.objects.set(address, { obj, file, entryPath: entry.path, substitutions: substitutionsUnder(file.substitutions, entry.path), ...(missing.length ? { incomplete: missing.map((m) => m.issue) } : {}) });
       }
     }
+    // A required field missing from something that is no entry (the file's version): an error in any layer.
+    issues.push(...[...unclaimed].map((m) => m.issue));
   }
-  const policy = toPolicy(policyRaw);
-  issues.push(...offlineReferenceIssues(objects, managedKinds, policy));
-  if (issues.length) throw new ConfigError(issues);
-  return { managedKinds, objects, policy, expectName, files: parsed.map((p) => p.file.file).concat(parsed.length ? [] : [path]) };
+  return layer;
 }
 
 /**
@@ -138,13 +162,6 @@ function offlineReferenceIssues(objects: Map<string, DesiredObject>, managed: Se
   return issues;
 }
 
-/** Substituted values under an entry, as pointers relative to the entry's fields. */
-function sensitiveUnder(paths: YamlPath[], entryPath: YamlPath): string[] {
-  return paths
-    .filter((p) => p.length > entryPath.length && entryPath.every((seg, i) => p[i] === seg))
-    .map((p) => toPointer(p.slice(entryPath.length)));
-}
-
 function toPolicy(raw: Rec): Policy {
   return {
     prune: (raw.prune as string[] | undefined) ?? [],
@@ -154,6 +171,7 @@ function toPolicy(raw: Rec): Policy {
     ignore_fields: (raw.ignore_fields as Record<string, string[]> | undefined) ?? {},
     user_delete: raw.user_delete as Policy['user_delete'],
     check_user_id: raw.check_user_id as string | undefined,
+    sensitive_variables: (raw.sensitive_variables as string[] | undefined) ?? [],
   };
 }
 

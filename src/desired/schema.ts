@@ -28,6 +28,8 @@ export const policySchema = z
     ignore_fields: z.record(addressGlob, z.array(z.string().regex(/^\//, 'a field is a JSON pointer such as /settings/webhook_url'))).optional(),
     user_delete: z.enum(['soft', 'pruning', 'hard']).optional(),
     check_user_id: z.string().min(1).optional(),
+    /** Environment variables (names or globs such as `*_TOKEN`) whose `${env:…}` values are secret: masked everywhere. */
+    sensitive_variables: z.array(z.string().regex(/^[A-Za-z0-9_*]+$/, 'a variable name, or a glob such as *_TOKEN')).optional(),
   })
   .strict();
 
@@ -43,6 +45,8 @@ export function fileSchema() {
       version: z.literal(1, 'version must be 1'),
       ...sections,
       policy: policySchema.optional(),
+      /** In an overlay (a later -f layer): addresses an earlier layer declares that this environment does not have. */
+      remove: z.array(z.string().min(1).refine((a) => KIND_NAMES.includes(a.split('/')[0]!), { message: `an address starts with a kind: ${KIND_NAMES.join(', ')}` })).optional(),
     })
     .strict();
 }

@@ -9,11 +9,14 @@ const parse = (text: string, env: NodeJS.ProcessEnv = {}, baseDir = tmpdir()) =>
 const located = (text: string, env: NodeJS.ProcessEnv = {}) => parse(text, env).issues.map((i) => `${i.location?.line}:${i.location?.col} ${i.message}`);
 
 describe('parseWholeFile', () => {
-  it('substitutes ${env:} and ${env:-fallback} after parsing and marks those values sensitive', () => {
-    const r = parse('version: 1\napp:\n  settings:\n    sqs_secret: ${env:S}\n    x: [a, "${env:T:-dflt}"]\n', { S: 'shh' });
+  it('substitutes ${env:}, ${env:-fallback} and ${secret:} after parsing, and says which values came from which variables', () => {
+    const r = parse('version: 1\napp:\n  settings:\n    sqs_secret: ${secret:S}\n    x: [a, "${env:T:-dflt}"]\n', { S: 'shh' });
     expect(r.issues).toEqual([]);
     expect(r.parsed!.value).toEqual({ version: 1, app: { settings: { sqs_secret: 'shh', x: ['a', 'dflt'] } } });
-    expect(r.parsed!.sensitive).toEqual([['app', 'settings', 'sqs_secret'], ['app', 'settings', 'x', 1]]);
+    expect(r.parsed!.substitutions).toEqual([
+      { path: ['app', 'settings', 'sqs_secret'], secret: true, variables: [] },
+      { path: ['app', 'settings', 'x', 1], secret: false, variables: ['T'] },
+    ]);
     expect(r.parsed!.locate(['app', 'settings', 'x', 1])).toEqual({ file: 'stream.yaml', line: 5, col: 12 });
     expect(r.parsed!.locateKey(['app', 'settings'], 'x')).toEqual({ file: 'stream.yaml', line: 5, col: 5 });
   });
@@ -23,7 +26,7 @@ describe('parseWholeFile', () => {
     writeFileSync(join(dir, 'key.json'), '{"k": 1}\n');
     const r = parse('a: ${file:key.json}\n', {}, dir);
     expect(r.parsed!.value).toEqual({ a: '{"k": 1}' });
-    expect(r.parsed!.sensitive).toEqual([['a']]);
+    expect(r.parsed!.substitutions).toEqual([{ path: ['a'], secret: true, variables: [] }]);
   });
 
   it('keeps a substituted value as data, never as YAML', () => {

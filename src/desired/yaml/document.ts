@@ -4,12 +4,20 @@ import type { SourceLocation } from '../../core/model.js';
 import { interpolate } from '../interpolate.js';
 import { keyOffset, nodeAt, pathOf, type YamlPath } from './locate.js';
 
-/** One parsed desired-state file: its plain value, where each value stands, and which values are sensitive. */
+/** A value substituted from `${env:}`/`${secret:}`/`${file:}` references. */
+export interface Substitution {
+  path: YamlPath;
+  /** It holds a `${file:}` or `${secret:}` reference: masked in every output. */
+  secret: boolean;
+  /** The variables of its `${env:}` references (`policy.sensitive_variables` may mark them secret). */
+  variables: string[];
+}
+
+/** One parsed desired-state file: its plain value, where each value stands, and which values were substituted. */
 export interface ParsedFile {
   file: string;
   value: unknown;
-  /** YAML paths of values that came from `${env:}`/`${file:}`. */
-  sensitive: YamlPath[];
+  substitutions: Substitution[];
   locate(path: YamlPath): SourceLocation;
   /** The location of key `key` of the map at `path` (for unknown keys). */
   locateKey(path: YamlPath, key: string): SourceLocation;
@@ -61,7 +69,7 @@ export interface DocumentResult {
   issues: ConfigIssue[];
   doc?: Document;
   value?: unknown;
-  sensitive: YamlPath[];
+  substitutions: Substitution[];
   aliases: number;
   /** Some list taken out by plainLists was not where it seemed: parse the text as it is written. */
   mismatch?: boolean;
@@ -73,7 +81,7 @@ export interface DocumentResult {
  */
 export function parseDocumentText(text: string, offset: number, depth: number, at: (offset: number) => SourceLocation, opts: SubstitutionOptions, lists?: PlainLists): DocumentResult {
   const local = (o: number) => at(offset + o);
-  const fail = (issues: ConfigIssue[]): DocumentResult => ({ issues, sensitive: [], aliases: 0 });
+  const fail = (issues: ConfigIssue[]): DocumentResult => ({ issues, substitutions: [], aliases: 0 });
   const docs = parseAllDocuments(text, YAML_OPTIONS);
   const empty = [{ message: 'the file is empty: a desired-state file starts with `version: 1` (an empty file never means "delete everything")', location: local(0) }];
   if (!Array.isArray(docs) || docs.length === 0) return fail(empty);
@@ -94,7 +102,7 @@ export function parseDocumentText(text: string, offset: number, depth: number, a
   const shape = shapeIssues(doc.contents, local, depth);
   if (shape.length) return fail(shape);
 
-  const sensitive: YamlPath[] = [];
+  const substitutions: Substitution[] = [];
   let aliases = 0;
   /** The anchors defined so far, in the order the library resolves aliases (an alias names one defined before it). */
   const anchors = new Set<string>();
@@ -148,7 +156,7 @@ export function parseDocumentText(text: string, offset: number, depth: number, a
         const r = interpolate(node.value, opts);
         node.value = r.value;
         substituted.add(node);
-        if (r.sensitive) sensitive.push(pathOf(ancestry, node));
+        substitutions.push({ path: pathOf(ancestry, node), secret: r.sensitive, variables: r.variables });
       } catch (err) {
         if (!(err instanceof InterpolationError)) throw err;
         issues.push({ message: err.message, location: local(node.range?.[0] ?? 0) });
@@ -161,7 +169,7 @@ export function parseDocumentText(text: string, offset: number, depth: number, a
   // plain string converts to itself).
   for (const { pair, words } of restore) pair.value = Object.assign(new YAMLSeq(), { items: words });
   try {
-    return { issues: [], doc, value: doc.toJS(YAML_OPTIONS), sensitive, aliases };
+    return { issues: [], doc, value: doc.toJS(YAML_OPTIONS), substitutions, aliases };
   } catch (err) {
     return fail([{ message: `YAML aliases expand too much (more than ${MAX_ALIASES} alias uses): ${(err as Error).message}`, location: local(0) }]);
   }
@@ -174,7 +182,7 @@ export function parseWholeFile(file: string, text: string, at: (offset: number) 
   const { doc } = whole;
   return {
     issues: [],
-    parsed: { file, value: whole.value, sensitive: whole.sensitive, locate: (path) => at(nodeAt(doc, path)?.range?.[0] ?? 0), locateKey: (path, key) => at(keyOffset(doc, path, key)) },
+    parsed: { file, value: whole.value, substitutions: whole.substitutions, locate: (path) => at(nodeAt(doc, path)?.range?.[0] ?? 0), locateKey: (path, key) => at(keyOffset(doc, path, key)) },
   };
 }
 

@@ -22,7 +22,7 @@ describe('parseYamlFile on a large file, a piece at a time (the fast path)', () 
     expect(pieces.issues).toEqual(whole.issues);
     if (!whole.parsed) return whole;
     expect(pieces.parsed!.value).toEqual(whole.parsed.value);
-    expect(pieces.parsed!.sensitive).toEqual(whole.parsed.sensitive);
+    expect(pieces.parsed!.substitutions).toEqual(whole.parsed.substitutions);
     for (const path of [...pathsOf(whole.parsed.value), ['users', 999], ['nope']]) {
       expect(pieces.parsed!.locate(path), `locate ${JSON.stringify(path)}`).toEqual(whole.parsed.locate(path));
       expect(pieces.parsed!.locateKey(path, 'name'), `locateKey ${JSON.stringify(path)}`).toEqual(whole.parsed.locateKey(path, 'name'));

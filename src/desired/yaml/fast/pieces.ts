@@ -1,7 +1,7 @@
 import type { Document, Node } from 'yaml';
 import { isSeq } from 'yaml';
 import type { SourceLocation } from '../../../core/model.js';
-import { type ParsedFile, parseDocumentText, parseYamlDocument, type PlainLists, type SubstitutionOptions, YAML_OPTIONS } from '../document.js';
+import { type ParsedFile, parseDocumentText, parseYamlDocument, type PlainLists, type Substitution, type SubstitutionOptions, YAML_OPTIONS } from '../document.js';
 import { keyOffset, nodeAt, type YamlPath } from '../locate.js';
 import { blankOrComment, plainLists } from './plain-lists.js';
 import { simpleItems } from './simple-items.js';
@@ -106,7 +106,7 @@ function itemRuns(lines: string[], starts: number[], from: number, to: number, e
  */
 export function parsePieces(file: string, text: string, pieces: Piece[], at: (offset: number) => SourceLocation, opts: SubstitutionOptions): ParsedFile | undefined {
   const value: Record<string, unknown> = {};
-  const sensitive: YamlPath[] = [];
+  const substitutions: Substitution[] = [];
   /** Each piece, with (for a run of items) the index of its first item and where each item starts in the piece. */
   const placed: (Piece & { firstItem: number; itemAt: number[] })[] = [];
   const read = { simpleItems: 0, plainLists: 0 };
@@ -136,14 +136,14 @@ export function parsePieces(file: string, text: string, pieces: Piece[], at: (of
       const list = ((value[piece.key] as unknown[] | undefined) ??= []);
       // Every declared object is located at its item: kept, so that needs no second parse.
       placed.push({ ...piece, firstItem: list.length, itemAt: r.doc.contents.items.map((n) => written((n as Node).range?.[0] ?? 0)) });
-      sensitive.push(...r.sensitive.map((p) => [piece.key, list.length + Number(p[0]), ...p.slice(1)]));
+      substitutions.push(...r.substitutions.map((sub) => ({ ...sub, path: [piece.key, list.length + Number(sub.path[0]), ...sub.path.slice(1)] })));
       for (const item of r.value) list.push(item);
     } else {
       const v = r.value as Record<string, unknown> | null;
       if (!v || typeof v !== 'object' || Array.isArray(v) || Object.keys(v).length !== 1 || !(piece.key in v)) return undefined;
       value[piece.key] = v[piece.key];
       placed.push({ ...piece, firstItem: 0, itemAt: [] });
-      sensitive.push(...r.sensitive);
+      substitutions.push(...r.substitutions);
     }
   }
   use.files++;
@@ -178,7 +178,7 @@ export function parsePieces(file: string, text: string, pieces: Piece[], at: (of
   return {
     file,
     value,
-    sensitive,
+    substitutions,
     locate,
     locateKey(path, key) {
       if (path.length === 0) return at(keyLine(key));

@@ -1,0 +1,132 @@
+import { ConfigError, type ConfigIssue } from '../core/errors.js';
+import type { DesiredObject, FieldOrigin, Rec, SourceLocation } from '../core/model.js';
+import { fromPointer, matchesGlob, toPointer } from '../core/pointer.js';
+import type { ParsedFile, Substitution } from './yaml/document.js';
+import type { YamlPath } from './yaml/locate.js';
+
+/**
+ * Layers (`-f base/ -f overlays/prod/`), as kustomize overlays and decK's `file merge` do: a later layer overrides
+ * the fields of an address an earlier one declared (objects merge key by key; lists, sets included, and values are
+ * replaced whole), adds objects, and removes one only when it says so (`remove: [address]`). Within one layer an
+ * address is declared once. Which layer set each value is kept, for `--explain` and for messages.
+ */
+
+/** One object as one layer declares it. */
+export interface Declared {
+  obj: DesiredObject;
+  file: ParsedFile;
+  /** Where the object's entry stands in its file. */
+  entryPath: YamlPath;
+  /** Substituted values under the entry, as pointers into `obj.fields`. */
+  substitutions: { pointer: string; secret: boolean; variables: string[] }[];
+  /** Required fields an overlay's entry leaves out: fine when it overrides an earlier layer's object. */
+  incomplete?: ConfigIssue[];
+}
+
+export interface Layer {
+  path: string;
+  objects: Map<string, Declared>;
+  managedKinds: Set<string>;
+  policy?: Rec;
+  expectName?: string;
+  removes: { address: string; location: SourceLocation }[];
+}
+
+export interface Merged {
+  objects: Map<string, DesiredObject>;
+  managedKinds: Set<string>;
+  policy: Rec;
+  expectName?: string;
+  /** Which layer set each value of an object (undefined for an address not declared). */
+  explain(address: string): FieldOrigin[] | undefined;
+}
+
+const isPlainObject = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** `over` merged onto `base`: plain objects key by key, anything else (lists, values) replaced. */
+function mergeFields(base: Rec, over: Rec): Rec {
+  const out: Rec = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isPlainObject(v) && isPlainObject(base[k]) ? mergeFields(base[k], v) : v;
+  return out;
+}
+
+/** Whether `fields` sets the value at `pointer` (itself, or a list or value above it that replaces it). */
+function sets(fields: Rec, pointer: string): boolean {
+  let cur: unknown = fields;
+  for (const seg of fromPointer(pointer)) {
+    if (!isPlainObject(cur) || !(seg in cur)) return false;
+    cur = cur[seg];
+    if (!isPlainObject(cur)) return true;
+  }
+  return true;
+}
+
+/** Substitutions of one entry, relative to it. */
+export function substitutionsUnder(subs: readonly Substitution[], entryPath: YamlPath): Declared['substitutions'] {
+  return subs
+    .filter((s) => s.path.length > entryPath.length && entryPath.every((seg, i) => s.path[i] === seg))
+    .map((s) => ({ pointer: toPointer(s.path.slice(entryPath.length)), secret: s.secret, variables: s.variables }));
+}
+
+/** The layers folded into one desired state; a problem (a remove with nothing to remove) is a located issue. */
+export function mergeLayers(layers: readonly Layer[], sensitiveVariables: (policy: Rec) => readonly string[]): Merged {
+  const issues: ConfigIssue[] = [];
+  const history = new Map<string, Declared[]>();
+  const managedKinds = new Set<string>();
+  let policy: Rec = {};
+  let expectName: string | undefined;
+  layers.forEach((layer, i) => {
+    for (const k of layer.managedKinds) managedKinds.add(k);
+    if (layer.policy) policy = { ...policy, ...layer.policy };
+    expectName = layer.expectName ?? expectName;
+    for (const r of layer.removes) {
+      if (i === 0) issues.push({ message: `remove: ${r.address}: only a later layer (an overlay given after it with -f) can remove what an earlier one declares`, location: r.location });
+      else if (!history.delete(r.address)) issues.push({ message: `remove: ${r.address} is not declared by an earlier layer (${layers.slice(0, i).map((l) => l.path).join(', ')})`, location: r.location });
+    }
+    for (const [address, declared] of layer.objects) {
+      const before = history.get(address);
+      if (!before && declared.incomplete) issues.push(...declared.incomplete);
+      history.set(address, [...(before ?? []), declared]);
+    }
+  });
+  if (issues.length) throw new ConfigError(issues);
+
+  const secretVars = sensitiveVariables(policy);
+  const objects = new Map<string, DesiredObject>();
+  for (const [address, chain] of history) {
+    const last = chain[chain.length - 1]!;
+    const fields = chain.slice(1).reduce((acc, d) => mergeFields(acc, d.obj.fields), chain[0]!.obj.fields);
+    // A substituted value counts while no later layer replaced it.
+    const sensitive = chain.flatMap((d, i) =>
+      d.substitutions.filter((s) => (s.secret || s.variables.some((v) => matchesGlob(secretVars, v))) && !chain.slice(i + 1).some((later) => sets(later.obj.fields, s.pointer))).map((s) => s.pointer),
+    );
+    // Messages about the object point at the layer that declared it last.
+    objects.set(address, { ...last.obj, fields, sensitive });
+  }
+  return {
+    objects,
+    managedKinds,
+    policy,
+    expectName,
+    explain(address) {
+      const chain = history.get(address);
+      const obj = objects.get(address);
+      if (!chain || !obj) return undefined;
+      return leaves(obj.fields).map(([pointer, value]) => {
+        const from = [...chain].reverse().find((d) => sets(d.obj.fields, pointer)) ?? chain[0]!;
+        // Lists are whole values, so a pointer never goes into one: its segments are the YAML keys.
+        const location = from.file.locate([...from.entryPath, ...fromPointer(pointer)]);
+        return { path: pointer, value, sensitive: obj.sensitive.some((s) => s === pointer || pointer.startsWith(`${s}/`)), location, layer: layerOf(layers, from) };
+      });
+    },
+  };
+}
+
+/** Every value of an object that is not a plain object, by pointer (a list is one value). */
+function leaves(fields: Rec, prefix: string[] = []): [string, unknown][] {
+  return Object.entries(fields).flatMap(([k, v]): [string, unknown][] => (isPlainObject(v) && Object.keys(v).length ? leaves(v, [...prefix, k]) : [[toPointer([...prefix, k]), v]]));
+}
+
+function layerOf(layers: readonly Layer[], d: Declared): string {
+  return layers.find((l) => [...l.objects.values()].includes(d))?.path ?? '';
+}
