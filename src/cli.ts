@@ -9,7 +9,9 @@ import type { Output } from './commands/output.js';
 import { runPlan } from './commands/plan.js';
 import { type EmbeddedEmulator, openSession, type Session } from './runtime/session.js';
 import { loadDesired } from './desired/load.js';
-import { ConfigError, formatIssue } from './core/errors.js';
+import { ConfigError, formatIssue, formatLocation, UsageError } from './core/errors.js';
+import { DEFAULT_ENVIRONMENTS_FILE, loadEnvironments } from './desired/environments.js';
+import { type Connection, connectionOf } from './runtime/connection.js';
 import { redactError, sensitiveValues } from './core/secrets.js';
 import { secretFieldsOf } from './kinds/registry.js';
 import { createLogger, type LogFormat } from './runtime/logger.js';
@@ -22,7 +24,10 @@ import { lockStateFile } from './runtime/lock.js';
 /** The composition root: argv and environment in, exit code out. The only module that touches `process`. */
 
 interface CommonFlags {
-  file: string;
+  /** The layers, in order (`-f` repeated); empty with `--env`. */
+  file: string[];
+  env?: string;
+  environments?: string;
   emulator?: boolean;
   logLevel: string;
   logFormat?: LogFormat;
@@ -56,9 +61,25 @@ interface SessionNeeds {
   signal?: AbortSignal;
 }
 
+/**
+ * What `-f` or `--env` names: the layers, the connection (an environment's own, or the STREAM_* variables) and the
+ * state file. `--env` takes all three from the environments file, so that one environment's files are never
+ * planned against another's app.
+ */
+function target(flags: CommonFlags, opts: { offline?: boolean } = {}): { files: string[]; connection?: Connection; stateFile?: string } {
+  if (!flags.env) {
+    if (flags.file.length === 0) throw new UsageError('pass -f PATH (repeat it for layers: -f base/ -f overlays/prod/) or --env NAME');
+    return { files: flags.file, stateFile: flags.stateFile };
+  }
+  if (flags.file.length) throw new UsageError('pass either -f or --env: an environment names its own files');
+  const [env] = loadEnvironments(flags.environments ?? DEFAULT_ENVIRONMENTS_FILE).select([flags.env]);
+  return { files: env!.files, connection: opts.offline ? undefined : connectionOf(env!), stateFile: flags.stateFile ?? env!.stateFile };
+}
+
 async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, session: Session) => Promise<T>, opts: SessionNeeds = {}): Promise<T> {
+  const { files, connection, stateFile } = opts.needsFile !== false ? target(flags) : { files: flags.file, stateFile: undefined, connection: undefined };
   // The file is read and validated before any connection: a bad file fails fast and offline.
-  const desired = opts.needsFile !== false ? loadDesired(flags.file) : (undefined as unknown as DesiredState);
+  const desired = opts.needsFile !== false ? loadDesired(files) : (undefined as unknown as DesiredState);
   // Reading commands end at once on a signal, with the conventional status (as PID 1 in a container, a signal
   // without a handler would be ignored); the lock, if taken, is released on the way out.
   const endNow = (sig: NodeJS.Signals) => process.exit(sig === 'SIGINT' ? 130 : 143);
@@ -68,8 +89,10 @@ async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, se
   }
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, fd: 2 });
   const session = await openSession({
-    configPath: flags.file,
-    stateFile: flags.stateFile,
+    // The state file goes beside the last layer (an environment's overlay) unless named.
+    configPath: files[files.length - 1]!,
+    stateFile,
+    connection,
     concurrency: flags.concurrency,
     emulator: Boolean(flags.emulator),
     env: process.env,
@@ -127,7 +150,7 @@ async function interruptible(fn: (signal: AbortSignal) => Promise<number>): Prom
 /** The flags the connected commands share; `export` reads the whole app, so it takes no file, target or state file. */
 function commonOptions(cmd: Command, opts: { file?: boolean } = {}): Command {
   const file = opts.file !== false;
-  if (file) cmd.requiredOption('-f, --file <path>', 'desired-state file, or a directory of *.yaml/*.yml files');
+  if (file) fileOptions(cmd);
   cmd
     .option('--emulator', 'start an embedded Stream API emulator and target it (demo, tests)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn'))
@@ -146,16 +169,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError()
     .configureOutput({ outputError: (str, write) => write(str) });
 
-  program
-    .command('validate')
-    .description('parse, schema-check and cross-reference the desired state, offline (exit 0 valid, 1 invalid)')
-    .requiredOption('-f, --file <path>', 'desired-state file, or a directory of *.yaml/*.yml files')
-    .action((flags: { file: string }) => {
-      const desired = loadDesired(flags.file);
+  fileOptions(program.command('validate').description('parse, schema-check and cross-reference the desired state, offline (exit 0 valid, 1 invalid)'))
+    .option('--explain <address>', 'show which layer (file:line:col) set each value of this object')
+    .action((flags: CommonFlags & { explain?: string }) => {
+      const { files } = target(flags, { offline: true });
+      const desired = loadDesired(files);
       const counts = new Map<string, number>();
       for (const o of desired.objects.values()) counts.set(o.kind, (counts.get(o.kind) ?? 0) + 1);
       const summary = [...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'no objects';
-      output().stdout(`${flags.file}: valid (${desired.files.length} file${desired.files.length === 1 ? '' : 's'}: ${summary})`);
+      output().stdout(`${flags.env ? `environment ${flags.env}` : files.join(' + ')}: valid (${desired.files.length} file${desired.files.length === 1 ? '' : 's'}: ${summary})`);
+      if (flags.explain) output().stdout(explainText(desired, flags.explain));
       setExit(0);
     });
 
@@ -164,10 +187,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--out <file>', 'also save the plan as JSON (for apply --plan); takes the state-file lock while planning')
     .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error)')
     .addOption(lockTimeoutOption())
-    .action(async (flags: CommonFlags & { format: PlanFormat; out?: string; detailedExitcode?: boolean; lockTimeout?: number }) => {
+    .option('--explain <address>', 'also show, on stderr, which layer (file:line:col) set each value of this object')
+    .action(async (flags: CommonFlags & { format: PlanFormat; out?: string; detailedExitcode?: boolean; lockTimeout?: number; explain?: string }) => {
       // A plan saved for apply is not made while another stream-sync is writing the app: it would be stale at once.
       const needs = { lock: flags.out !== undefined, lockTimeoutMs: flags.lockTimeout };
-      setExit(await withSession(flags, (desired, session) => runPlan(desired, { format: flags.format, out: flags.out, detailedExitcode: Boolean(flags.detailedExitcode), targets: flags.target }, session, output()), needs));
+      setExit(
+        await withSession(
+          flags,
+          (desired, session) => {
+            if (flags.explain) output().stderr(explainText(desired, flags.explain));
+            return runPlan(desired, { format: flags.format, out: flags.out, detailedExitcode: Boolean(flags.detailedExitcode), targets: flags.target }, session, output());
+          },
+          needs,
+        ),
+      );
     });
 
   commonOptions(program.command('apply').description('compute the plan and execute it (exit 0 applied or nothing to do, 1 error)'))
@@ -193,7 +226,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .option('--kinds <list>', `comma-separated kinds to export (${EXPORTABLE_SECTIONS.join(', ')})`, (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .action(async (flags: CommonFlags & { output?: string; kinds?: string[] }) => {
-      setExit(await withSession({ ...flags, file: flags.output ?? '.' }, (_d, session) => runExport({ output: flags.output, kinds: flags.kinds }, session, output()), { needsFile: false }));
+      setExit(await withSession({ ...flags, file: [flags.output ?? '.'] }, (_d, session) => runExport({ output: flags.output, kinds: flags.kinds }, session, output()), { needsFile: false }));
     });
 
   commonOptions(program.command('watch').description('daemon: reconcile now, then on every change of the file(s) and every interval (exit 0 on SIGTERM/SIGINT)'))
@@ -285,6 +318,22 @@ interface EmulatorFlags {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `-f` (repeatable: layers), `--env` and `--environments`. */
+function fileOptions(cmd: Command): Command {
+  return cmd
+    .option('-f, --file <path>', 'desired-state file, or a directory of *.yaml/*.yml files; repeat for layers (a base, then overlays)', collect, [])
+    .option('--env <name>', 'an environment of the environments file: its layers, app credentials and state file')
+    .option('--environments <file>', `the environments file (default: ${DEFAULT_ENVIRONMENTS_FILE})`);
+}
+
+/** `--explain ADDRESS`: each value of the object, the layer that set it, masked when sensitive. */
+function explainText(desired: DesiredState, address: string): string {
+  const origins = desired.explain?.(address);
+  if (!origins) throw new UsageError(`--explain: ${address} is not declared in ${desired.files.join(', ')}`);
+  const lines = origins.map((o) => `  ${o.path} = ${o.sensitive ? '(sensitive value)' : JSON.stringify(o.value)}    ${formatLocation(o.location)}`);
+  return `${address}:\n${lines.join('\n')}`;
+}
 
 function lockTimeoutOption(): Option {
   return new Option('--lock-timeout <duration>', "wait up to this long for another stream-sync's state-file lock (e.g. 30s, 5m; default: refuse at once)").argParser((v: string) => {

@@ -64,7 +64,8 @@ export interface Environment {
   name: string;
   /** Absolute paths of the layers, in order. */
   files: string[];
-  connection: { baseUrl?: string; apiKey: string; apiSecret: string };
+  /** Substituted when called (validate never needs the secret): throws a located ConfigError when it cannot be. */
+  connection(): { baseUrl?: string; apiKey: string; apiSecret: string };
   stateFile: string;
   /** `watch`: the resync period, as written (e.g. `5m`). */
   interval?: string;
@@ -139,10 +140,11 @@ export function loadEnvironments(path: string, opts: { env?: NodeJS.ProcessEnv; 
         return {
           name,
           files: e.files.map((f) => (isAbsolute(f) ? f : join(baseDir, f))),
-          connection: {
-            baseUrl: e.base_url,
-            apiKey: substitute(e.api_key, p('api_key'), issues),
-            apiSecret: substitute(e.api_secret, p('api_secret'), issues, true),
+          connection: () => {
+            const found: ConfigIssue[] = [];
+            const conn = { baseUrl: e.base_url, apiKey: substitute(e.api_key, p('api_key'), found), apiSecret: substitute(e.api_secret, p('api_secret'), found, true) };
+            if (found.length) throw new ConfigError(found);
+            return conn;
           },
           stateFile: e.state_file ? resolve(baseDir, e.state_file) : join(baseDir, '.stream-sync', `${name}.json`),
           interval: e.interval,

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue, formatLocation } from '../core/errors.js';
-import { findKind, kindOfSection, kindSpec, kindsOfSection } from '../kinds/registry.js';
+import { findKind, kindOfSection, kindSpec, kindsOfSection, secretFieldsOf } from '../kinds/registry.js';
+import { patternOverlaps } from '../core/pointer.js';
 import { kindOfAddress } from '../plan/facets.js';
 import type { DesiredObject, DesiredState, Policy, Rec, SourceLocation } from '../core/model.js';
 import { fileSchema, SINGLETON_SECTIONS } from './schema.js';
@@ -90,7 +91,12 @@ export function loadDesired(paths: string | readonly string[], opts: LoadOptions
   issues.push(...offlineReferenceIssues(merged.objects, merged.managedKinds, policy));
   if (issues.length) throw new ConfigError(issues);
   const files = parsedLayers.flatMap((l) => (l.parsed.length ? l.parsed.map((p) => p.file.file) : [l.path]));
-  return { managedKinds: merged.managedKinds, objects: merged.objects, policy, expectName: merged.expectName, files, explain: merged.explain };
+  // A secret field is masked whatever wrote it.
+  const explain = (address: string) => {
+    const secret = secretFieldsOf(merged.objects.get(address)?.kind ?? '');
+    return merged.explain(address)?.map((o) => ({ ...o, sensitive: o.sensitive || secret.some((p) => patternOverlaps(p, o.path)) }));
+  };
+  return { managedKinds: merged.managedKinds, objects: merged.objects, policy, expectName: merged.expectName, files, explain };
 }
 
 /** One layer's files as one layer: each address and each singleton section declared once. */

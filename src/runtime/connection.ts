@@ -30,11 +30,12 @@ export function connectionFromEnv(env: NodeJS.ProcessEnv): Connection {
 }
 
 /** A named environment's connection (the environments file): its own key, secret and base URL, never the process's. */
-export function connectionOf(env: { name: string; connection: { baseUrl?: string; apiKey: string; apiSecret: string } }): Connection {
-  const { apiKey, apiSecret } = env.connection;
+export function connectionOf(env: { name: string; connection(): { baseUrl?: string; apiKey: string; apiSecret: string } }): Connection {
+  const given = env.connection();
+  const { apiKey, apiSecret } = given;
   if (!apiKey.trim()) throw new UsageError(`environment ${env.name}: api_key is empty`);
   if (!apiSecret.trim()) throw new UsageError(`environment ${env.name}: api_secret is empty`);
-  return { baseUrl: baseUrlOf(env.connection.baseUrl, `environment ${env.name}: base_url`), apiKey: apiKey.trim(), apiSecret: apiSecret.trim() };
+  return { baseUrl: baseUrlOf(given.baseUrl, `environment ${env.name}: base_url`), apiKey: apiKey.trim(), apiSecret: apiSecret.trim() };
 }
 
 function baseUrlOf(raw: string | undefined, what: string): string {

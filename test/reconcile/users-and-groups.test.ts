@@ -185,18 +185,20 @@ user_groups:
     await h.close();
   });
 
-  it('never prints substituted values; a changed value plans an update, an unchanged one nothing', async () => {
+  it('never prints values marked secret (${secret:}, policy.sensitive_variables); a changed value plans an update, an unchanged one nothing', async () => {
     const h = checkedHarness(env.emu);
     const file = `
 version: 1
 users:
   - id: secretive
     custom:
-      api_token: \${env:USER_TOKEN}
+      api_token: \${secret:USER_TOKEN}
 user_groups:
   - id: hidden
     name: Hidden
     description: \${env:GROUP_NOTE}
+policy:
+  sensitive_variables: [GROUP_*]
 `;
     const vars = { USER_TOKEN: 'sentinel-user-token-1', GROUP_NOTE: 'sentinel-group-note-1' };
     const first = await h.apply(file, { env: vars });

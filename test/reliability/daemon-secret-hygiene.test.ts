@@ -32,7 +32,7 @@ const JWT_HEADER = 'eyJhbGciOi';
 const FILE = `version: 1
 app:
   settings:
-    webhook_url: \${env:HOOK_URL}
+    webhook_url: \${secret:HOOK_URL}
     sqs_url: https://sqs.us-east-1.amazonaws.com/123456789012/stream
     sqs_key: AKIAEXAMPLE
     sqs_secret: \${env:SQS_SECRET}

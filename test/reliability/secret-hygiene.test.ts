@@ -21,7 +21,7 @@ const SENTINELS = {
   S3_SECRET: `${MARK}CRET-s3-3d9e0a4b`,
   // A credential with quotes and a newline: it travels JSON-escaped, once or twice.
   FCM_CREDENTIALS: JSON.stringify({ private_key: `${MARK}CRET-fcm\n-----END PRIVATE KEY-----\n`, type: 'service_account', project_id: 'acme' }),
-  // Not a secret field: sensitive because it is substituted from the environment.
+  // Not a secret field: the file marks it secret (${secret:…}), so it is masked like one.
   HOOK_URL: `https://hooks.acme.example/${MARK}CRET-hook-19aa`,
 };
 /** A server-side token (a JWT's header, base64url) must never be printed either. */
@@ -30,7 +30,7 @@ const JWT_HEADER = 'eyJhbGciOi';
 const FILE = `version: 1
 app:
   settings:
-    webhook_url: \${env:HOOK_URL}
+    webhook_url: \${secret:HOOK_URL}
     sqs_url: https://sqs.us-east-1.amazonaws.com/123456789012/stream
     sqs_key: AKIAEXAMPLE
     sqs_secret: \${env:SQS_SECRET}
