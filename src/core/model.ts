@@ -41,6 +41,8 @@ export interface Policy {
   check_user_id?: string;
   /** Variables (globs) whose `${env:…}` values are secret: masked in every output like `${secret:…}`. */
   sensitive_variables?: string[];
+  /** Sections or address globs whose live drift is reported, not corrected (changes of the file still apply). */
+  report_only?: string[];
 }
 
 /** Which layer set one value of a declared object (`--explain`). */
@@ -104,6 +106,11 @@ export interface PlanDocument {
    * a digest of their keyed fingerprints, so that `apply --plan` can tell that they are still the values planned.
    */
   sensitive_fingerprint?: string;
+  /**
+   * Differences `policy.report_only` keeps from being corrected: the app moved since the file's version was
+   * applied. Reported (and warned about), never executed.
+   */
+  drift?: Change[];
   /**
    * What the plan depends on, by address: a digest of each object it updates or deletes as it was read (for an
    * update, only the fields the file declares), and `null` for each object it creates (absent). `apply --plan`

@@ -178,6 +178,7 @@ function toPolicy(raw: Rec): Policy {
     user_delete: raw.user_delete as Policy['user_delete'],
     check_user_id: raw.check_user_id as string | undefined,
     sensitive_variables: (raw.sensitive_variables as string[] | undefined) ?? [],
+    report_only: (raw.report_only as string[] | undefined) ?? [],
   };
 }
 

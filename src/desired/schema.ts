@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { KINDS } from '../kinds/registry.js';
 
 const KIND_NAMES = KINDS.map((k) => k.kind);
+const SECTIONS = KINDS.flatMap((k) => (k.section ? [k.section] : []));
 /** An address or address glob: it must start with a kind's name, so a typo cannot silently match nothing. */
 const addressGlob = z
   .string()
@@ -28,6 +29,13 @@ export const policySchema = z
     ignore_fields: z.record(addressGlob, z.array(z.string().regex(/^\//, 'a field is a JSON pointer such as /settings/webhook_url'))).optional(),
     user_delete: z.enum(['soft', 'pruning', 'hard']).optional(),
     check_user_id: z.string().min(1).optional(),
+    /**
+     * Sections or addresses (globs) where the file wins but the app is not corrected (Argo CD without self-heal):
+     * a change made to the file is applied; a change made in the app since is reported as drift, not reverted.
+     */
+    report_only: z
+      .array(z.string().min(1).refine((v) => SECTIONS.includes(v) || KIND_NAMES.includes(v.split('/')[0]!), { message: 'a section (e.g. roles) or an address glob (e.g. role/support-*)' }))
+      .optional(),
     /** Environment variables (names or globs such as `*_TOKEN`) whose `${env:…}` values are secret: masked everywhere. */
     sensitive_variables: z.array(z.string().regex(/^[A-Za-z0-9_*]+$/, 'a variable name, or a glob such as *_TOKEN')).optional(),
   })

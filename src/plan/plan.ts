@@ -4,6 +4,7 @@ import { canonicalJson, sha256 } from '../core/canonical.js';
 import { diffFields } from './diff.js';
 import { kindIn, kindOfAddress, type PlanKind } from './facets.js';
 import { levelsFor, phaseLevels } from './order.js';
+import { isDrift, reportOnlyMatcher } from './report-only.js';
 import { fromPointer, getAt, matchesAny, matchesGlob } from '../core/pointer.js';
 
 /** One change of a plan with what the executor needs to carry it out (never printed). */
@@ -100,6 +101,18 @@ export function buildPlan(input: PlanInput): Plan {
   );
   const ordered = levels.flat();
   const count = (action: string) => ordered.filter((c) => c.action === action).length;
+  // Report-only objects: the app's own changes are reported, not executed (the file's changes still are).
+  const reportOnly = reportOnlyMatcher(policy, registry);
+  const drift = ordered.filter((c) => reportOnly(c.kind, c.address) && isDrift(c, c.desired, memory));
+  for (const c of drift) {
+    const what = c.action === 'update' ? `changed (${c.fields.map((f) => f.path).join(', ')})` : c.action === 'create' ? 'deleted' : 'created';
+    warnings.push({ address: c.address, message: `${what} in the app since the file's version was applied: reported, not corrected (policy.report_only); change the file to take it over, or apply it as the file says by removing the address from report_only` });
+  }
+  if (drift.length) {
+    const kept = new Set(drift);
+    for (const level of levels) level.splice(0, level.length, ...level.filter((c) => !kept.has(c)));
+    ordered.splice(0, ordered.length, ...ordered.filter((c) => !kept.has(c)));
+  }
   const guard = deleteGuardWarning(count('delete'), policy.max_deletes);
   // First, so a pull request's comment shows it even when the Markdown cuts warnings short.
   if (guard) warnings.unshift(guard);
@@ -115,6 +128,7 @@ export function buildPlan(input: PlanInput): Plan {
       live_fingerprint: liveFingerprint(live, kinds),
       ...(sensitive ? { sensitive_fingerprint: sensitive } : {}),
       depends_on: dependencies(ordered.map((c) => c.address), desired, live),
+      ...(drift.length ? { drift: drift.map(({ address, kind, action, fields }) => ({ address, kind, action, fields })) } : {}),
     },
   };
 }

@@ -7,6 +7,7 @@ import type { Api } from '../core/api.js';
 import { fetchLive, toLiveState } from '../live/fetch.js';
 import type { DesiredState, LiveObject, LiveState } from '../core/model.js';
 import { buildPlan, checkReferences, type Plan, type PlannedChange } from '../plan/plan.js';
+import { DESIRED, reportOnlyMatcher } from '../plan/report-only.js';
 import type { StateFile } from '../state/state-file.js';
 
 /** What one reconcile needs from the outside world, passed in (the CLI and the daemon build it). */
@@ -86,6 +87,7 @@ export async function applyPlan(deps: EngineDeps, plan: Plan, desired: DesiredSt
   };
   const result = await executePlan(plan, { api: deps.api, state: deps.state, concurrency: deps.concurrency, logger: deps.logger, batchers, onApplied, onSettled, signal: deps.signal });
   for (const kind of KINDS) kind.afterApply?.({ inventories: deps.state, desired, plan, result });
+  recordReportOnly(deps.state, desired, result);
   deps.state.save();
   // Read-backs already under way are awaited (their answers are handled), but none is judged: the run stopped.
   if (deps.signal?.aborted) {
@@ -104,4 +106,17 @@ export async function applyPlan(deps: EngineDeps, plan: Plan, desired: DesiredSt
   const notConverged = again.document.changes.map((c) => c.address);
   if (notConverged.length) deps.logger?.warn({ addresses: notConverged }, 'objects did not converge after apply');
   return { result, notConverged, interrupted: false };
+}
+
+/**
+ * What the file said of each report-only object once the app holds it (applied now, or already equal), so that a
+ * later difference can be told apart: the file changed (apply it) or the app did (report it).
+ */
+function recordReportOnly(state: StateFile, desired: DesiredState, result: ApplyResult): void {
+  const reportOnly = reportOnlyMatcher(desired.policy, KINDS);
+  const notLanded = new Set([...result.failed.map((f) => f.address), ...result.skipped.map((x) => x.address), ...result.interrupted.map((x) => x.address)]);
+  for (const obj of desired.objects.values()) {
+    if (!reportOnly(obj.kind, obj.address) || notLanded.has(obj.address)) continue;
+    if (state.applied(obj.address, DESIRED) !== state.fingerprint(obj.address, DESIRED, obj.fields)) state.record(obj.address, DESIRED, obj.fields);
+  }
 }

@@ -19,6 +19,7 @@ export function renderJson(plan: PlanDocument): string {
     warnings: plan.warnings.map((w) => ({ address: w.address, message: w.message })),
     live_fingerprint: plan.live_fingerprint,
     ...(plan.sensitive_fingerprint ? { sensitive_fingerprint: plan.sensitive_fingerprint } : {}),
+    ...(plan.drift?.length ? { drift: plan.drift.map(changeJson) } : {}),
     ...(plan.depends_on ? { depends_on: Object.fromEntries(Object.entries(plan.depends_on).map(([a, fp]) => [a, fp ?? null])) } : {}),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
@@ -63,6 +64,7 @@ const planSchema = z
     live_fingerprint: z.string().startsWith('sha256:'),
     sensitive_fingerprint: z.string().startsWith('sha256:').optional(),
     depends_on: z.record(z.string(), z.string().startsWith('sha256:').nullable()).optional(),
+    drift: z.array(changeSchema).optional(),
   })
   .superRefine((plan, ctx) => {
     // Every change's object is pinned: a plan that leaves one out would apply it unchecked.
@@ -112,6 +114,7 @@ export function parsePlanJson(text: string): PlanDocument {
     format_version: FORMAT_VERSION,
     // Re-masked on the way in too: a plan file edited to carry a secret must not print it later.
     changes: plan.changes.map((c) => ({ ...c, fields: c.fields.map(fieldJson) })),
+    ...(plan.drift ? { drift: plan.drift.map((c) => ({ ...c, fields: c.fields.map(fieldJson) })) } : {}),
   };
 }
 
