@@ -7,6 +7,7 @@ import { EXPORTABLE_SECTIONS, runExport } from './commands/export.js';
 import { runApply } from './commands/apply.js';
 import type { Output } from './commands/output.js';
 import { runPlan } from './commands/plan.js';
+import { runDiff } from './commands/diff.js';
 import { type EmbeddedEmulator, openSession, type Session } from './runtime/session.js';
 import { loadDesired } from './desired/load.js';
 import { ConfigError, formatIssue, formatLocation, UsageError } from './core/errors.js';
@@ -229,6 +230,23 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await withSession({ ...flags, file: [flags.output ?? '.'] }, (_d, session) => runExport({ output: flags.output, kinds: flags.kinds }, session, output()), { needsFile: false }));
     });
 
+  program
+    .command('diff')
+    .description("show what would change in the second environment's app if it matched the first's live configuration (secrets excluded); writes nothing")
+    .option('--env <name>', 'the source environment, then the target: give it twice (--env staging --env prod)', (v: string, previous?: string[]) => [...(previous ?? []), v])
+    .option('--environments <file>', `the environments file (default: ${DEFAULT_ENVIRONMENTS_FILE})`)
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
+    .option('--kinds <list>', `comma-separated kinds to compare (${EXPORTABLE_SECTIONS.join(', ')}; default: those export writes)`, (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--prune', "show the target's objects the source lacks as deletes (default: warnings)")
+    .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error)')
+    .option('--target <address>', 'restrict to these addresses (repeatable; * matches any characters)', collect, [])
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn'))
+    .addOption(new Option('--log-format <format>', 'log format (default: pretty on a TTY, JSON otherwise)').choices(['json', 'pretty']))
+    .addOption(new Option('--concurrency <n>', 'requests in flight at once, per app').default(8).argParser(intArg('--concurrency', 1, 64)))
+    .action(async (flags: DiffCliFlags) => {
+      setExit(await diffEnvironments(flags));
+    });
+
   commonOptions(program.command('watch').description('daemon: reconcile now, then on every change of the file(s) and every interval (exit 0 on SIGTERM/SIGINT)'))
     .option('--interval <duration>', 'resync period, shortened by up to 10% jitter (e.g. 30s, 5m, 1h)', '5m')
     .option('--dry-run', 'only report drift (a log line per drifted address, and a gauge); apply nothing')
@@ -301,6 +319,54 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   return program;
+}
+
+interface DiffCliFlags {
+  env?: string[];
+  environments?: string;
+  format: PlanFormat;
+  kinds?: string[];
+  prune?: boolean;
+  detailedExitcode?: boolean;
+  target: string[];
+  logLevel: string;
+  logFormat?: LogFormat;
+  concurrency: number;
+}
+
+/** `diff --env SOURCE --env TARGET`: a session per environment (its own credentials and state file), reads only. */
+async function diffEnvironments(flags: DiffCliFlags): Promise<number> {
+  const [from, to, ...more] = flags.env ?? [];
+  if (!from || !to || more.length || from === to) throw new UsageError('diff compares two environments: --env SOURCE --env TARGET (e.g. --env staging --env prod)');
+  const environments = loadEnvironments(flags.environments ?? DEFAULT_ENVIRONMENTS_FILE).select([from, to]);
+  // A reading command: a signal ends it at once, with the conventional status.
+  const endNow = (sig: NodeJS.Signals) => process.exit(sig === 'SIGINT' ? 130 : 143);
+  process.once('SIGINT', endNow);
+  process.once('SIGTERM', endNow);
+  const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, fd: 2 });
+  const sessions: Session[] = [];
+  try {
+    for (const e of environments) {
+      sessions.push(
+        await openSession({
+          configPath: e.files[e.files.length - 1]!,
+          connection: connectionOf(e),
+          stateFile: e.stateFile,
+          concurrency: flags.concurrency,
+          emulator: false,
+          env: process.env,
+          logger,
+          startEmulator: embeddedEmulator,
+        }),
+      );
+    }
+    const diff = { format: flags.format, kinds: flags.kinds, prune: Boolean(flags.prune), detailedExitcode: Boolean(flags.detailedExitcode), targets: flags.target, names: { source: from, target: to } };
+    return await runDiff(diff, sessions[0]!, sessions[1]!, output());
+  } finally {
+    process.off('SIGINT', endNow);
+    process.off('SIGTERM', endNow);
+    await Promise.all(sessions.map((s) => s.close()));
+  }
 }
 
 interface EmulatorFlags {
