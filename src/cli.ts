@@ -67,20 +67,20 @@ interface SessionNeeds {
  * state file. `--env` takes all three from the environments file, so that one environment's files are never
  * planned against another's app.
  */
-function target(flags: CommonFlags, opts: { offline?: boolean } = {}): { files: string[]; connection?: Connection; stateFile?: string } {
+function target(flags: CommonFlags, opts: { offline?: boolean } = {}): { files: string[]; vars: NodeJS.ProcessEnv; connection?: Connection; stateFile?: string } {
   if (!flags.env) {
     if (flags.file.length === 0) throw new UsageError('pass -f PATH (repeat it for layers: -f base/ -f overlays/prod/) or --env NAME');
-    return { files: flags.file, stateFile: flags.stateFile };
+    return { files: flags.file, vars: process.env, stateFile: flags.stateFile };
   }
   if (flags.file.length) throw new UsageError('pass either -f or --env: an environment names its own files');
   const [env] = loadEnvironments(flags.environments ?? DEFAULT_ENVIRONMENTS_FILE).select([flags.env]);
-  return { files: env!.files, connection: opts.offline ? undefined : connectionOf(env!), stateFile: flags.stateFile ?? env!.stateFile };
+  return { files: env!.files, vars: { ...process.env, ...env!.variables }, connection: opts.offline ? undefined : connectionOf(env!), stateFile: flags.stateFile ?? env!.stateFile };
 }
 
 async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, session: Session) => Promise<T>, opts: SessionNeeds = {}): Promise<T> {
-  const { files, connection, stateFile } = opts.needsFile !== false ? target(flags) : { files: flags.file, stateFile: undefined, connection: undefined };
+  const { files, vars, connection, stateFile } = opts.needsFile !== false ? target(flags) : { files: flags.file, vars: process.env, stateFile: undefined, connection: undefined };
   // The file is read and validated before any connection: a bad file fails fast and offline.
-  const desired = opts.needsFile !== false ? loadDesired(files) : (undefined as unknown as DesiredState);
+  const desired = opts.needsFile !== false ? loadDesired(files, { env: vars }) : (undefined as unknown as DesiredState);
   // Reading commands end at once on a signal, with the conventional status (as PID 1 in a container, a signal
   // without a handler would be ignored); the lock, if taken, is released on the way out.
   const endNow = (sig: NodeJS.Signals) => process.exit(sig === 'SIGINT' ? 130 : 143);
@@ -173,8 +173,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
   fileOptions(program.command('validate').description('parse, schema-check and cross-reference the desired state, offline (exit 0 valid, 1 invalid)'))
     .option('--explain <address>', 'show which layer (file:line:col) set each value of this object')
     .action((flags: CommonFlags & { explain?: string }) => {
-      const { files } = target(flags, { offline: true });
-      const desired = loadDesired(files);
+      const { files, vars } = target(flags, { offline: true });
+      const desired = loadDesired(files, { env: vars });
       const counts = new Map<string, number>();
       for (const o of desired.objects.values()) counts.set(o.kind, (counts.get(o.kind) ?? 0) + 1);
       const summary = [...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'no objects';

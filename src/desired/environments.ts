@@ -25,7 +25,13 @@ const environmentSchema = z
   .object({
     /** The layers, in order: a base, then overlays (files or directories), relative to the environments file. */
     files: z.array(z.string().min(1)).min(1),
-    base_url: z.string().url().optional(),
+    /** Substituted, then checked to be an http(s) URL. */
+    base_url: z.string().min(1).optional(),
+    /**
+     * Values of `${env:NAME}` references for this environment's files (as a Terraform var file): what differs
+     * between environments, shown in plans (mark secrets in the files with `${secret:…}`, or keep them out of here).
+     */
+    variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name'), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
     /** The app's API key; `${env:…}` or written out (a key is not a secret: plans show it). */
     api_key: z.string().min(1),
     /** The app's API secret: `${env:NAME}` or `${file:PATH}` only, never written out. */
@@ -64,6 +70,8 @@ export interface Environment {
   name: string;
   /** Absolute paths of the layers, in order. */
   files: string[];
+  /** `${env:NAME}` values for this environment's files; they take precedence over the process's environment. */
+  variables: Record<string, string>;
   /** Substituted when called (validate never needs the secret): throws a located ConfigError when it cannot be. */
   connection(): { baseUrl?: string; apiKey: string; apiSecret: string };
   stateFile: string;
@@ -140,9 +148,10 @@ export function loadEnvironments(path: string, opts: { env?: NodeJS.ProcessEnv; 
         return {
           name,
           files: e.files.map((f) => (isAbsolute(f) ? f : join(baseDir, f))),
+          variables: e.variables ?? {},
           connection: () => {
             const found: ConfigIssue[] = [];
-            const conn = { baseUrl: e.base_url, apiKey: substitute(e.api_key, p('api_key'), found), apiSecret: substitute(e.api_secret, p('api_secret'), found, true) };
+            const conn = { baseUrl: e.base_url === undefined ? undefined : substitute(e.base_url, p('base_url'), found), apiKey: substitute(e.api_key, p('api_key'), found), apiSecret: substitute(e.api_secret, p('api_secret'), found, true) };
             if (found.length) throw new ConfigError(found);
             return conn;
           },

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
-import { runCli } from '../support/cli.js';
+import { ROOT, runCli } from '../support/cli.js';
 
 /**
  * One repository, several apps: a base and an overlay per environment, selected by `--env` with the app's own
@@ -116,6 +116,24 @@ environments:
     expect(literal.stderr).not.toContain('written-out-secret');
     expect((await cli(['plan', '--env', 'staging', '-f', join(dir, 'base')], { ENV_NAME: 'x' })).stderr).toMatch(/pass either -f or --env/);
     expect((await cli(['plan', '--env', 'qa'], { ENV_NAME: 'x' })).stderr).toMatch(/has no environment "qa": it declares staging, prod/);
+  });
+
+  it('plans the worked example (config.example/environments) with each environment\'s own values', async () => {
+    const example = join(ROOT, 'config.example/environments/environments.yaml');
+    const vars = { STREAM_BASE_URL: emu.url, STAGING_STREAM_API_KEY: STAGING.key, STAGING_STREAM_API_SECRET: STAGING.secret, PROD_STREAM_API_KEY: PROD.key, PROD_STREAM_API_SECRET: PROD.secret, STREAM_SQS_SECRET: SQS_SECRET };
+    for (const [name, other] of [['staging', 'prod'], ['prod', 'staging']] as const) {
+      const explained = await runCli(['validate', '--env', name, '--environments', example, '--explain', 'app'], vars);
+      expect(explained.stdout).toMatch(new RegExp(`/settings/webhook_url = "https://hooks\\.acme\\.example/${name}/stream"\\s+\\S*base/stream\\.yaml:8:18`));
+      expect(explained.stdout).toMatch(/\/settings\/sqs_secret = \(sensitive value\)/);
+      const r = await runCli(['plan', '--env', name, '--environments', example, '--format', 'json'], vars);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout) as { target: { api_key: string }; changes: { address: string }[] };
+      expect(doc.target.api_key).toBe(name === 'prod' ? PROD.key : STAGING.key);
+      for (const text of [r.stdout, explained.stdout]) {
+        expect(text).not.toContain(`/${other}/`);
+        expect(text).not.toContain(SQS_SECRET);
+      }
+    }
   });
 
   it('explains which layer set each value of an object', async () => {
