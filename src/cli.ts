@@ -149,9 +149,9 @@ async function interruptible(fn: (signal: AbortSignal) => Promise<number>): Prom
 }
 
 /** The flags the connected commands share; `export` reads the whole app, so it takes no file, target or state file. */
-function commonOptions(cmd: Command, opts: { file?: boolean } = {}): Command {
+function commonOptions(cmd: Command, opts: { file?: boolean; manyEnvs?: boolean } = {}): Command {
   const file = opts.file !== false;
-  if (file) fileOptions(cmd);
+  if (file) fileOptions(cmd, opts);
   cmd
     .option('--emulator', 'start an embedded Stream API emulator and target it (demo, tests)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn'))
@@ -247,13 +247,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await diffEnvironments(flags));
     });
 
-  commonOptions(program.command('watch').description('daemon: reconcile now, then on every change of the file(s) and every interval (exit 0 on SIGTERM/SIGINT)'))
+  commonOptions(program.command('watch').description('daemon: reconcile now, then on every change of the file(s) and every interval (exit 0 on SIGTERM/SIGINT)'), { manyEnvs: true })
     .option('--interval <duration>', 'resync period, shortened by up to 10% jitter (e.g. 30s, 5m, 1h)', '5m')
     .option('--dry-run', 'only report drift (a log line per drifted address, and a gauge); apply nothing')
     .option('--listen <host:port>', 'serve /healthz, /readyz and /metrics there (e.g. 127.0.0.1:9464)')
     .option('--poll', 'poll the file system instead of relying on its events (network filesystems)')
     .addOption(new Option('--ready-failures <n>', '/readyz answers 503 once this many runs in a row have failed since the last success').default(3).argParser(intArg('--ready-failures', 1, 1000)))
-    .action(async (flags: CommonFlags & { interval: string; dryRun?: boolean; listen?: string; poll?: boolean; readyFailures: number }, cmd: Command) => {
+    .action(async (flags: Omit<CommonFlags, 'env'> & { env?: string[]; interval: string; dryRun?: boolean; listen?: string; poll?: boolean; readyFailures: number }, cmd: Command) => {
       // Signals are caught before anything starts: a SIGTERM during startup still ends in a clean stop, within 10 s
       // even if something keeps the event loop alive. A second signal stops at once.
       const stop = new AbortController();
@@ -272,7 +272,19 @@ export function buildProgram(setExit: (code: number) => void): Command {
       // A daemon logs each run at info (the other commands default to warn), on stdout.
       const level = cmd.getOptionValueSource('logLevel') === 'default' ? 'info' : flags.logLevel;
       const logger = createLogger({ level, format: flags.logFormat, fd: 1 });
-      setExit(await runWatch(flags, { env: process.env, logger, signal: stop.signal, startEmulator: embeddedEmulator, onHangup: (listener) => process.on('SIGHUP', listener) }));
+      const io = { env: process.env, cwd: process.cwd(), logger, signal: stop.signal, startEmulator: embeddedEmulator, onHangup: (listener: () => void) => process.on('SIGHUP', listener) };
+      const envs = flags.env ?? [];
+      if (envs.length === 0 && !flags.environments) {
+        setExit(await runWatch(flags, io));
+        return;
+      }
+      // Several apps in one daemon: each environment brings its own layers, credentials, state file and interval.
+      if (flags.file.length) throw new UsageError('watch: pass either -f or --env/--environments: an environment names its own files');
+      if (flags.emulator) throw new UsageError('watch: --emulator works with -f only');
+      if (flags.stateFile) throw new UsageError('watch: --state-file works with -f only (an environment names its state_file)');
+      const { runWatchEnvironments } = await import('./daemon/environments.js');
+      const many = { environmentsFile: flags.environments ?? DEFAULT_ENVIRONMENTS_FILE, names: envs, listen: flags.listen, poll: flags.poll, concurrency: flags.concurrency, targets: flags.target, readyFailures: flags.readyFailures, interval: flags.interval, dryRun: flags.dryRun };
+      setExit(await runWatchEnvironments(many, io));
     });
 
   program
@@ -386,11 +398,11 @@ interface EmulatorFlags {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** `-f` (repeatable: layers), `--env` and `--environments`. */
-function fileOptions(cmd: Command): Command {
-  return cmd
-    .option('-f, --file <path>', 'desired-state file, or a directory of *.yaml/*.yml files; repeat for layers (a base, then overlays)', collect, [])
-    .option('--env <name>', 'an environment of the environments file: its layers, app credentials and state file')
-    .option('--environments <file>', `the environments file (default: ${DEFAULT_ENVIRONMENTS_FILE})`);
+function fileOptions(cmd: Command, opts: { manyEnvs?: boolean } = {}): Command {
+  cmd.option('-f, --file <path>', 'desired-state file, or a directory of *.yaml/*.yml files; repeat for layers (a base, then overlays)', collect, []);
+  if (opts.manyEnvs) cmd.option('--env <name>', 'an environment of the environments file (its layers, app credentials, state file); repeat for several apps in one daemon', collect);
+  else cmd.option('--env <name>', 'an environment of the environments file: its layers, app credentials and state file');
+  return cmd.option('--environments <file>', `the environments file (default: ${DEFAULT_ENVIRONMENTS_FILE}); alone, every environment in it`);
 }
 
 /** `--explain ADDRESS`: each value of the object, the layer that set it, masked when sensitive. */

@@ -8,66 +8,73 @@ export type RunResult = 'success' | 'error' | 'invalid_config' | 'refused';
 /**
  * The daemon's Prometheus metrics, on a registry of its own (never prom-client's global one, so two daemons in
  * one test process do not share counters). Every name starts with `stream_sync_`, the process metrics included.
+ * One registry serves every app of the daemon: each app's series carry its `app` label (`forApp`), the process's
+ * own (`build_info`, `process_*`, `nodejs_*`) do not.
  */
 export class DaemonMetrics {
   readonly registry = new Registry();
 
   readonly reconciles = new Counter({
     name: 'stream_sync_reconcile_total',
-    help: 'Reconcile runs, by result: success, error (retried with back-off), invalid_config (the file is invalid and no valid one was ever loaded), refused (a guard refused: expect_name, max_deletes, references).',
-    labelNames: ['result'],
+    help: 'Reconcile runs, by app and result: success, error (retried with back-off), invalid_config (the file is invalid and no valid one was ever loaded), refused (a guard refused: expect_name, max_deletes, references).',
+    labelNames: ['app', 'result'],
     registers: [this.registry],
   });
 
   readonly duration = new Histogram({
     name: 'stream_sync_reconcile_duration_seconds',
-    help: 'Duration of reconcile runs: read the file, read the app, plan, apply, read back.',
+    help: 'Duration of reconcile runs, by app: read the file, read the app, plan, apply, read back.',
+    labelNames: ['app'],
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers: [this.registry],
   });
 
   readonly drifted = new Gauge({
     name: 'stream_sync_drifted_objects',
-    help: 'Objects that differ from the configuration in force after the last run: with --dry-run every drifted object (not the unknown ones), otherwise those that failed or did not converge.',
+    help: 'Objects that differ from the configuration in force after the last run of the app: with --dry-run every drifted object (not the unknown ones), otherwise those that failed or did not converge.',
+    labelNames: ['app'],
     registers: [this.registry],
   });
 
   readonly unknown = new Gauge({
     name: 'stream_sync_unknown_objects',
     help: 'With --dry-run: objects whose only possible difference is a secret (write-only value) with no fingerprint in the state file, so whether the app holds the declared value cannot be verified (apply records one). Not drift; 0 without --dry-run.',
+    labelNames: ['app'],
     registers: [this.registry],
   });
 
   readonly changes = new Counter({
     name: 'stream_sync_changes_total',
-    help: 'Changes applied or failed, by action (create, update, delete) and result (applied, failed).',
-    labelNames: ['action', 'result'],
+    help: 'Changes applied or failed, by app, action (create, update, delete) and result (applied, failed).',
+    labelNames: ['app', 'action', 'result'],
     registers: [this.registry],
   });
 
   readonly apiRequests = new Counter({
     name: 'stream_sync_api_requests_total',
-    help: 'Stream API requests (every attempt, retries included), by operation id and HTTP status ("error" when no answer arrived).',
-    labelNames: ['operation', 'status'],
+    help: 'Stream API requests (every attempt, retries included), by app, operation id and HTTP status ("error" when no answer arrived).',
+    labelNames: ['app', 'operation', 'status'],
     registers: [this.registry],
   });
 
   readonly rateLimited = new Counter({
     name: 'stream_sync_api_rate_limited_total',
-    help: 'Stream API answers with status 429 (rate limited), by operation id.',
-    labelNames: ['operation'],
+    help: 'Stream API answers with status 429 (rate limited), by app and operation id.',
+    labelNames: ['app', 'operation'],
     registers: [this.registry],
   });
 
   readonly lastSuccess = new Gauge({
     name: 'stream_sync_last_success_timestamp_seconds',
-    help: 'Unix time of the last successful reconcile (0 before the first one).',
+    help: 'Unix time of the last successful reconcile of the app (0 before the first one).',
+    labelNames: ['app'],
     registers: [this.registry],
   });
 
   readonly configValid = new Gauge({
     name: 'stream_sync_config_valid',
-    help: '1 when the desired-state file is valid and in force, 0 while it is invalid (the last valid configuration stays in force).',
+    help: "1 when the app's desired-state files are valid and in force, 0 while they are invalid (the last valid configuration stays in force).",
+    labelNames: ['app'],
     registers: [this.registry],
   });
 
@@ -76,15 +83,12 @@ export class DaemonMetrics {
     // The event-loop-lag histogram samples on a timer: prom-client's default of every 10 ms wakes an idle daemon a
     // hundred times a second (about 1 % of a core); every 100 ms still measures any lag a scrape could show.
     collectDefaultMetrics({ register: this.registry, prefix: 'stream_sync_', eventLoopMonitoringPrecision: 100 });
-    this.lastSuccess.set(0);
-    for (const result of ['success', 'error', 'invalid_config', 'refused'] satisfies RunResult[]) this.reconciles.inc({ result }, 0);
   }
 
-  /** The API client's `onRequest` hook. */
-  readonly onRequest = (e: RequestEvent): void => {
-    this.apiRequests.inc({ operation: e.op, status: String(e.status) });
-    if (e.status === 429) this.rateLimited.inc({ operation: e.op });
-  };
+  /** One app's view: every series it sets carries `app="<name>"`. */
+  forApp(app: string): AppMetrics {
+    return new AppMetrics(this, app);
+  }
 
   text(): Promise<string> {
     return this.registry.metrics();
@@ -93,4 +97,48 @@ export class DaemonMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+type Action = 'create' | 'update' | 'delete';
+
+/** The series of one app, labelled with its name. What a run records goes through here. */
+export class AppMetrics {
+  constructor(
+    readonly daemon: DaemonMetrics,
+    readonly app: string,
+  ) {
+    daemon.lastSuccess.set({ app }, 0);
+    for (const result of ['success', 'error', 'invalid_config', 'refused'] satisfies RunResult[]) daemon.reconciles.inc({ app, result }, 0);
+  }
+
+  reconciled(result: RunResult, seconds: number): void {
+    this.daemon.reconciles.inc({ app: this.app, result });
+    this.daemon.duration.observe({ app: this.app }, seconds);
+  }
+
+  drifted(n: number): void {
+    this.daemon.drifted.set({ app: this.app }, n);
+  }
+
+  unknown(n: number): void {
+    this.daemon.unknown.set({ app: this.app }, n);
+  }
+
+  change(action: Action, result: 'applied' | 'failed'): void {
+    this.daemon.changes.inc({ app: this.app, action, result });
+  }
+
+  succeeded(unixSeconds: number): void {
+    this.daemon.lastSuccess.set({ app: this.app }, unixSeconds);
+  }
+
+  configValid(valid: boolean): void {
+    this.daemon.configValid.set({ app: this.app }, valid ? 1 : 0);
+  }
+
+  /** The app's API client's `onRequest` hook. */
+  readonly onRequest = (e: RequestEvent): void => {
+    this.daemon.apiRequests.inc({ app: this.app, operation: e.op, status: String(e.status) });
+    if (e.status === 429) this.daemon.rateLimited.inc({ app: this.app, operation: e.op });
+  };
 }

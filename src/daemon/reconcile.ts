@@ -6,14 +6,15 @@ import { ConfigError, errorMessage, formatIssue, GuardError } from '../core/erro
 import { redactError, sensitiveValues } from '../core/secrets.js';
 import { secretFieldsOf } from '../kinds/registry.js';
 import type { Api } from '../core/api.js';
-import type { DesiredState } from '../core/model.js';
+import type { Change, DesiredState } from '../core/model.js';
+import type { Applied } from '../runtime/engine.js';
 import type { ClientStats } from '../live/client.js';
 import type { StateFile } from '../state/state-file.js';
 import type { StateLock } from '../runtime/lock.js';
 import { classifyDrift } from './drift.js';
 import type { Outcome, Trigger } from './loop.js';
-import type { DaemonMetrics, RunResult } from './metrics.js';
-import type { ConfigSource } from './source.js';
+import type { AppMetrics, RunResult } from './metrics.js';
+import { type ConfigSource, desiredHash } from './source.js';
 import { type DaemonStatus, recordRun } from './status.js';
 
 export type { DaemonStatus } from './status.js';
@@ -32,12 +33,48 @@ export interface ReconcilerDeps {
   /** Held for the whole run when set (not with --dry-run, which writes nothing, nor with --emulator). */
   lock?: StateLock;
   signal: AbortSignal;
-  metrics: DaemonMetrics;
+  metrics: AppMetrics;
   status: DaemonStatus;
   logger: Logger;
+  /** Told how each run ended (notifications), after its summary line; never awaited. */
+  onRun?(run: RunRecord): void;
   /** The client's per-request debug lines go to the current run's logger, so they carry its reconcile_id. */
   useRunLogger?(log: Logger): void;
   now?: () => number;
+}
+
+/** One change as a run reports it outside the logs (notifications): where and what, never a value. */
+export interface ChangeNote {
+  address: string;
+  action: 'create' | 'update' | 'delete';
+  /** JSON pointers of the fields that differ. */
+  fields: string[];
+  error?: string;
+}
+
+/** How a run ended, for what reacts to it (notifications). */
+export interface RunRecord {
+  reconcile_id: string;
+  triggers: readonly Trigger[];
+  result: RunResult | 'stopped';
+  dryRun: boolean;
+  /**
+   * Drift found and left alone: with --dry-run, every drifted change (not the unknown ones); otherwise the
+   * differences `policy.report_only` keeps from being corrected.
+   */
+  drift: ChangeNote[];
+  /** Changes applied by this run. */
+  applied: ChangeNote[];
+  /** Changes that failed, were skipped or did not converge. */
+  broken: ChangeNote[];
+  /** Without --dry-run: the changes planned (what a refused run would have done). */
+  planned: ChangeNote[];
+  /** The run's error, redacted (an API error, or why it was refused). */
+  error?: string;
+  /** The digest of the configuration the run worked from (undefined when none was in force). */
+  desiredHash?: string;
+  /** `app.expect_name` of that configuration, if set. */
+  expectName?: string;
 }
 
 interface RunReport {
@@ -50,7 +87,18 @@ interface RunReport {
   /** With --dry-run: updates of secrets with no recorded fingerprint (see classifyDrift). */
   unknown?: number;
   error?: string;
+  /** What `RunRecord` reports. */
+  notes?: { drift: ChangeNote[]; applied: ChangeNote[]; broken: ChangeNote[]; planned: ChangeNote[] };
+  desiredHash?: string;
+  expectName?: string;
 }
+
+const note = (c: { address: string; action: ChangeNote['action']; fields: readonly { path: string }[] }, error?: string): ChangeNote => ({
+  address: c.address,
+  action: c.action,
+  fields: c.fields.map((f) => f.path),
+  ...(error === undefined ? {} : { error }),
+});
 
 const sumRequests = (s: ClientStats) => Object.values(s.requests).reduce((n, byStatus) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0);
 
@@ -93,12 +141,11 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
     deps.status.lastRun = { reconcile_id: id, result, finished_at: new Date(now()).toISOString(), ...(report.error ? { error: report.error } : {}) };
     recordRun(deps.status, result, now());
     if (!stopped) {
-      deps.metrics.reconciles.inc({ result: report.result });
-      deps.metrics.duration.observe(durationMs / 1000);
-      if (report.drifted !== undefined) deps.metrics.drifted.set(report.drifted);
-      if (report.unknown !== undefined) deps.metrics.unknown.set(report.unknown);
+      deps.metrics.reconciled(report.result, durationMs / 1000);
+      if (report.drifted !== undefined) deps.metrics.drifted(report.drifted);
+      if (report.unknown !== undefined) deps.metrics.unknown(report.unknown);
     }
-    if (report.result === 'success') deps.metrics.lastSuccess.set(Math.floor(now() / 1000));
+    if (report.result === 'success') deps.metrics.succeeded(Math.floor(now() / 1000));
     const { create, update, delete: del } = report.changes;
     log.info(
       {
@@ -120,13 +167,21 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
       },
       `reconcile ${result}: ${create} to create, ${update} to update, ${del} to delete${outcomeNote(deps.dryRun, stopped, report, after.writes - before.writes)} in ${durationMs} ms`,
     );
+    if (deps.onRun) {
+      const notes = report.notes ?? { drift: [], applied: [], broken: [], planned: [] };
+      try {
+        deps.onRun({ reconcile_id: id, triggers, result, dryRun: deps.dryRun, ...notes, error: report.error, desiredHash: report.desiredHash, expectName: report.expectName });
+      } catch (err) {
+        log.warn({ err: errorMessage(err) }, 'reporting the run failed');
+      }
+    }
     if (report.result === 'success') return 'success';
     return report.result === 'error' ? 'error' : 'terminal';
   };
 
   async function run(log: Logger, progress: RunReport): Promise<RunReport> {
     const loaded = deps.source.load();
-    deps.metrics.configValid.set(loaded.problem ? 0 : 1);
+    deps.metrics.configValid(!loaded.problem);
     if (loaded.problem) {
       const keeping = loaded.desired ? 'the last valid configuration stays in force' : 'no valid configuration has been loaded yet: nothing is reconciled until the file changes';
       const line = { problems: loaded.problem.message.split('\n') };
@@ -136,6 +191,9 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
     const desired = loaded.desired;
     if (!desired) return { ...progress, result: 'invalid_config', error: loaded.problem?.message };
     inForce = desired;
+    // Only what reacts to runs needs it (a digest of a large configuration is not free).
+    if (deps.onRun) progress.desiredHash = desiredHash(desired);
+    progress.expectName = desired.expectName;
 
     const release = deps.lock
       ? await deps.lock.acquire({
@@ -164,6 +222,7 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
           lastWarnings = warnings;
           progress.changes = outcomeOf({ plan }).planned;
           if (!deps.dryRun) {
+            progress.notes = { drift: (doc.drift ?? []).map((c) => note(c)), applied: [], broken: [], planned: doc.changes.map((c) => note(c)) };
             for (const c of doc.changes) log.info({ address: c.address, action: c.action, fields: c.fields.map((f) => f.path) }, `${c.action} ${c.address}`);
             return;
           }
@@ -174,23 +233,26 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
           }
           progress.drifted = drifted.length;
           progress.unknown = unknown.length;
+          progress.notes = { drift: drifted.map((c) => note(c)), applied: [], broken: [], planned: [] };
         },
       });
       const { plan, applied } = reconciled;
       const o = outcomeOf(reconciled);
-      if (!applied) return { result: 'success', changes: o.planned, applied: 0, failed: 0, notConverged: 0, drifted: progress.drifted, unknown: progress.unknown };
+      if (!applied) return { ...progress, result: 'success', changes: o.planned, applied: 0, failed: 0, notConverged: 0 };
       const { result } = applied;
       const done = new Set(result.applied);
       const failedSet = new Set(result.failed.map((f) => f.address));
       for (const c of plan.document.changes) {
         const failed = failedSet.has(c.address);
-        if (failed || done.has(c.address)) deps.metrics.changes.inc({ action: c.action, result: failed ? 'failed' : 'applied' });
+        if (failed || done.has(c.address)) deps.metrics.change(c.action, failed ? 'failed' : 'applied');
       }
+      progress.notes = { drift: progress.notes?.drift ?? [], planned: progress.notes?.planned ?? [], applied: plan.document.changes.filter((c) => done.has(c.address)).map((c) => note(c)), broken: brokenNotes(plan.document.changes, applied) };
       for (const s of result.skipped) log.warn({ address: s.address }, `skipped: ${s.reason}`);
       if (applied.interrupted) {
-        return { result: 'error', changes: o.planned, applied: result.applied.length, failed: o.failed, notConverged: 0, error: `stopped with ${result.interrupted.length} change(s) not carried out` };
+        return { ...progress, result: 'error', changes: o.planned, applied: result.applied.length, failed: o.failed, notConverged: 0, error: `stopped with ${result.interrupted.length} change(s) not carried out` };
       }
       return {
+        ...progress,
         result: o.broken ? 'error' : 'success',
         changes: o.planned,
         applied: result.applied.length,
@@ -203,6 +265,15 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
       release();
     }
   }
+}
+
+/** The changes that did not end as planned: failed (with the API's error), skipped (why), or not converged. */
+function brokenNotes(changes: readonly Change[], applied: Applied): ChangeNote[] {
+  const why = new Map<string, string>();
+  for (const f of applied.result.failed) why.set(f.address, f.error);
+  for (const s of applied.result.skipped) why.set(s.address, `skipped: ${s.reason}`);
+  for (const a of applied.notConverged) if (!why.has(a)) why.set(a, 'did not converge: the app still differs after the apply');
+  return changes.filter((c) => why.has(c.address)).map((c) => note(c, why.get(c.address)));
 }
 
 function outcomeNote(dryRun: boolean, stopped: boolean, report: RunReport, writes: number): string {

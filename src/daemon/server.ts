@@ -13,6 +13,8 @@ export interface HealthSource {
   health(): Probe;
   /** `/readyz`: a reconcile has succeeded; the body carries the configuration's and the last run's state. */
   readiness(): Probe;
+  /** `/readyz/<app>`: one app's readiness; undefined for an app the daemon does not reconcile (404). */
+  readinessOf?(app: string): Probe | undefined;
   metrics(): Promise<{ contentType: string; text: string }>;
 }
 
@@ -22,15 +24,27 @@ export interface HealthServer {
 }
 
 /**
- * `--listen`: `/healthz`, `/readyz` and `/metrics`, read-only, and nothing else (every other path is 404, every
+ * `--listen`: `/healthz`, `/readyz` (and `/readyz/<app>`) and `/metrics`, read-only, and nothing else (every other path is 404, every
  * method other than GET and HEAD is 405). Nothing it serves carries a secret.
  */
 export async function startHealthServer(at: ListenAddress, source: HealthSource): Promise<HealthServer> {
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', { allow: 'GET, HEAD' });
     if (path === '/healthz' || path === '/readyz') {
       const probe = path === '/healthz' ? source.health() : source.readiness();
+      return send(res, probe.ok ? 200 : 503, 'application/json; charset=utf-8', `${JSON.stringify(probe.detail)}\n`);
+    }
+    const app = /^\/readyz\/([^/]+)$/.exec(path);
+    if (app && source.readinessOf) {
+      let name: string;
+      try {
+        name = decodeURIComponent(app[1]!);
+      } catch {
+        name = '';
+      }
+      const probe = source.readinessOf(name);
+      if (!probe) return send(res, 404, 'text/plain; charset=utf-8', 'not found: no such app in this daemon (/readyz lists them)\n');
       return send(res, probe.ok ? 200 : 503, 'application/json; charset=utf-8', `${JSON.stringify(probe.detail)}\n`);
     }
     if (path === '/metrics') {

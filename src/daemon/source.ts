@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { desiredFiles, loadDesired } from '../desired/load.js';
+import { canonicalJson, sha256 } from '../core/canonical.js';
 import { ConfigError, formatIssue } from '../core/errors.js';
 import type { DesiredState } from '../core/model.js';
 
@@ -30,6 +31,24 @@ export function contentHash(path: string): string {
   return h.digest('hex');
 }
 
+/** The digest of every layer, in order: a change in any of them (or their order) changes it. */
+export function layersHash(paths: readonly string[]): string {
+  if (paths.length === 1) return contentHash(paths[0]!);
+  const h = createHash('sha256');
+  for (const p of paths) h.update(`${p}\0${contentHash(p)}\0`);
+  return h.digest('hex');
+}
+
+/**
+ * What the configuration asks of the app, as one digest: addresses and their (substituted) fields, managed kinds,
+ * policy and the expected name; not where they are written. Equal digests mean nothing to change was asked for,
+ * even if a line moved; a rotated `${file:…}` secret changes it. Kept in memory only, never logged.
+ */
+export function desiredHash(desired: DesiredState): string {
+  const objects = [...desired.objects.values()].map((o) => [o.address, o.fields]).sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1));
+  return sha256(canonicalJson({ objects, kinds: [...desired.managedKinds].sort(), policy: desired.policy, expect: desired.expectName ?? null }));
+}
+
 export interface ConfigProblem {
   message: string;
   /** When this problem was first seen (ms since epoch). */
@@ -49,15 +68,20 @@ export interface Loaded {
  * The desired state with "last good configuration" semantics: a file that is unparsable, invalid, truncated,
  * empty or missing is reported and never applied; the last valid one stays in force. The files are read again
  * on every call (the loop is level-triggered, and `${file:…}` secrets may rotate without the config changing).
+ * `files` are the layers, in order (one `-f PATH`, or an environment's `files`).
  */
 export class ConfigSource {
   #lastGood?: DesiredState;
   #problem?: ConfigProblem;
+  readonly files: readonly string[];
 
   constructor(
-    readonly path: string,
+    files: string | readonly string[],
     private readonly opts: { env: NodeJS.ProcessEnv; cwd?: string; now?: () => number },
-  ) {}
+  ) {
+    this.files = typeof files === 'string' ? [files] : [...files];
+    if (this.files.length === 0) throw new Error('ConfigSource needs at least one file');
+  }
 
   get problem(): ConfigProblem | undefined {
     return this.#problem;
@@ -69,7 +93,7 @@ export class ConfigSource {
 
   load(): Loaded {
     try {
-      this.#lastGood = loadDesired(this.path, { env: this.opts.env, cwd: this.opts.cwd });
+      this.#lastGood = loadDesired(this.files, { env: this.opts.env, cwd: this.opts.cwd });
       this.#problem = undefined;
       return { desired: this.#lastGood, newProblem: false };
     } catch (err) {

@@ -13,9 +13,9 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((w) => w.close()));
 });
 
-async function watching(path: string, poll: boolean) {
+async function watching(path: string | string[], poll: boolean) {
   const seen = { changes: 0 };
-  open.push(await watchConfig({ path, poll, pollIntervalMs: 100, debounceMs: 100, onChange: () => seen.changes++ }));
+  open.push(await watchConfig({ paths: typeof path === 'string' ? [path] : path, poll, pollIntervalMs: 100, debounceMs: 100, onChange: () => seen.changes++ }));
   return seen;
 }
 
@@ -114,5 +114,18 @@ describe.each([
     const seen = await watching(dir, poll);
     writeFileSync(join(dir, 'b.yml'), 'version: 1\nroles: []\n');
     await expect.poll(() => seen.changes, { timeout: 10_000 }).toBe(1);
+  });
+
+  it('watches every layer, each in its own directory (a base directory and an overlay file elsewhere)', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'watch-base-'));
+    writeFileSync(join(base, 'a.yaml'), 'version: 1\n');
+    const overlays = mkdtempSync(join(tmpdir(), 'watch-overlay-'));
+    const overlay = join(overlays, 'prod.yaml');
+    writeFileSync(overlay, 'version: 1\n');
+    const seen = await watching([base, overlay], poll);
+    writeFileSync(overlay, 'version: 1\nroles: []\n');
+    await expect.poll(() => seen.changes, { timeout: 10_000 }).toBe(1);
+    writeFileSync(join(base, 'a.yaml'), 'version: 1\nroles: [{name: a}]\n');
+    await expect.poll(() => seen.changes, { timeout: 10_000 }).toBe(2);
   });
 });

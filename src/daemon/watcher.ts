@@ -1,11 +1,11 @@
 import { statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { watch } from 'chokidar';
-import { contentHash } from './source.js';
+import { layersHash } from './source.js';
 
 export interface ConfigWatcherOptions {
-  /** `-f PATH`: a file, or a directory of desired-state files. */
-  path: string;
+  /** The layers: each a file, or a directory of desired-state files (`-f PATH`, or an environment's `files`). */
+  paths: readonly string[];
   /** Called once the content has settled and differs from what was last reported. */
   onChange(): void;
   onError?(err: Error): void;
@@ -28,21 +28,17 @@ export interface ConfigWatcher {
  * changes nothing) trigger nothing, and a burst of saves settles into one change.
  */
 export async function watchConfig(opts: ConfigWatcherOptions): Promise<ConfigWatcher> {
-  let isDir = false;
-  try {
-    isDir = statSync(opts.path).isDirectory();
-  } catch {
-    /* missing for now: watch where it will appear */
-  }
-  const dir = isDir ? opts.path : dirname(opts.path);
-  let last = contentHash(opts.path);
+  if (opts.paths.length === 0) throw new Error('watchConfig needs at least one path');
+  // Every layer's directory (once each): an edit of any layer is a change of the configuration.
+  const dirs = [...new Set(opts.paths.map(watchedDir))];
+  let last = layersHash(opts.paths);
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
   const check = () => {
     timer = undefined;
     if (closed) return;
-    const now = contentHash(opts.path);
+    const now = layersHash(opts.paths);
     if (now === last) return;
     last = now;
     opts.onChange();
@@ -52,7 +48,7 @@ export async function watchConfig(opts: ConfigWatcherOptions): Promise<ConfigWat
     timer = setTimeout(check, opts.debounceMs ?? 300);
   };
 
-  const watcher = watch(dir, {
+  const watcher = watch(dirs, {
     // The directory's own entries are enough (the `..data` symlink, the files, editors' temp files); deeper
     // levels are ConfigMap's timestamped directories and our `.stream-sync/` state, whose changes either show
     // up as an entry change here or are not ours to react to.
@@ -77,4 +73,14 @@ export async function watchConfig(opts: ConfigWatcherOptions): Promise<ConfigWat
       await watcher.close();
     },
   };
+}
+
+/** The directory to watch for one layer: the layer itself when it is a directory, else the one holding it. */
+function watchedDir(path: string): string {
+  try {
+    if (statSync(path).isDirectory()) return path;
+  } catch {
+    /* missing for now: watch where it will appear */
+  }
+  return dirname(path);
 }

@@ -26,11 +26,13 @@ export type Counts = Record<string, Record<string, number>>;
 
 const LATENCY_MS = 20;
 const KEYS = (process.env.BENCH_APP_KEYS ?? 'bench').split(',');
+/** The apps' name in GetApp (`many-apps.ts` runs config.example, whose `expect_name` is `emulator`). */
+const NAME = process.env.BENCH_APP_NAME ?? 'bench';
 
 async function main(): Promise<void> {
   const emu = await startEmulator({
     port: 0,
-    apps: KEYS.map((key) => ({ key, secret: randomBytes(24).toString('hex'), name: 'bench' })),
+    apps: KEYS.map((key) => ({ key, secret: randomBytes(24).toString('hex'), name: NAME })),
     rateLimits: 'published',
     faults: { rules: [{ kind: 'latency', ms: LATENCY_MS }] },
     taskStepMs: 0,

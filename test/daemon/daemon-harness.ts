@@ -49,10 +49,33 @@ export const summaries = (lines: LogLine[], daemon?: string) => lines.filter((l)
 
 export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The value of one series (`name{labels}`) in Prometheus text, if present. */
-export const metricValue = (text: string, series: string) => {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+/** `name{a="x",b="y"}` → its name and labels. */
+const parseSeries = (series: string) => {
+  const m = /^([^{\s]+)(?:\{(.*)\})?$/.exec(series.trim());
+  if (!m) throw new Error(`not a series: ${series}`);
+  const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]));
+  return { name: m[1]!, labels };
+};
+
+/**
+ * The value of one series (`name{labels}`, labels in any order) in Prometheus text, if present. The daemon labels
+ * each app's series with `app`: `app` (default `default`, the one app of `watch -f`) is added to the selector
+ * unless the series is a process-wide one (build info, process and Node.js metrics) or `app` is null.
+ */
+export const metricValue = (text: string, series: string, app: string | null = 'default') => {
+  const want = parseSeries(series);
+  const processWide = /^stream_sync_(build_info|process_|nodejs_)/.test(want.name);
+  if (app !== null && !processWide && want.labels.app === undefined) want.labels.app = app;
+  const keys = Object.keys(want.labels).sort();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    const got = parseSeries(line.slice(0, at));
+    if (got.name !== want.name) continue;
+    const gotKeys = Object.keys(got.labels).sort();
+    if (gotKeys.length === keys.length && keys.every((k, i) => gotKeys[i] === k && got.labels[k] === want.labels[k])) return Number(line.slice(at + 1));
+  }
+  return undefined;
 };
 
 export async function withEmulator(): Promise<RunningEmulator> {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { type Daemon, startDaemon } from '../../src/daemon/watch.js';
 import { startEmulator } from '../../src/emulator/server.js';
 import { APP, captureLogs, desiredYaml, type LogLine, summaries, tempConfig } from '../daemon/daemon-harness.js';
+import { metricValue as harnessMetricValue } from '../daemon/daemon-harness.js';
 
 /**
  * Auth failures in `watch`: a wrong secret, an unknown key, or a clock that disagrees with Stream's fails every
@@ -36,7 +37,7 @@ const CASES: AuthCase[] = [
   { name: "the server's clock 10 minutes behind", skewMs: -TEN_MINUTES, hint: /HTTP 401 \(Stream code 41\).*this machine's clock is ahead/, recovers: true },
 ];
 
-const metricValue = (text: string, series: string) => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.slice(series.length + 1) ?? NaN);
+const metricValue = (text: string, series: string) => harnessMetricValue(text, series) ?? NaN;
 
 /** Probes `/healthz` until stopped, keeping every status it got. */
 function probeHealth(url: string): { statuses: number[]; stop(): Promise<void> } {

@@ -12,6 +12,7 @@ import { StateFile } from '../../src/state/state-file.js';
 import { APP, captureLogs, daemonFor, summaries, tempConfig } from '../daemon/daemon-harness.js';
 import { harness } from '../support/reconcile.js';
 import { auditWorkload, BEFORE, SECRETS, STORAGES, TARGET } from './workload.js';
+import { metricValue as harnessMetricValue } from '../daemon/daemon-harness.js';
 
 /**
  * The fault matrix of `fault-matrix.test.ts`, against `stream-sync watch` (in process, real file watching): the
@@ -105,7 +106,7 @@ async function finalChanges(emu: RunningEmulator, file: string, stateFile: strin
   }
 }
 
-const metricValue = (text: string, series: string) => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.slice(series.length + 1) ?? NaN);
+const metricValue = (text: string, series: string) => harnessMetricValue(text, series) ?? NaN;
 
 describe('watch converges under every injected fault', () => {
   it.each(FAULTS)('$name', { timeout: 60_000 }, async ({ name, rules, timeoutMs, unanswered }) => {

@@ -168,7 +168,7 @@ describe('watch leaks no secret: logs at every level, /healthz, /readyz, /metric
       const invalid = all.find(([w]) => w === `${RUNS[0]!.name}: /readyz with an invalid file`)![1];
       expect(invalid).toMatch(/stream\.yaml:\d+:\d+: app\.settings\.enforce_unique_usernames/);
       expect(invalid).toMatch(/firebase_credentials/);
-      expect(of(RUNS[0]!, '/metrics after a successful run')).toMatch(/stream_sync_api_requests_total\{operation="UpdateApp",status="400"\} [1-9]/);
+      expect(of(RUNS[0]!, '/metrics after a successful run')).toMatch(/stream_sync_api_requests_total\{app="default",operation="UpdateApp",status="400"\} [1-9]/);
 
       for (const [where, text] of all) {
         const at = text.indexOf(MARK);
