@@ -69,6 +69,7 @@ interface SessionNeeds {
  */
 function target(flags: CommonFlags, opts: { offline?: boolean } = {}): { files: string[]; vars: NodeJS.ProcessEnv; connection?: Connection; stateFile?: string } {
   if (!flags.env) {
+    if (flags.environments) throw new UsageError('--environments names the file --env reads: pass --env NAME too');
     if (flags.file.length === 0) throw new UsageError('pass -f PATH (repeat it for layers: -f base/ -f overlays/prod/) or --env NAME');
     return { files: flags.file, vars: process.env, stateFile: flags.stateFile };
   }
@@ -400,9 +401,14 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 /** `-f` (repeatable: layers), `--env` and `--environments`. */
 function fileOptions(cmd: Command, opts: { manyEnvs?: boolean } = {}): Command {
   cmd.option('-f, --file <path>', 'desired-state file, or a directory of *.yaml/*.yml files; repeat for layers (a base, then overlays)', collect, []);
-  if (opts.manyEnvs) cmd.option('--env <name>', 'an environment of the environments file (its layers, app credentials, state file); repeat for several apps in one daemon', collect);
-  else cmd.option('--env <name>', 'an environment of the environments file: its layers, app credentials and state file');
-  return cmd.option('--environments <file>', `the environments file (default: ${DEFAULT_ENVIRONMENTS_FILE}); alone, every environment in it`);
+  if (opts.manyEnvs) {
+    return cmd
+      .option('--env <name>', 'an environment of the environments file (its layers, app credentials, state file); repeat for several apps in one daemon', collect, [])
+      .option('--environments <file>', `the environments file (default: ${DEFAULT_ENVIRONMENTS_FILE}); alone, every environment in it`);
+  }
+  return cmd
+    .option('--env <name>', 'an environment of the environments file: its layers, app credentials and state file')
+    .option('--environments <file>', `the environments file --env reads (default: ${DEFAULT_ENVIRONMENTS_FILE})`);
 }
 
 /** `--explain ADDRESS`: each value of the object, the layer that set it, masked when sensitive. */

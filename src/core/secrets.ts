@@ -3,8 +3,8 @@ import { overlaps, patternOverlaps, toPointer } from './pointer.js';
 
 /**
  * The one place that decides what is secret and hides it, for every output: plans, logs, errors, check results.
- * A value is sensitive when it sits at (or inside) a secret field of its kind, or was substituted from
- * `${env:…}`/`${file:…}`. Outputs built from text the API sends back (an error that quotes the request, a
+ * A value is sensitive when it sits at (or inside) a secret field of its kind, or the loader marked it (substituted
+ * from `${secret:…}`/`${file:…}`, or from a variable `policy.sensitive_variables` names). Outputs built from text the API sends back (an error that quotes the request, a
  * proxy's page) are passed through `redact` with the sensitive values of the objects involved.
  */
 

@@ -64,7 +64,15 @@ export const environmentsFileSchema = z
     environments: z.record(envName, environmentSchema).refine((r) => Object.keys(r).length > 0, 'declare at least one environment'),
     notifications: z.array(notificationSchema).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((file, ctx) => {
+    // A misspelt environment would silently never be notified.
+    file.notifications?.forEach((n, i) =>
+      n.environments?.forEach((e, j) => {
+        if (!(e in file.environments)) ctx.addIssue({ code: 'custom', path: ['notifications', i, 'environments', j], message: `no environment "${e}": declared are ${Object.keys(file.environments).join(', ')}` });
+      }),
+    );
+  });
 
 export interface Environment {
   name: string;
@@ -125,8 +133,12 @@ export function loadEnvironments(path: string, opts: { env?: NodeJS.ProcessEnv; 
   /** A string value with its references substituted; `secret`: it must come from a reference. */
   const substitute = (value: string, p: YamlPath, issues: ConfigIssue[], secret = false): string => {
     try {
+      // A secret is one reference and nothing else: no literal text around it, no `:-` fallback holding it.
+      if (secret && !/^\$\{(env|secret|file):[^}:]+\}$/.test(value.trim())) {
+        issues.push({ message: `${formatYamlPath(p)}: write \${env:NAME} or \${file:PATH} here (one reference, no fallback), never the secret itself`, location: locate(p) });
+        return '';
+      }
       const r = interpolate(value, { env, baseDir });
-      if (secret && !r.sensitive && r.variables.length === 0) issues.push({ message: `${formatYamlPath(p)}: write \${env:NAME} or \${file:PATH} here, never the secret itself`, location: locate(p) });
       return r.value;
     } catch (err) {
       if (!(err instanceof InterpolationError)) throw err;

@@ -1,6 +1,6 @@
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import type { DesiredObject, FieldOrigin, Rec, SourceLocation } from '../core/model.js';
-import { fromPointer, matchesGlob, toPointer } from '../core/pointer.js';
+import { fromPointer, matchesGlob, overlaps, toPointer } from '../core/pointer.js';
 import type { ParsedFile, Substitution } from './yaml/document.js';
 import type { YamlPath } from './yaml/locate.js';
 
@@ -77,7 +77,7 @@ export function mergeLayers(layers: readonly Layer[], sensitiveVariables: (polic
   let expectName: string | undefined;
   layers.forEach((layer, i) => {
     for (const k of layer.managedKinds) managedKinds.add(k);
-    if (layer.policy) policy = { ...policy, ...layer.policy };
+    if (layer.policy) policy = mergePolicy(policy, layer.policy);
     expectName = layer.expectName ?? expectName;
     for (const r of layer.removes) {
       if (i === 0) issues.push({ message: `remove: ${r.address}: only a later layer (an overlay given after it with -f) can remove what an earlier one declares`, location: r.location });
@@ -116,10 +116,27 @@ export function mergeLayers(layers: readonly Layer[], sensitiveVariables: (polic
         const from = [...chain].reverse().find((d) => sets(d.obj.fields, pointer)) ?? chain[0]!;
         // Lists are whole values, so a pointer never goes into one: its segments are the YAML keys.
         const location = from.file.locate([...from.entryPath, ...fromPointer(pointer)]);
-        return { path: pointer, value, sensitive: obj.sensitive.some((s) => s === pointer || pointer.startsWith(`${s}/`)), location, layer: layerOf(layers, from) };
+        // A list is one value here: it is sensitive when anything in it is.
+        return { path: pointer, value, sensitive: obj.sensitive.some((s) => overlaps(s, pointer)), location, layer: layerOf(layers, from) };
       });
     },
   };
+}
+
+/**
+ * Lists that keep things safe add up across layers: an overlay can protect, ignore, report only or mask more,
+ * never less (narrowing `ignore` in prod's overlay must not turn on deletes the base excluded). Other keys
+ * (`prune`, `max_deletes`, …) are the overlay's when it sets them.
+ */
+const ADDITIVE = ['protect', 'ignore', 'report_only', 'sensitive_variables'];
+
+function mergePolicy(base: Rec, over: Rec): Rec {
+  const out: Rec = { ...base, ...over };
+  for (const key of ADDITIVE) {
+    if (Array.isArray(base[key]) && Array.isArray(over[key])) out[key] = [...new Set([...(base[key] as unknown[]), ...(over[key] as unknown[])])];
+  }
+  if (isPlainObject(base.ignore_fields) && isPlainObject(over.ignore_fields)) out.ignore_fields = { ...base.ignore_fields, ...over.ignore_fields };
+  return out;
 }
 
 /** Every value of an object that is not a plain object, by pointer (a list is one value). */

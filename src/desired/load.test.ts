@@ -121,6 +121,22 @@ describe('loadDesired with layers (-f base -f overlay)', () => {
     expect(loadDesired([base, over], { env: { A: 'a', B: 'b' }, cwd: d }).objects.get('app')!.sensitive).toEqual(['/settings/webhook_url']);
   });
 
+  it('masks a list in --explain when anything in it is secret', () => {
+    const d = dir();
+    const base = write(d, 'base.yaml', 'version: 1\nblocklists:\n  - name: b1\n    words: [plain, "${secret:BWORD}"]\n');
+    const origins = loadDesired([base], { env: { BWORD: 'supersecretword' }, cwd: d }).explain!('blocklist/b1')!;
+    expect(origins.find((o) => o.path === '/words')).toMatchObject({ sensitive: true });
+  });
+
+  it('adds up the lists that keep things safe (protect, ignore, report_only, sensitive_variables): an overlay never narrows them', () => {
+    const d = dir();
+    const base = write(d, 'base.yaml', 'version: 1\nroles: []\napp:\n  settings:\n    sqs_url: https://x/${env:TOKEN_A}\npolicy:\n  prune: [roles]\n  ignore: [role/legacy-*]\n  protect: [role/keep]\n  sensitive_variables: [TOKEN_*]\n');
+    const over = write(d, 'over.yaml', 'version: 1\npolicy:\n  ignore: [role/tmp-*]\n  protect: [role/other]\n  sensitive_variables: [OTHER]\n  max_deletes: 1\n');
+    const state = loadDesired([base, over], { env: { TOKEN_A: 'tokvalue123' }, cwd: d });
+    expect(state.policy).toMatchObject({ prune: ['roles'], max_deletes: 1, ignore: ['role/legacy-*', 'role/tmp-*'], protect: ['role/keep', 'role/other'], sensitive_variables: ['TOKEN_*', 'OTHER'] });
+    expect(state.objects.get('app')!.sensitive).toEqual(['/settings/sqs_url']);
+  });
+
   it('refuses a remove in the first layer, or of what no earlier layer declares, at its place', () => {
     expect(layersIssues(['version: 1\nroles: []\nremove: [role/x]\n'])).toEqual(['l0.yaml:3:10: remove: role/x: only a later layer (an overlay given after it with -f) can remove what an earlier one declares']);
     expect(layersIssues([BASE, 'version: 1\nremove:\n  - blocklist/ghost\n'])[0]).toMatch(/^l1\.yaml:3:5: remove: blocklist\/ghost is not declared by an earlier layer/);

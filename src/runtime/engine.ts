@@ -74,7 +74,14 @@ export interface Applied {
  * at a time are read back object by object as each is written (`readBackEach`); the others, once all writes are
  * done, with one read of the kind.
  */
-export async function applyPlan(deps: EngineDeps, plan: Plan, desired: DesiredState, onSettled?: (change: PlannedChange, outcome: ChangeOutcome, detail?: string) => void): Promise<Applied> {
+export async function applyPlan(
+  deps: EngineDeps,
+  plan: Plan,
+  desired: DesiredState,
+  onSettled?: (change: PlannedChange, outcome: ChangeOutcome, detail?: string) => void,
+  /** The plan covers every declared object (no `--target`, not a saved plan): unchanged ones are known equal. */
+  opts: { fullScope?: boolean } = {},
+): Promise<Applied> {
   const batchers = KINDS.flatMap((k) => k.batchers?.({ policy: desired.policy, taskWait: deps.taskWait }) ?? []);
   const rereads: Promise<{ live?: LiveObject; error?: unknown }>[] = [];
   const onApplied = (change: PlannedChange) => {
@@ -87,7 +94,7 @@ export async function applyPlan(deps: EngineDeps, plan: Plan, desired: DesiredSt
   };
   const result = await executePlan(plan, { api: deps.api, state: deps.state, concurrency: deps.concurrency, logger: deps.logger, batchers, onApplied, onSettled, signal: deps.signal });
   for (const kind of KINDS) kind.afterApply?.({ inventories: deps.state, desired, plan, result });
-  recordReportOnly(deps.state, desired, result);
+  recordReportOnly(deps.state, desired, plan, result, opts.fullScope ?? false);
   deps.state.save();
   // Read-backs already under way are awaited (their answers are handled), but none is judged: the run stopped.
   if (deps.signal?.aborted) {
@@ -112,11 +119,15 @@ export async function applyPlan(deps: EngineDeps, plan: Plan, desired: DesiredSt
  * What the file said of each report-only object once the app holds it (applied now, or already equal), so that a
  * later difference can be told apart: the file changed (apply it) or the app did (report it).
  */
-function recordReportOnly(state: StateFile, desired: DesiredState, result: ApplyResult): void {
+function recordReportOnly(state: StateFile, desired: DesiredState, plan: Plan, result: ApplyResult, fullScope: boolean): void {
   const reportOnly = reportOnlyMatcher(desired.policy, KINDS);
-  const notLanded = new Set([...result.failed.map((f) => f.address), ...result.skipped.map((x) => x.address), ...result.interrupted.map((x) => x.address)]);
+  const applied = new Set(result.applied);
+  const planned = new Set(plan.document.changes.map((c) => c.address));
   for (const obj of desired.objects.values()) {
-    if (!reportOnly(obj.kind, obj.address) || notLanded.has(obj.address)) continue;
+    if (!reportOnly(obj.kind, obj.address)) continue;
+    // Only what the app now holds as the file says: a change applied, or (when the plan saw everything) no change.
+    // An object outside a targeted or saved plan was not looked at: its change is still the file's to apply.
+    if (!(applied.has(obj.address) || (fullScope && !planned.has(obj.address)))) continue;
     if (state.applied(obj.address, DESIRED) !== state.fingerprint(obj.address, DESIRED, obj.fields)) state.record(obj.address, DESIRED, obj.fields);
   }
 }

@@ -39,7 +39,8 @@ export async function reconcileOnce(deps: EngineDeps & { client: { seedFromApi()
   opts.onPlan?.(plan);
   if (opts.dryRun) return { plan };
   checkDeleteGuard(plan, desired, opts.allowDeletes);
-  return { plan, applied: await applyPlan(deps, plan, desired, opts.onChange) };
+  const fullScope = !opts.targets?.length && !opts.review;
+  return { plan, applied: await applyPlan(deps, plan, desired, opts.onChange, { fullScope }) };
 }
 
 export interface Outcome {

@@ -112,8 +112,22 @@ environments:
     writeFileSync(join(dir, 'literal.yaml'), readFileSync(join(dir, 'environments.yaml'), 'utf8').replace('${env:STAGING_API_SECRET}', 'written-out-secret'));
     const literal = await runCli(['plan', '--env', 'staging', '--environments', join(dir, 'literal.yaml')], { ...env(), ENV_NAME: 'staging' });
     expect(literal.code).toBe(1);
-    expect(literal.stderr).toMatch(/literal\.yaml:\d+:\d+: environments\.staging\.api_secret: write \$\{env:NAME\} or \$\{file:PATH\} here, never the secret itself/);
+    expect(literal.stderr).toMatch(/literal\.yaml:\d+:\d+: environments\.staging\.api_secret: write \$\{env:NAME\} or \$\{file:PATH\} here \(one reference, no fallback\), never the secret itself/);
     expect(literal.stderr).not.toContain('written-out-secret');
+    // Nor as a fallback: the secret would sit in the file all the same.
+    writeFileSync(join(dir, 'fallback.yaml'), readFileSync(join(dir, 'environments.yaml'), 'utf8').replace('${env:STAGING_API_SECRET}', '${env:UNSET_VAR:-fallback-secret}'));
+    const fallback = await runCli(['plan', '--env', 'staging', '--environments', join(dir, 'fallback.yaml')], { ...env(), ENV_NAME: 'staging' });
+    expect(fallback.code).toBe(1);
+    expect(fallback.stderr).not.toContain('fallback-secret');
+    // A notification for an environment that does not exist would never be sent: refused.
+    writeFileSync(join(dir, 'typo.yaml'), `${readFileSync(join(dir, 'environments.yaml'), 'utf8')}notifications:\n  - name: ops\n    url: https://hooks.example/x\n    format: json\n    environments: [prd]\n`);
+    const typo = await runCli(['validate', '--env', 'staging', '--environments', join(dir, 'typo.yaml')], { ...env(), ENV_NAME: 'staging' });
+    expect(typo.stderr).toMatch(/typo\.yaml:\d+:\d+: notifications\[0\]\.environments\[0\]: no environment "prd": declared are staging, prod/);
+    // watch takes --env repeated (several apps in one daemon); a missing environments file is a plain error.
+    const watch = await runCli(['watch', '--env', 'staging', '--environments', join(dir, 'missing.yaml')], env());
+    expect(watch.code).toBe(1);
+    expect(watch.stderr).toMatch(/cannot read the environments file/);
+    expect((await runCli(['plan', '-f', join(dir, 'base'), '--environments', join(dir, 'environments.yaml')], env())).stderr).toMatch(/pass --env NAME too/);
     expect((await cli(['plan', '--env', 'staging', '-f', join(dir, 'base')], { ENV_NAME: 'x' })).stderr).toMatch(/pass either -f or --env/);
     expect((await cli(['plan', '--env', 'qa'], { ENV_NAME: 'x' })).stderr).toMatch(/has no environment "qa": it declares staging, prod/);
   });

@@ -51,6 +51,20 @@ policy:
     await h.close();
   });
 
+  it('records nothing for what a targeted apply did not look at: the file\'s change stays the file\'s to apply', async () => {
+    const h = harness(env.emu);
+    await h.apply(file('[t1]'));
+    const edited = file('[t1, t2]');
+    // Apply only the role: the list's change was not looked at, so it is not taken for applied.
+    const targeted = await h.plan(edited, { targets: ['role/*'] });
+    const { applyPlan } = await import('../../src/runtime/engine.js');
+    await applyPlan(h.deps, targeted.plan, targeted.desired);
+    const next = await h.plan(edited);
+    expect((next.plan.document.drift ?? []).map((c) => c.address)).not.toContain('blocklist/words');
+    expect(next.plan.document.changes.map((c) => c.address)).toEqual(['blocklist/words']);
+    await h.close();
+  });
+
   it('corrects drift everywhere else, and before anything was recorded (a first apply) lets the file win', async () => {
     const h = harness(env.emu);
     const roles = () => [...env.emu.app(env.emu.apiKey).roles.values()].map((r) => String(r.name));

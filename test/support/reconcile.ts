@@ -65,7 +65,7 @@ export function harness(emu: RunningEmulator, opts: { concurrency?: number; apiK
       const desired = desiredFromYaml(yaml, o.env);
       const planned = await planFor(deps, desired);
       checkDeleteGuard(planned.plan, desired, o.allowDeletes);
-      return { ...planned, ...(await applyPlan(deps, planned.plan, desired)), desired };
+      return { ...planned, ...(await applyPlan(deps, planned.plan, desired, undefined, { fullScope: true })), desired };
     },
     async close() {
       await client.close();
