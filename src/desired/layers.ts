@@ -19,8 +19,13 @@ export interface Declared {
   entryPath: YamlPath;
   /** Substituted values under the entry, as pointers into `obj.fields`. */
   substitutions: { pointer: string; secret: boolean; variables: string[] }[];
-  /** Required fields an overlay's entry leaves out: fine when it overrides an earlier layer's object. */
-  incomplete?: ConfigIssue[];
+  /**
+   * Problems of an overlay's entry taken alone: reported when it adds an object; when it overrides one, a required
+   * field left out is the earlier layer's, and the rest is judged on the merged object (`checkMerged`).
+   */
+  incomplete?: { issue: ConfigIssue; missing: boolean }[];
+  /** Problems of the object as the layers merge it (kinds whose fields are the entry as written). */
+  checkMerged?(obj: DesiredObject): ConfigIssue[];
 }
 
 export interface Layer {
@@ -85,7 +90,11 @@ export function mergeLayers(layers: readonly Layer[], sensitiveVariables: (polic
     }
     for (const [address, declared] of layer.objects) {
       const before = history.get(address);
-      if (!before && declared.incomplete) issues.push(...declared.incomplete);
+      if (declared.incomplete) {
+        // Alone, every problem counts; over an earlier object, what the merged object's check cannot judge does.
+        const counted = !before ? declared.incomplete : declared.checkMerged ? [] : declared.incomplete.filter((p) => !p.missing);
+        issues.push(...counted.map((p) => p.issue));
+      }
       history.set(address, [...(before ?? []), declared]);
     }
   });
@@ -101,8 +110,11 @@ export function mergeLayers(layers: readonly Layer[], sensitiveVariables: (polic
       d.substitutions.filter((s) => (s.secret || s.variables.some((v) => matchesGlob(secretVars, v))) && !chain.slice(i + 1).some((later) => sets(later.obj.fields, s.pointer))).map((s) => s.pointer),
     );
     // Messages about the object point at the layer that declared it last.
-    objects.set(address, { ...last.obj, fields, sensitive });
+    const merged = { ...last.obj, fields, sensitive };
+    if (chain.length > 1 && last.checkMerged) issues.push(...last.checkMerged(merged));
+    objects.set(address, merged);
   }
+  if (issues.length) throw new ConfigError(issues);
   return {
     objects,
     managedKinds,

@@ -121,6 +121,16 @@ describe('loadDesired with layers (-f base -f overlay)', () => {
     expect(loadDesired([base, over], { env: { A: 'a', B: 'b' }, cwd: d }).objects.get('app')!.sensitive).toEqual(['/settings/webhook_url']);
   });
 
+  it('judges an overriding entry on the object as the layers merge it: what it cannot say alone is fine, an invalid merge is not', () => {
+    const regex = 'version: 1\nblocklists:\n  - name: patterns\n    type: regex\n    words: ["[a-z]+"]\n';
+    // Alone, the overlay's entry reads as a word list (lowercase only); merged, it is the base's regex list.
+    expect(layersIssues([regex, 'version: 1\nblocklists:\n  - name: patterns\n    words: ["[A-Z]+"]\n'])).toEqual([]);
+    // A merge the schema refuses is reported at the overlay's entry.
+    expect(layersIssues([BASE, 'version: 1\nblocklists:\n  - name: words\n    type: email\n    words: [Not-An-Email]\n'])[0]).toMatch(/^l1\.yaml:3:5: blocklist\/words, as the layers merge it: /);
+    // An added object is judged alone, as always.
+    expect(layersIssues([BASE, 'version: 1\nblocklists:\n  - name: fresh\n    words: ["UPPER"]\n'])[0]).toMatch(/^l1\.yaml:4:\d+: /);
+  });
+
   it('masks a list in --explain when anything in it is secret', () => {
     const d = dir();
     const base = write(d, 'base.yaml', 'version: 1\nblocklists:\n  - name: b1\n    words: [plain, "${secret:BWORD}"]\n');

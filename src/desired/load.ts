@@ -53,7 +53,7 @@ export function loadDesired(paths: string | readonly string[], opts: LoadOptions
   const issues: ConfigIssue[] = [];
   const schema = fileSchema();
   const parsedLayers = layerPaths.map((path, layerIndex) => {
-    const parsed: { file: ParsedFile; value: Rec; incomplete?: { path: YamlPath; issue: ConfigIssue }[] }[] = [];
+    const parsed: { file: ParsedFile; value: Rec; incomplete?: Deferred[] }[] = [];
     for (const full of desiredFiles(path)) {
       const shown = relative(cwd, full) || basename(full);
       // Bytes, not text: parseYamlFile refuses what is not UTF-8 instead of reading it as replacement characters.
@@ -69,11 +69,13 @@ export function loadDesired(paths: string | readonly string[], opts: LoadOptions
       if (!r.parsed) continue;
       const result = schema.safeParse(r.parsed.value, { reportInput: true });
       if (!result.success) {
-        const described = result.error.issues.map((i) => ({ path: i.path as YamlPath, issue: describe(i, r.parsed!) }));
-        // An overlay overrides some fields of what an earlier layer declares: the fields it leaves out are the
-        // earlier layer's. Whether an entry missing a required field overrides something is known once merged.
-        if (layerIndex > 0 && described.every((d) => d.issue.message.includes(' is missing the required field '))) {
-          parsed.push({ file: r.parsed, value: r.parsed.value as Rec, incomplete: described.map((d) => ({ ...d, path: d.path.slice(0, -1) })) });
+        // Only what depends on other fields (a required one, a rule across fields) can be judged on the merge.
+        const described = result.error.issues.map((i) => ({ path: i.path as YamlPath, issue: describe(i, r.parsed!), deferrable: i.code === 'custom' || (i.code === 'invalid_type' && i.input === undefined) }));
+        // An overlay overrides some fields of what an earlier layer declares, which has the others: an entry is
+        // judged once merged (layers.ts) when it overrides something, on its own when it adds an object.
+        const within = described.map((d) => ({ ...d, path: entryPathOf(d.path), missing: d.issue.message.includes(' is missing the required field ') }));
+        if (layerIndex > 0 && within.every((d) => d.path !== undefined && d.deferrable)) {
+          parsed.push({ file: r.parsed, value: r.parsed.value as Rec, incomplete: within as Deferred[] });
           continue;
         }
         issues.push(...described.map((d) => d.issue));
@@ -100,7 +102,37 @@ export function loadDesired(paths: string | readonly string[], opts: LoadOptions
 }
 
 /** One layer's files as one layer: each address and each singleton section declared once. */
-function layerOf(path: string, parsed: { file: ParsedFile; value: Rec; incomplete?: { path: YamlPath; issue: ConfigIssue }[] }[], issues: ConfigIssue[]): Layer {
+/** A problem of an overlay's entry, judged once it is known whether the entry overrides an earlier layer's object. */
+interface Deferred {
+  path: YamlPath;
+  issue: ConfigIssue;
+  /** A required field left out: the earlier layer's object has it. */
+  missing: boolean;
+}
+
+/** The entry a problem at `path` belongs to (`[section, index]`, or `[section]` for a single-object section). */
+function entryPathOf(path: YamlPath): YamlPath | undefined {
+  const kind = kindOfSection(String(path[0]));
+  if (!kind) return undefined;
+  if (kind.singleton) return path.length >= 2 ? [path[0]!] : undefined;
+  return path.length >= 2 && typeof path[1] === 'number' ? [path[0]!, path[1]] : undefined;
+}
+
+/**
+ * An object several layers declare, checked as they merge it (an overlay's entry alone may lack fields, or read
+ * differently, without the base's): for kinds whose declared fields are the file's entry as written.
+ */
+let mergedSchema: ReturnType<typeof fileSchema> | undefined;
+
+function mergedIssues(obj: DesiredObject): ConfigIssue[] {
+  const spec = kindSpec(obj.kind);
+  if (!spec.section) return [];
+  const r = (mergedSchema ??= fileSchema()).safeParse({ version: 1, [spec.section]: spec.singleton ? obj.fields : [obj.fields] });
+  if (r.success) return [];
+  return r.error.issues.map((i) => ({ message: `${obj.address}, as the layers merge it: ${formatYamlPath((i.path as YamlPath).slice(spec.singleton ? 1 : 2)) || 'the object'}: ${i.message}`, location: obj.location }));
+}
+
+function layerOf(path: string, parsed: { file: ParsedFile; value: Rec; incomplete?: Deferred[] }[], issues: ConfigIssue[]): Layer {
   const layer: Layer = { path, objects: new Map(), managedKinds: new Set(), removes: [] };
   const singletonAt = new Map<string, SourceLocation>();
 
@@ -137,9 +169,18 @@ function layerOf(path: string, parsed: { file: ParsedFile; value: Rec; incomplet
           continue;
         }
         const obj = { kind: entry.kind, address, fields: entry.fields, sensitive: [], location };
-        const missing = incomplete.filter((m) => m.path.length === entry.path.length && entry.path.every((seg, i) => m.path[i] === seg));
-        missing.forEach((m) => unclaimed.delete(m));
-        layer.objects.set(address, { obj, file, entryPath: entry.path, substitutions: substitutionsUnder(file.substitutions, entry.path), ...(missing.length ? { incomplete: missing.map((m) => m.issue) } : {}) });
+        const own = incomplete.filter((m) => m.path.length === entry.path.length && entry.path.every((seg, i) => m.path[i] === seg));
+        own.forEach((m) => unclaimed.delete(m));
+        // The entry as written is the object's fields (no kind-specific reshaping): the merge can be checked whole.
+        const plain = kind.singleton ? entry.path.length === 1 : entry.path.length === 2 && entry.fields === (sectionValue as unknown[])[entry.path[1] as number];
+        layer.objects.set(address, {
+          obj,
+          file,
+          entryPath: entry.path,
+          substitutions: substitutionsUnder(file.substitutions, entry.path),
+          ...(own.length ? { incomplete: own.map((m) => ({ issue: m.issue, missing: m.missing })) } : {}),
+          ...(plain ? { checkMerged: mergedIssues } : {}),
+        });
       }
     }
     // A required field missing from something that is no entry (the file's version): an error in any layer.
