@@ -130,4 +130,8 @@ function recordReportOnly(state: StateFile, desired: DesiredState, plan: Plan, r
     if (!(applied.has(obj.address) || (fullScope && !planned.has(obj.address)))) continue;
     if (state.applied(obj.address, DESIRED) !== state.fingerprint(obj.address, DESIRED, obj.fields)) state.record(obj.address, DESIRED, obj.fields);
   }
+  // Dropped from the file and gone from the app (no delete to plan): forgotten, so that an object the app creates
+  // again under that name is the app's (reported), not taken for the file's removal (deleted).
+  if (!fullScope) return;
+  for (const address of state.recordedAt(DESIRED)) if (!desired.objects.has(address) && !planned.has(address)) state.forget(address);
 }

@@ -75,6 +75,12 @@ export class StateFile implements WriteOnlyMemory, Inventories {
     }
   }
 
+  /** The addresses with a fingerprint recorded at `path`. */
+  recordedAt(path: string): string[] {
+    const prints = this.data.apps[this.apiKey]?.fingerprints ?? {};
+    return Object.keys(prints).filter((address) => prints[address]?.[path] !== undefined);
+  }
+
   inventory(slot: string): string[] {
     const ids = this.data.apps[this.apiKey]?.[slot];
     return Array.isArray(ids) ? [...ids] : [];

@@ -65,6 +65,19 @@ policy:
     await h.close();
   });
 
+  it('forgets an object both the file and the app dropped: the app creating it again is reported, not pruned', async () => {
+    const h = harness(env.emu);
+    await h.apply(file('[k]', '  - name: gone\n    words: [g]\n'));
+    const id = [...env.emu.app(env.emu.apiKey).blocklists.entries()].find(([, b]) => b.name === 'gone')![0];
+    env.emu.app(env.emu.apiKey).blocklists.delete(id);
+    await h.apply(file('[k]'));
+    env.emu.app(env.emu.apiKey).blocklists.set('again-id', { ...structuredClone(list('words')!), id: 'again-id', name: 'gone' });
+    const r = await h.plan(file('[k]'));
+    expect(r.plan.document.changes.map((c) => c.address)).not.toContain('blocklist/gone');
+    expect(r.plan.document.drift!.map((c) => `${c.action} ${c.address}`)).toContain('delete blocklist/gone');
+    await h.close();
+  });
+
   it('corrects drift everywhere else, and before anything was recorded (a first apply) lets the file win', async () => {
     const h = harness(env.emu);
     const roles = () => [...env.emu.app(env.emu.apiKey).roles.values()].map((r) => String(r.name));
