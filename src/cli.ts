@@ -273,7 +273,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
       // A daemon logs each run at info (the other commands default to warn), on stdout.
       const level = cmd.getOptionValueSource('logLevel') === 'default' ? 'info' : flags.logLevel;
       const logger = createLogger({ level, format: flags.logFormat, fd: 1 });
-      const io = { env: process.env, cwd: process.cwd(), logger, signal: stop.signal, startEmulator: embeddedEmulator, onHangup: (listener: () => void) => process.on('SIGHUP', listener) };
+      // The embedded emulator's connection, on stderr as shell lines: a second terminal can plan or export against
+      // it. A local, throwaway secret: said here once, never logged.
+      const startAndTell = async () => {
+        const e = await embeddedEmulator();
+        process.stderr.write(`embedded emulator: to plan or export against it from another terminal,\n  export STREAM_BASE_URL=${e.baseUrl} STREAM_API_KEY=${e.apiKey} STREAM_API_SECRET=${e.apiSecret}\n`);
+        return e;
+      };
+      const io = { env: process.env, cwd: process.cwd(), logger, signal: stop.signal, startEmulator: startAndTell, onHangup: (listener: () => void) => process.on('SIGHUP', listener) };
       const envs = flags.env ?? [];
       if (envs.length === 0 && !flags.environments) {
         setExit(await runWatch(flags, io));

@@ -76,6 +76,14 @@ describe('stream-sync watch as a process', () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     await p.waitFor(/"result":"success"/);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    // The emulator's connection, as shell lines on stderr: another terminal plans against the same app.
+    const exported = /export STREAM_BASE_URL=(\S+) STREAM_API_KEY=(\S+) STREAM_API_SECRET=(\S+)/.exec(p.stderr());
+    expect(exported).not.toBeNull();
+    const [, baseUrl, apiKey, apiSecret] = exported!;
+    const plan = await runCli(['plan', '-f', 'config.example/stream.yaml', '--state-file', join(mkdtempSync(join(tmpdir(), 'np-')), 's.json'), '--format', 'json'], { STREAM_BASE_URL: baseUrl, STREAM_API_KEY: apiKey, STREAM_API_SECRET: apiSecret });
+    expect(plan.code, plan.stderr).toBe(0);
+    expect((JSON.parse(plan.stdout) as { target: { app_name: string } }).target.app_name).toBe('emulator');
+    expect(p.stdout()).not.toContain(apiSecret!);
     p.child.kill('SIGINT');
     expect(await p.exit).toBe(0);
   });
