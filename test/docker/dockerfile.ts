@@ -53,3 +53,17 @@ export function copyParts(i: Instruction): { sources: string[]; dest: string } {
   const parts = i.rest.split(/\s+/);
   return { sources: parts.slice(0, -1), dest: parts[parts.length - 1]! };
 }
+
+/**
+ * A stage's LABELs (`key="value" …`, later ones win), `$VAR`/`${VAR}` taken from the global ARG defaults for the
+ * ARGs the stage declares, as Docker scopes them.
+ */
+export function labels(stage: Stage, globalArgs: Record<string, string>): Record<string, string> {
+  const declared = new Set(stage.instructions.filter((i) => i.op === 'ARG').map((i) => i.rest.split('=')[0]!.trim()));
+  const sub = (s: string) => s.replace(/\$\{(\w+)\}|\$(\w+)/g, (m, a: string | undefined, b: string | undefined) => (declared.has((a ?? b)!) ? (globalArgs[(a ?? b)!] ?? '') : m));
+  const out: Record<string, string> = {};
+  for (const i of stage.instructions.filter((x) => x.op === 'LABEL')) {
+    for (const m of i.rest.matchAll(/([\w.-]+)=(?:"((?:[^"\\]|\\.)*)"|(\S+))/g)) out[m[1]!] = sub(m[2] ?? m[3]!);
+  }
+  return out;
+}

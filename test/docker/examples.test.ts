@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadDesired } from '../../src/desired/load.js';
 import { ROOT, runCli } from '../support/cli.js';
+import { parseDockerfile } from './dockerfile.js';
 
 /* The deployment examples in config.example/kubernetes and config.example/github-actions: they parse, the
  * stream-sync files inside them validate, and they wire stream-sync the way the daemon expects. */
@@ -21,8 +22,13 @@ function documents(sub: string, file: string): Obj[] {
   return list.map((d) => d.toJS() as Obj).filter(Boolean);
 }
 
+/** What `kubectl apply -f config.example/kubernetes/` applies: kubectl reads .json, .yaml and .yml files from a directory. */
+const kubectlApplies = (f: string) => /\.(json|ya?ml)$/.test(f);
 const kubernetes = yamlFiles('kubernetes').flatMap((f) => documents('kubernetes', f).map((doc) => ({ file: f, doc })));
 const ofKind = (kind: string) => kubernetes.filter((k) => k.doc.kind === kind);
+/** The Secret placeholders, in files kubectl skips (`*.yaml.example`). */
+const secretExamples = readdirSync(dirOf('kubernetes')).filter((f) => f.endsWith('.yaml.example'));
+const exampleSecrets = secretExamples.flatMap((f) => documents('kubernetes', f).map((doc) => ({ file: f, doc })));
 
 /** The value of a flag in a container's args (`--flag value`). */
 const flag = (args: string[], name: string) => {
@@ -38,7 +44,7 @@ const streamSyncContainers = () =>
 
 /** The environment a container gets from the example's Secrets (placeholder values). */
 function environment(container: Obj): NodeJS.ProcessEnv {
-  const secrets = new Map(ofKind('Secret').map(({ doc }) => [doc.metadata.name as string, doc.stringData as Record<string, string>]));
+  const secrets = new Map(exampleSecrets.filter(({ doc }) => doc.kind === 'Secret').map(({ doc }) => [doc.metadata.name as string, doc.stringData as Record<string, string>]));
   const env: NodeJS.ProcessEnv = {};
   for (const from of container.envFrom ?? []) Object.assign(env, secrets.get(from.secretRef.name));
   for (const e of container.env ?? []) {
@@ -52,6 +58,52 @@ describe('config.example/kubernetes', () => {
   it('has a sidecar and a standalone Deployment, every file parsing as Kubernetes objects', () => {
     expect(yamlFiles('kubernetes').sort()).toEqual(['deployment.yaml', 'sidecar.yaml']);
     for (const { doc } of kubernetes) expect(doc).toMatchObject({ apiVersion: expect.any(String), kind: expect.any(String), metadata: { name: expect.any(String) } });
+  });
+
+  it('keeps the Secret placeholders out of what `kubectl apply -f` of the directory applies: one *.yaml.example per layout, with every key the workloads read', () => {
+    expect(ofKind('Secret').map(({ file }) => file), 'a Secret in an applied file overwrites the real credentials').toEqual([]);
+    expect(secretExamples.sort()).toEqual(['deployment-secret.yaml.example', 'sidecar-secret.yaml.example']);
+    for (const f of secretExamples) expect(kubectlApplies(f), f).toBe(false);
+    const secrets = new Map(exampleSecrets.map(({ doc }) => [doc.metadata.name as string, doc]));
+    for (const { doc } of exampleSecrets) expect(doc).toMatchObject({ apiVersion: 'v1', kind: 'Secret', stringData: expect.any(Object) });
+    for (const { file, doc } of ofKind('Deployment')) {
+      const pod = doc.spec.template.spec as Obj;
+      const refs: [string, string | undefined][] = [];
+      for (const c of pod.containers as Obj[]) {
+        for (const from of c.envFrom ?? []) if (from.secretRef) refs.push([from.secretRef.name, undefined]);
+        for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef) refs.push([e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key]);
+      }
+      for (const v of pod.volumes ?? []) if (v.secret) for (const item of v.secret.items ?? [{ key: undefined }]) refs.push([v.secret.secretName, item.key]);
+      expect(refs.length, file).toBeGreaterThan(0);
+      for (const [name, key] of refs) {
+        const secret = secrets.get(name);
+        expect(secret, `${file}: Secret ${name} has no example`).toBeDefined();
+        if (key) expect(Object.keys(secret!.stringData), `${file}: ${name} lacks the key ${key}`).toContain(key);
+      }
+    }
+  });
+
+  it('requests memory at least the idle RSS measured for one app (docs/benchmark.md), under the limit, and runs as the image\'s uid and gid', () => {
+    // The "Many apps in one daemon" table's row for one app: `| 1 | … | 74–76 MB (121 MB) | …`.
+    const row = readFileSync(join(ROOT, 'docs/benchmark.md'), 'utf8').split('\n').find((l) => /^\|\s*1\s*\|.*MB \(\d+ MB\)/.test(l));
+    expect(row, 'docs/benchmark.md: the one-app row of the many-apps table').toBeDefined();
+    const [, idleMb] = /(\d+) MB \(\d+ MB\)/.exec(row!)!;
+    const idleMiB = (Number(idleMb) * 1e6) / 2 ** 20;
+    const mib = (q: string) => {
+      const m = /^(\d+)(Mi|Gi)$/.exec(q);
+      expect(m, `memory quantity ${q}`).not.toBeNull();
+      return Number(m![1]) * (m![2] === 'Gi' ? 1024 : 1);
+    };
+    const user = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).stages.at(-1)!.instructions.filter((i) => i.op === 'USER').at(-1)!.rest;
+    const [uid, gid = uid] = user.split(':').map(Number);
+    for (const { file, pod, container } of streamSyncContainers()) {
+      const request = mib(container.resources.requests.memory);
+      expect(request, `${file}: the memory request is below the measured idle RSS (${idleMiB.toFixed(0)} MiB)`).toBeGreaterThanOrEqual(idleMiB);
+      expect(request, file).toBeLessThanOrEqual(128);
+      expect(request, file).toBeLessThan(mib(container.resources.limits.memory));
+      const effective = { ...pod.spec.securityContext, ...container.securityContext } as Obj;
+      expect(effective, file).toMatchObject({ runAsNonRoot: true, runAsUser: uid, runAsGroup: gid });
+    }
   });
 
   it('holds stream-sync files in its ConfigMaps that validate, with the variables their containers get', () => {
@@ -102,6 +154,46 @@ describe('config.example/kubernetes', () => {
     expect(standalone!.deployment.spec.strategy.type).toBe('Recreate');
     expect(standalone!.deployment.spec.replicas).toBe(1);
     expect(standalone!.container.readinessProbe.httpGet.path).toBe('/readyz');
+  });
+});
+
+describe('README: Running on Kubernetes', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('## Running on Kubernetes');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+
+  it('documents the ConfigMap limits (1 MiB; 256 KiB of last-applied annotation with client-side apply) and what to do above them', () => {
+    expect(section).toContain('1 MiB');
+    expect(section).toMatch(/256 KiB[^.]*262,144 bytes/);
+    expect(section).toContain('kubectl.kubernetes.io/last-applied-configuration');
+    expect(section).toContain('kubectl apply --server-side');
+    expect(section).toMatch(/projected/);
+    // The projected-volume snippet parses, and its args take the directory as the layer.
+    const snippet = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const doc = parseAllDocuments(snippet)[0]!.toJS() as Obj;
+    expect(doc.args.slice(0, 3)).toEqual(['watch', '-f', '/config/']);
+    expect(doc.volumes[0].projected.sources.length).toBeGreaterThan(1);
+  });
+
+  it('names the Secret examples it points to, and they exist', () => {
+    for (const f of secretExamples) expect(section).toContain(`\`${f}\``);
+  });
+
+  it('a configuration split over several ConfigMaps, projected as one directory (the kubelet\'s ..data layout), validates as one layer', async () => {
+    // The example's file, split in two as two ConfigMaps would hold it.
+    const yaml = ofKind('ConfigMap').find(({ file }) => file === 'deployment.yaml')!.doc.data['stream.yaml'] as string;
+    const [head, users] = yaml.split(/^(?=users:)/m);
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-projected-'));
+    const data = join(dir, '..2026_12_04_00_00_00.000000001');
+    mkdirSync(data);
+    writeFileSync(join(data, 'app.yaml'), head!);
+    writeFileSync(join(data, 'users.yaml'), `version: 1\n${users!.split(/^(?=policy:)/m)[0]}`);
+    symlinkSync(posix.basename(data), join(dir, '..data'));
+    for (const f of ['app.yaml', 'users.yaml']) symlinkSync(`..data/${f}`, join(dir, f));
+    const r = await runCli(['validate', '-f', `${dir}/`], { STREAM_SQS_SECRET: 'x' });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/valid \(2 files/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
