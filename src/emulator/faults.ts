@@ -21,6 +21,12 @@ export type FaultRule =
   | (RuleBase & { kind: 'latency'; ms: number; jitterMs?: number })
   /** A JSON APIError with a 5xx status. `when: 'after'` runs the handler first (the write happened, the answer is lost). */
   | (RuleBase & { kind: 'error'; status?: number; when?: 'before' | 'after' })
+  /**
+   * Not a failure: the matching requests see every rate limit multiplied by `scale` (e.g. 0.25), as when Stream
+   * lowers limits under load for a while; `after`/`times` bound the while. Requests refused by the lowered limit
+   * answer 429/9 with the lowered X-RateLimit-* headers.
+   */
+  | (RuleBase & { kind: 'limit_scale'; scale: number })
   /** 429/9; `resetHeaders: false` omits the X-RateLimit-* headers, as some edge layers do. */
   | (RuleBase & { kind: 'rate_limit'; resetHeaders?: boolean })
   /** The connection is destroyed without an answer (`when: 'after'`: after the handler ran). */
@@ -44,8 +50,10 @@ export interface FaultConfig {
 
 export interface FaultDecision {
   delayMs: number;
+  /** The product of the `limit_scale` rules that fire (1: limits as configured). */
+  limitScale: number;
   /** The first failing rule that fires, if any; at most one failure per request. */
-  failure?: Exclude<FaultRule, { kind: 'latency' }>;
+  failure?: Exclude<FaultRule, { kind: 'latency' | 'limit_scale' }>;
 }
 
 export class FaultInjector {
@@ -75,16 +83,18 @@ export class FaultInjector {
   }
 
   decide(op: string): FaultDecision {
-    const decision: FaultDecision = { delayMs: 0 };
+    const decision: FaultDecision = { delayMs: 0, limitScale: 1 };
     this.rules.forEach((rule, i) => {
       if (rule.op !== undefined && !(Array.isArray(rule.op) ? rule.op.includes(op) : rule.op === op)) return;
       const seen = this.seen[i]!++;
       if (rule.after !== undefined && seen < rule.after) return;
       if (rule.times !== undefined && this.hits[i]! >= rule.times) return;
-      if (rule.kind !== 'latency' && decision.failure) return;
+      const failing = rule.kind !== 'latency' && rule.kind !== 'limit_scale';
+      if (failing && decision.failure) return;
       if (this.random() >= (rule.rate ?? 1)) return;
       this.hits[i]!++;
       if (rule.kind === 'latency') decision.delayMs += rule.ms + (rule.jitterMs ? Math.floor(this.random() * rule.jitterMs) : 0);
+      else if (rule.kind === 'limit_scale') decision.limitScale *= rule.scale;
       else decision.failure = rule;
     });
     return decision;

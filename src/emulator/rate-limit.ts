@@ -1,7 +1,9 @@
 /**
- * Stream's rate limits: per app and endpoint, fixed one-minute windows, plus a per-second limit of
- * (per-minute limit / 30). Every response carries `X-RateLimit-Limit`, `-Remaining` and `-Reset` (Unix
- * seconds at which the minute window ends).
+ * Stream's rate limits: per app and endpoint, fixed one-minute windows, plus (by default; `perSecond: false`
+ * turns it off) a per-second limit of (per-minute limit / 30). Every response carries `X-RateLimit-Limit`,
+ * `-Remaining` and `-Reset` (Unix seconds at which the minute window ends). Stream lowers limits dynamically
+ * under load: `scale` (the option, or `setScale` mid-run) multiplies every limit, headers and GetRateLimits
+ * included.
  */
 export const PUBLISHED_RATE_LIMITS: Readonly<Record<string, number>> = {
   UpdateApp: 60,
@@ -15,7 +17,22 @@ export const PUBLISHED_RATE_LIMITS: Readonly<Record<string, number>> = {
 };
 export const DEFAULT_RATE_LIMIT = 1_000;
 
-export type RateLimitSetting = 'published' | 'off' | { defaultPerMinute?: number; perMinute?: Record<string, number> };
+export type RateLimitSetting =
+  | 'published'
+  | 'off'
+  | {
+      defaultPerMinute?: number;
+      perMinute?: Record<string, number>;
+      /** The per-second cap of limit / 30 (default true). Stream documents only the one-minute window. */
+      perSecond?: boolean;
+      /** Multiplies every limit (default 1), as Stream's dynamic lowering under load does. */
+      scale?: number;
+    };
+
+function checkScale(scale: number): number {
+  if (!Number.isFinite(scale) || scale <= 0) throw new Error(`a rate-limit scale must be a positive number, got ${scale}`);
+  return scale;
+}
 
 export interface RateDecision {
   allowed: boolean;
@@ -35,30 +52,47 @@ interface Window {
 export class RateLimiter {
   private readonly windows = new Map<string, Window>();
   private setting: RateLimitSetting;
+  private scale = 1;
 
   constructor(setting: RateLimitSetting = 'published') {
     this.setting = setting;
+    this.scale = typeof setting === 'object' ? checkScale(setting.scale ?? 1) : 1;
   }
 
   configure(setting: RateLimitSetting): void {
     this.setting = setting;
+    this.scale = typeof setting === 'object' ? checkScale(setting.scale ?? 1) : 1;
     this.windows.clear();
+  }
+
+  /**
+   * Lowers (or restores, with 1) every limit mid-run, as Stream does under load. What was used this minute stays
+   * used: a limit lowered below it refuses until the window ends.
+   */
+  setScale(scale: number): void {
+    this.scale = checkScale(scale);
+  }
+
+  get limitScale(): number {
+    return this.scale;
   }
 
   get enabled(): boolean {
     return this.setting !== 'off';
   }
 
-  limitFor(op: string): number {
+  /** `extraScale`: a `limit_scale` fault's factor for one request, on top of the emulator-wide scale. */
+  limitFor(op: string, extraScale = 1): number {
     const s = this.setting;
-    if (s === 'off' || s === 'published') return PUBLISHED_RATE_LIMITS[op] ?? DEFAULT_RATE_LIMIT;
-    return s.perMinute?.[op] ?? PUBLISHED_RATE_LIMITS[op] ?? s.defaultPerMinute ?? DEFAULT_RATE_LIMIT;
+    const base =
+      s === 'off' || s === 'published' ? (PUBLISHED_RATE_LIMITS[op] ?? DEFAULT_RATE_LIMIT) : (s.perMinute?.[op] ?? PUBLISHED_RATE_LIMITS[op] ?? s.defaultPerMinute ?? DEFAULT_RATE_LIMIT);
+    return Math.max(1, Math.floor(base * this.scale * extraScale));
   }
 
   /** Counts one request of `op` for app `key` at `nowMs`; a refused request is not counted. */
-  take(key: string, op: string, nowMs: number): RateDecision {
-    const limit = this.limitFor(op);
-    const perSecond = Math.max(1, Math.floor(limit / 30));
+  take(key: string, op: string, nowMs: number, extraScale = 1): RateDecision {
+    const limit = this.limitFor(op, extraScale);
+    const perSecond = typeof this.setting === 'object' && this.setting.perSecond === false ? Infinity : Math.max(1, Math.floor(limit / 30));
     const minuteStart = Math.floor(nowMs / 60_000) * 60_000;
     const secondStart = Math.floor(nowMs / 1_000) * 1_000;
     const id = `${key}\u0000${op}`;

@@ -31,6 +31,8 @@ export interface EmulatorOptions {
   /** Apps served at once, selected by `api_key`. Default: one app with key `emulator` and a random secret. */
   apps?: EmulatorAppConfig[];
   rateLimits?: RateLimitSetting;
+  /** Multiplies every rate limit from the start (default 1); `setLimitScale` changes it mid-run. */
+  rateLimitScale?: number;
   faults?: FaultConfig;
   /**
    * Seed for generated ids. Default: a random seed per process, so ids never repeat across restarts. With
@@ -66,6 +68,11 @@ export interface RunningEmulator {
   app(key?: string): AppState;
   faults: FaultInjector;
   rateLimiter: RateLimiter;
+  /**
+   * Multiplies every rate limit from now on (e.g. 0.25), as Stream lowers limits under load; 1 restores them. The
+   * X-RateLimit-* headers and GetRateLimits report the scaled limits.
+   */
+  setLimitScale(scale: number): void;
   tasks: Tasks;
   /** The most recent requests the emulator answered (at most `requestLogLimit`), oldest first. */
   requests: RequestRecord[];
@@ -98,10 +105,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   }
   const appList = [...apps.values()].map((a) => ({ key: a.key, secret: a.secret, name: String(a.settings.name ?? a.key) }));
 
+  const rateLimiter = new RateLimiter(options.rateLimits ?? 'published');
+  if (options.rateLimitScale !== undefined) rateLimiter.setScale(options.rateLimitScale);
   const env: ServerEnv = {
     apps,
     router,
-    rateLimiter: new RateLimiter(options.rateLimits ?? 'published'),
+    rateLimiter,
     faults: new FaultInjector(options.faults),
     tasks,
     quotas: { ...PUBLISHED_QUOTAS, ...options.quotas },
@@ -155,6 +164,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     },
     faults: env.faults,
     rateLimiter: env.rateLimiter,
+    setLimitScale: (scale) => env.rateLimiter.setScale(scale),
     tasks,
     requests: env.requests,
     routes: router.routes,

@@ -37,11 +37,14 @@ async function poll({ api }: ContractEnv, name: string): Promise<{ id: string; o
   return { id: r.body.poll.id, optionId: r.body.poll.options[0].id };
 }
 
-const fileForm = (name: string, type: string, content = 'hello') => {
+const fileForm = (name: string, type: string, content: string | Uint8Array = 'hello') => {
   const form = new FormData();
   form.append('file', new Blob([content], { type }), name);
   return form;
 };
+/** The first bytes of a PNG and a JPEG: Stream tells an image by its content, not its declared type. */
+const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+const JPEG = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46]);
 
 export const cases: ContractCases = {
   async ListUserGroups(env) {
@@ -222,12 +225,12 @@ export const cases: ContractCases = {
     expect((await api.call({ method: 'DELETE', path: '/api/v2/uploads/file', query: { url: r.body.file } })).status).toBe(404);
   },
   async UploadImage({ api }) {
-    const r = await api.call({ method: 'POST', path: '/api/v2/uploads/image', rawBody: fileForm('cat.png', 'image/png') });
+    const r = await api.call({ method: 'POST', path: '/api/v2/uploads/image', rawBody: fileForm('cat.png', 'image/png', PNG) });
     expect(r.body.thumb_url).toBeTruthy();
     expect((await api.call({ method: 'POST', path: '/api/v2/uploads/image', rawBody: fileForm('notes.txt', 'text/plain') })).status).toBe(400);
   },
   async DeleteImage({ api }) {
-    const r = await api.call({ method: 'POST', path: '/api/v2/uploads/image', rawBody: fileForm('dog.jpg', 'image/jpeg') });
+    const r = await api.call({ method: 'POST', path: '/api/v2/uploads/image', rawBody: fileForm('dog.jpg', 'image/jpeg', JPEG) });
     expect((await api.call({ method: 'DELETE', path: '/api/v2/uploads/image', query: { url: r.body.file } })).status).toBe(200);
     expect((await api.call({ method: 'DELETE', path: '/api/v2/uploads/image' })).status).toBe(400);
   },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_RATE_LIMIT } from '../../src/emulator/rate-limit.js';
 import { useEmulator } from '../support/emulator.js';
 import type { EmulatorFixture } from '../support/emulator.js';
 
@@ -231,9 +232,21 @@ describe('rate limits report', () => {
   });
 
   it('reports only the platforms asked for and the endpoints listed', async () => {
-    const res = await get({ ios: true, web: true, endpoints: 'GetApp, UpdateApp,NoSuchEndpoint' });
+    const res = await get({ ios: true, web: true, endpoints: 'GetApp, UpdateApp,not/an-operation' });
     expect(Object.keys(res.body).filter((k) => k !== 'duration').sort()).toEqual(['ios', 'web']);
     expect(Object.keys(res.body.ios).sort()).toEqual(['GetApp', 'UpdateApp']);
+  });
+
+  it('answers an endpoint it does not serve with the default limit for unlisted endpoints, nothing used', async () => {
+    const res = await get({ server_side: true, endpoints: 'QueryChannels,GetOrCreateChannel,get_action_config' });
+    const reset = Date.parse('2030-01-01T00:01:00Z') / 1000;
+    expect(res.body.server_side).toEqual({
+      QueryChannels: { limit: DEFAULT_RATE_LIMIT, remaining: DEFAULT_RATE_LIMIT, reset },
+      GetOrCreateChannel: { limit: DEFAULT_RATE_LIMIT, remaining: DEFAULT_RATE_LIMIT, reset },
+      get_action_config: { limit: DEFAULT_RATE_LIMIT, remaining: DEFAULT_RATE_LIMIT, reset },
+    });
+    // Without `endpoints`, only the served operations, as before.
+    expect(Object.keys((await get({ server_side: true })).body.server_side)).not.toContain('QueryChannels');
   });
 
   it('reports the published limits with what the app used this minute and the window reset', async () => {

@@ -184,6 +184,63 @@ describe('rate limits', () => {
     expect(res.headers.get('x-ratelimit-remaining')).toBe('2');
   });
 
+  it('without the per-second cap, allows the whole minute budget at once', async () => {
+    const t = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const api = await start({ now: () => t, rateLimits: { perMinute: { GetTask: 90 }, perSecond: false } });
+    const statuses = [];
+    for (let i = 0; i < 91; i++) statuses.push((await api.call(probe)).status);
+    expect(statuses.filter((s) => s === 404)).toHaveLength(90);
+    expect(statuses[90]).toBe(429);
+  });
+
+  it('lowers every limit mid-run with setLimitScale, in the headers and GetRateLimits, and restores them', async () => {
+    let t = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const api = await start({ now: () => t, rateLimits: { perMinute: { GetTask: 120 }, perSecond: false } });
+    expect((await api.call(probe)).headers.get('x-ratelimit-limit')).toBe('120');
+    emu!.setLimitScale(0.025);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await api.call(probe)).status);
+    // 3 per minute now; one was already used this minute, before the limit was lowered.
+    expect(statuses).toEqual([404, 404, 429]);
+    const limited = await api.call(probe);
+    expect([limited.headers.get('x-ratelimit-limit'), limited.headers.get('x-ratelimit-remaining')]).toEqual(['3', '0']);
+    const report = await api.call({ method: 'GET', path: '/api/v2/rate_limits', query: { server_side: true, endpoints: 'GetTask,UpdateApp' } });
+    expect(report.body.server_side.GetTask).toMatchObject({ limit: 3, remaining: 0 });
+    expect(report.body.server_side.UpdateApp.limit).toBe(1);
+    t += 60_000;
+    emu!.setLimitScale(1);
+    const restored = await api.call(probe);
+    expect([restored.status, restored.headers.get('x-ratelimit-limit'), restored.headers.get('x-ratelimit-remaining')]).toEqual([404, '120', '119']);
+  });
+
+  it('lowers the limits of the requests a limit_scale fault matches, then gives them back', async () => {
+    const t = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const api = await start({ now: () => t, rateLimits: { perMinute: { GetTask: 100 }, perSecond: false } });
+    // After 2 requests at 100/min, the next 4 see 5/min: 3 more pass, 1 is refused; then 100/min again.
+    emu!.faults.configure({ rules: [{ kind: 'limit_scale', op: 'GetTask', scale: 0.05, after: 2, times: 4 }] });
+    const answers = [];
+    for (let i = 0; i < 7; i++) {
+      const r = await api.call(probe);
+      answers.push([r.status, r.headers.get('x-ratelimit-limit')]);
+    }
+    expect(answers).toEqual([
+      [404, '100'],
+      [404, '100'],
+      [404, '5'],
+      [404, '5'],
+      [404, '5'],
+      [429, '5'],
+      [404, '100'],
+    ]);
+    expect(emu!.faults.hitCounts).toEqual([4]);
+  });
+
+  it('starts with lowered limits given the rateLimitScale option', async () => {
+    await start({ rateLimitScale: 0.5 });
+    expect(emu!.rateLimiter.limitFor('UpdateApp')).toBe(30);
+    expect(() => emu!.setLimitScale(0)).toThrow(/positive/);
+  });
+
   it('uses the published per-minute defaults per operation', async () => {
     await start({});
     expect(emu!.rateLimiter.limitFor('UpdateApp')).toBe(60);

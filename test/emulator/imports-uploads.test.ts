@@ -104,13 +104,33 @@ describe('uploads', () => {
 
   it('uploads an image with a thumbnail and echoes the requested sizes', async () => {
     const sizes = [{ width: 100, height: 100, resize: 'crop', crop: 'center' }];
-    const r = await post('image', form({ file: new Blob([new Uint8Array([137, 80, 78, 71])], { type: 'image/png' }), upload_sizes: JSON.stringify(sizes) }, 'cat.png'));
+    const r = await post('image', form({ file: new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13])], { type: 'image/png' }), upload_sizes: JSON.stringify(sizes) }, 'cat.png'));
     expect(r.status).toBe(201);
     expect(r.body.thumb_url).toContain(r.body.file);
     expect(r.body.upload_sizes).toEqual(sizes);
     const badSizes = await post('image', form({ file: new Blob(['x'], { type: 'image/png' }), upload_sizes: JSON.stringify([{ resize: 'stretch' }]) }, 'x.png'));
     expect(badSizes.status).toBe(400);
     expect((await post('image', form({ file: new Blob(['x'], { type: 'text/plain' }) }, 'x.txt'))).status).toBe(400);
+  });
+
+  it('decides whether an upload is an image from its bytes, not its declared type or name', async () => {
+    const bytes = (...b: number[]) => new Uint8Array([...b, ...new Array(16).fill(0)]);
+    const ascii = (t: string) => [...t].map((c) => c.charCodeAt(0));
+    const images: [string, Uint8Array][] = [
+      ['photo.bin', bytes(0xff, 0xd8, 0xff, 0xe0)],
+      ['anim', bytes(...ascii('GIF89a'))],
+      ['pic.dat', bytes(...ascii('RIFF'), 0, 0, 0, 0, ...ascii('WEBPVP8 '))],
+      ['shot', bytes(0, 0, 0, 24, ...ascii('ftypheic'))],
+      ['shot2', bytes(0, 0, 0, 28, ...ascii('ftypavif'))],
+    ];
+    for (const [name, data] of images) {
+      const r = await post('image', form({ file: new Blob([data], { type: 'application/octet-stream' }) }, name));
+      expect([name, r.status]).toEqual([name, 201]);
+    }
+    const textAsJpeg = await post('image', form({ file: new Blob(['not really a photo'], { type: 'image/jpeg' }) }, 'fake.jpg'));
+    expect([textAsJpeg.status, textAsJpeg.body.code, textAsJpeg.body.message]).toEqual([400, 4, 'UploadImage failed with error: "file fake.jpg is not an image"']);
+    const mp4 = await post('image', form({ file: new Blob([bytes(0, 0, 0, 24, ...ascii('ftypisom'))], { type: 'image/heic' }) }, 'clip.heic'));
+    expect(mp4.status).toBe(400);
   });
 
   it("applies the app's upload configuration", async () => {

@@ -159,8 +159,9 @@ describe('push checks', () => {
     expect((await checkPush({})).status).toBe(400);
   });
 
-  it('reports a user without devices, and per-device errors for providers that fail', async () => {
-    expect((await checkPush({ user_id: 'alice' })).body.general_errors).toEqual(['User has no enabled devices associated']);
+  it('refuses a user without devices with 400/4, and reports per-device errors for providers that fail', async () => {
+    const none = await checkPush({ user_id: 'alice' });
+    expect([none.status, none.body.code, none.body.message]).toEqual([400, 4, 'CheckPush failed with error: "User has no enabled devices associated"']);
     await env.api.call({ method: 'POST', path: '/api/v2/push_providers', body: { push_provider: firebase('android', { firebase_notification_template: '{"title":"{{ receiver.name }}"}' }) } });
     seedDevice('phone', 'firebase', 'android');
     seedDevice('tablet', 'firebase', 'removed');

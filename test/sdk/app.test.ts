@@ -84,4 +84,10 @@ describe('official Node SDK against the emulator: app, roles, permissions, rate 
     expect(res.android).toBeUndefined();
     expect(res.metadata.rateLimit.rateLimit).toEqual(expect.any(Number));
   });
+
+  it('reads the rate limits of chat endpoints the emulator does not serve', async () => {
+    const res = await client.getRateLimits({ server_side: true, endpoints: 'QueryChannels,GetOrCreateChannel' });
+    expect(Object.keys(res.server_side ?? {}).sort()).toEqual(['GetOrCreateChannel', 'QueryChannels']);
+    expect(res.server_side?.QueryChannels).toMatchObject({ limit: expect.any(Number), remaining: res.server_side?.QueryChannels?.limit });
+  });
 });

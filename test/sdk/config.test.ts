@@ -37,6 +37,32 @@ describe('official SDK: block lists, storage, push and checks', () => {
     expect([gone.code, gone.metadata.responseCode]).toEqual([16, 404]);
   });
 
+  it('keeps capitals in block list words: creates, lists, updates to two words and deletes', async () => {
+    const created = await client.createBlockList({ name: 'sdk-f1', words: ['Ricciardo should retire'], type: 'word' });
+    expect(created.blocklist!.words).toEqual(['Ricciardo should retire']);
+    const listed = await client.listBlockLists();
+    expect(listed.blocklists.find((l) => l.name === 'sdk-f1')?.words).toEqual(['Ricciardo should retire']);
+    const updated = await client.updateBlockList({ name: 'sdk-f1', words: ['Ricciardo should retire', 'Max Verstappen'] });
+    expect(updated.blocklist!.words).toEqual(['Ricciardo should retire', 'Max Verstappen']);
+    await client.deleteBlockList({ name: 'sdk-f1' });
+    expect((await failure(client.getBlockList({ name: 'sdk-f1' }))).code).toBe(16);
+    // The rest of the word validation stands.
+    expect((await failure(client.createBlockList({ name: 'sdk-f1-long', words: ['X'.repeat(41)] }))).metadata.responseCode).toBe(400);
+  });
+
+  it('refuses a Xiaomi provider with empty credentials as Stream does', async () => {
+    const err = await failure(client.upsertPushProvider({ push_provider: { name: 'sdk-mi', type: 'xiaomi', xiaomi_package_name: '', xiaomi_app_secret: '' } }));
+    expect([err.code, err.metadata.responseCode]).toEqual([4, 400]);
+    expect((err as unknown as Error).message).toContain('xiaomi credentials are invalid');
+  });
+
+  it('answers CheckPush for a user without an enabled device with 400/4', async () => {
+    env.emu.app().users.set('sdk-no-devices', { id: 'sdk-no-devices', role: 'user' });
+    const err = await failure(client.checkPush({ user_id: 'sdk-no-devices' }));
+    expect([err.code, err.metadata.responseCode]).toEqual([4, 400]);
+    expect((err as unknown as Error).message).toContain('User has no enabled devices associated');
+  });
+
   it('manages external storage, reading back `type` and never the credentials', async () => {
     const created = await client.createExternalStorage({ name: 'sdk-s3', storage_type: 's3', bucket: 'uploads', path: 'files/', aws_s3: { s3_region: 'us-east-1', s3_api_key: 'AKIAIOSFODNN7EXAMPLE', s3_secret: 'sdk-secret' } });
     expect(Object.keys(created)).toEqual(expect.arrayContaining(['duration', 'metadata']));

@@ -82,7 +82,7 @@ describe('official Node SDK: user groups, polls, imports, uploads, OG', () => {
     // Without a user the SDK sends the text "undefined" for it.
     expect((await c.uploadFile({ file })).file).toBeTruthy();
 
-    const image = new File([new Uint8Array([137, 80, 78, 71])], 'pic.png', { type: 'image/png' });
+    const image = new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13])], 'pic.png', { type: 'image/png' });
     const img = await c.uploadImage({ file: image, upload_sizes: [{ width: 64, height: 64, resize: 'scale' }] });
     expect(img.thumb_url).toBeTruthy();
     expect(img.upload_sizes).toEqual([{ width: 64, height: 64, resize: 'scale' }]);
@@ -92,6 +92,14 @@ describe('official Node SDK: user groups, polls, imports, uploads, OG', () => {
 
     const noFile = await failure(c.uploadFile({ file: 'just text' as unknown as File }));
     expect([noFile.code, noFile.metadata?.responseCode]).toEqual([4, 400]);
+  });
+
+  it('takes a JPEG sent as application/octet-stream as an image and refuses a text file named .jpg', async () => {
+    const c = client();
+    const jpeg = new File([new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1])], 'photo', { type: 'application/octet-stream' });
+    expect((await c.uploadImage({ file: jpeg })).file).toBeTruthy();
+    const fake = await failure(c.uploadImage({ file: new File(['just some text'], 'photo.jpg', { type: 'image/jpeg' }) }));
+    expect([fake.code, fake.metadata.responseCode, (fake as unknown as Error).message]).toEqual([4, 400, expect.stringContaining('is not an image')]);
   });
 
   it('gets OpenGraph data', async () => {

@@ -53,6 +53,26 @@ describe('official SDK: users, devices, blocks and tasks', () => {
     expect((await client.queryUsers({ payload: { filter_conditions: { id: 'sdk-dan' } } })).users.map((u) => u.id)).toEqual(['sdk-dan']);
   });
 
+  it('refuses to restore a user that is not deleted, naming it', async () => {
+    await client.upsertUsers([{ id: 'sdk-alive' }]);
+    const err = await failure(client.restoreUsers({ user_ids: ['sdk-alive'] }));
+    expect([err.code, err.metadata.responseCode]).toEqual([4, 400]);
+    expect((err as unknown as Error).message).toContain(`user "sdk-alive" is not deleted, it can't be restored`);
+  });
+
+  it("refuses a device for an unknown push provider, listing the app's providers as type/name", async () => {
+    await client.upsertUsers([{ id: 'sdk-dev-user' }]);
+    const none = await failure(client.createDevice({ id: 'sdk-t1', push_provider: 'firebase', push_provider_name: 'acme-fcm', user_id: 'sdk-dev-user' }));
+    expect((none as unknown as Error).message).toContain('push provider "acme-fcm" with type "firebase" not found, available push providers for this application: none');
+    await client.upsertPushProvider({ push_provider: { name: 'acme-fcm', type: 'firebase', firebase_credentials: '{"type":"service_account"}' } });
+    await client.upsertPushProvider({ push_provider: { name: 'acme-apn', type: 'apn', apn_p12_cert: 'cert' } });
+    const err = await failure(client.createDevice({ id: 'sdk-t1', push_provider: 'apn', push_provider_name: 'acme-fcm', user_id: 'sdk-dev-user' }));
+    expect([err.code, err.metadata.responseCode]).toEqual([4, 400]);
+    expect((err as unknown as Error).message).toContain(
+      'push provider "acme-fcm" with type "apn" not found, available push providers for this application: firebase/acme-fcm, apn/acme-apn',
+    );
+  });
+
   it('deactivates and reactivates users in bulk through tasks', async () => {
     await client.upsertUsers([{ id: 'sdk-eve' }, { id: 'sdk-fay' }]);
     await completed(client, (await client.deactivateUsers({ user_ids: ['sdk-eve', 'sdk-fay'] })).task_id);

@@ -54,6 +54,8 @@ export interface Exchange {
   match?: Match;
   raw: Buffer;
   failure?: FaultDecision['failure'];
+  /** A `limit_scale` fault's factor on this request's rate limits (1 when none fired). */
+  limitScale?: number;
   /** Request time on the emulator's clock, fixed when the request is authenticated. */
   now: number;
   body: unknown;

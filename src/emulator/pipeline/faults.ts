@@ -14,6 +14,7 @@ export async function injectFault(x: Exchange): Promise<void> {
   if (fault.delayMs) await sleep(fault.delayMs);
   const failure = fault.failure;
   x.failure = failure;
+  x.limitScale = fault.limitScale;
   switch (failure?.kind) {
     case 'rate_limit':
       if (failure.resetHeaders === false) {

@@ -15,7 +15,7 @@ export function peekRateLimit(x: Exchange): void {
 
 /** Only authenticated requests spend the app's rate budget. */
 export function takeRateLimit(x: Exchange): void {
-  const rate = x.env.rateLimiter.take(knownApp(x).key, x.op, x.now);
+  const rate = x.env.rateLimiter.take(knownApp(x).key, x.op, x.now, x.limitScale);
   setRateHeaders(x, rate);
   if (!rate.allowed) throw new StreamApiError(429, 9, `Too many requests, check response headers for more info`);
 }

@@ -87,8 +87,7 @@ function checkWords(words: readonly string[], type: string, q: Quotas, field: st
     if (w.trim() === '') fail('must not be empty');
     // Characters are code points (an emoji is one character), not UTF-16 code units.
     if ([...w].length > q.blocklistWordLength) fail(`must be a maximum of ${q.blocklistWordLength} characters in length`);
-    // Stream's docs: "The block list words must be in lowercase" (regexes, domains and emails are patterns, not words).
-    if (type === 'word' && w !== w.toLowerCase()) fail('must be in lowercase');
+    // Stream's docs say words "must be in lowercase", but the API accepts and stores capitals as sent.
     if (type === 'regex') {
       try {
         new RegExp(w);

@@ -110,7 +110,7 @@ function pushCheck(app: AppState, req: CheckPushRequest): Rec {
   } else {
     const wanted = (t: Target) => (!req.push_provider_type || t.type === req.push_provider_type) && (req.push_provider_name === undefined || t.name === req.push_provider_name);
     const chosen = [...app.devices.values()].filter((d) => d.user_id === userId && !d.disabled && wanted({ type: d.push_provider, name: d.push_provider_name ?? '' }));
-    if (chosen.length === 0) generalErrors.push('User has no enabled devices associated');
+    if (chosen.length === 0) throw inputError('User has no enabled devices associated');
     for (const d of chosen) {
       const t: Target = { type: d.push_provider, name: d.push_provider_name ?? '' };
       const problem = addTarget(t);

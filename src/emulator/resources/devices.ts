@@ -40,7 +40,9 @@ const createDevice = route('POST', '/api/v2/devices', 'CreateDevice', ({ app, bo
   const userId = serverSideUserId(req);
   requireUser(app, userId);
   if (req.push_provider_name && !app.pushProviders.has(`${req.push_provider}/${req.push_provider_name}`)) {
-    const msg = `push provider "${req.push_provider_name}" of type "${req.push_provider}" does not exist`;
+    // Stream lists the app's providers as `type/name`, in the order they were created.
+    const available = [...app.pushProviders.values()].map((p) => `${String(p.type)}/${String(p.name)}`).join(', ') || 'none';
+    const msg = `push provider "${req.push_provider_name}" with type "${req.push_provider}" not found, available push providers for this application: ${available}`;
     throw inputError(msg, { push_provider_name: msg });
   }
   // A device token belongs to one user: registering it for another user moves it.

@@ -105,7 +105,7 @@ function missingCredentials(type: ProviderType, p: Rec): string | undefined {
     case 'huawei':
       return p.huawei_app_id && p.huawei_app_secret ? undefined : 'huawei providers need huawei_app_id and huawei_app_secret';
     case 'xiaomi':
-      return p.xiaomi_package_name && p.xiaomi_app_secret ? undefined : 'xiaomi providers need xiaomi_package_name and xiaomi_app_secret';
+      return p.xiaomi_package_name && p.xiaomi_app_secret ? undefined : 'xiaomi credentials are invalid';
   }
 }
 

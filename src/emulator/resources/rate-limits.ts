@@ -16,15 +16,23 @@ export function queryBool(query: URLSearchParams, name: string): boolean | undef
 const PLATFORMS = ['server_side', 'android', 'ios', 'web', 'unity'] as const;
 
 /**
+ * An operationId as Stream's specs spell them (`QueryChannels`, also `get_action_config`). GetRateLimits answers
+ * any such name, served here or not, so a client can ask about every endpoint of Stream's server-side API.
+ */
+const OPERATION_ID = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
+
+/**
  * Limits per platform and endpoint. Only server-side traffic reaches the emulator (user tokens are refused),
- * so the client platforms report the same limits with nothing used.
+ * so the client platforms report the same limits with nothing used. Without `endpoints`, the served operations;
+ * with it, every operation-id-shaped name listed: one the emulator does not serve gets its published limit, else
+ * the documented default for unlisted endpoints (`DEFAULT_RATE_LIMIT`), with nothing used.
  */
 const getRateLimits = route('GET', '/api/v2/rate_limits', 'GetRateLimits', ({ app, query, now, rateLimiter, operations }) => {
   const flags = PLATFORMS.map((p) => [p, queryBool(query, p)] as const);
   const asked = flags.filter(([, on]) => on).map(([p]) => p);
   const platforms = asked.length ? asked : PLATFORMS;
   const wanted = query.get('endpoints')?.split(',').map((e) => e.trim()).filter(Boolean);
-  const ops = wanted?.length ? operations.filter((op) => wanted.includes(op)) : operations;
+  const ops = wanted?.length ? [...new Set(wanted.filter((op) => OPERATION_ID.test(op)))] : operations;
   const body: Rec = {};
   for (const platform of platforms) {
     const limits: Rec = {};

@@ -65,17 +65,34 @@ function checkAgainstConfig(ctx: RequestContext, kind: Kind, file: File): void {
   if (rejected) throw inputError(`file type ${ext || mime} is not allowed by the app's ${kind} upload configuration`, { file: 'file type is not allowed' });
 }
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.gif', '.webp', '.bmp', '.heic', '.heif', '.tif', '.tiff', '.svg']);
-const isImage = (file: File) => (file.type ? file.type.toLowerCase().startsWith('image/') : IMAGE_EXTENSIONS.has(extname(file.name).toLowerCase()));
+const startsWith = (b: Uint8Array, at: number, sig: readonly number[]) => sig.every((v, i) => b[at + i] === v);
+const ascii = (b: Uint8Array, at: number, len: number) => String.fromCharCode(...b.subarray(at, at + len));
+/** ISO-BMFF brands of HEIC/HEIF/AVIF still images. */
+const HEIF_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'mif1', 'msf1', 'avif', 'avis']);
+
+/**
+ * Whether the bytes are an image, by signature: JPEG, PNG, GIF, WebP, HEIC/HEIF/AVIF. Stream decides from the
+ * content, not from the declared type or the name: a JPEG sent as application/octet-stream is an image, a text file
+ * named .jpg is not.
+ */
+export function sniffImage(b: Uint8Array): boolean {
+  if (startsWith(b, 0, [0xff, 0xd8, 0xff])) return true;
+  if (startsWith(b, 0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return true;
+  if (ascii(b, 0, 6) === 'GIF87a' || ascii(b, 0, 6) === 'GIF89a') return true;
+  if (ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return true;
+  return b.length >= 12 && ascii(b, 4, 4) === 'ftyp' && HEIF_BRANDS.has(ascii(b, 8, 4));
+}
+
+const isImage = async (file: File) => sniffImage(new Uint8Array(await file.slice(0, 32).arrayBuffer()));
 
 const formFields = (ctx: RequestContext) => (ctx.body && typeof ctx.body === 'object' ? ctx.body : {}) as Rec;
 
 /** Checks and records an upload; answers its URL. */
-function upload(ctx: RequestContext, kind: Kind): string {
+async function upload(ctx: RequestContext, kind: Kind): Promise<string> {
   const fields = formFields(ctx);
   const file = fields.file;
   if (!(file instanceof File)) throw inputError('file is a required field', { file: 'file is a required field' });
-  if (kind === 'image' && !isImage(file)) throw inputError(`file ${file.name} is not an image`, { file: 'file is not an image' });
+  if (kind === 'image' && !(await isImage(file))) throw inputError(`file ${file.name} is not an image`, { file: 'file is not an image' });
   checkAgainstConfig(ctx, kind, file);
   const user = jsonField(fields, 'user', onlyUserId);
   const name = file.name || (kind === 'image' ? 'image' : 'file');
@@ -92,13 +109,13 @@ function remove(ctx: RequestContext, kind: Kind): Rec {
   return {};
 }
 
-const uploadFile = route('POST', '/api/v2/uploads/file', 'UploadFile', (ctx) => ({ file: upload(ctx, 'file') }));
+const uploadFile = route('POST', '/api/v2/uploads/file', 'UploadFile', async (ctx) => ({ file: await upload(ctx, 'file') }));
 
 const deleteFile = route('DELETE', '/api/v2/uploads/file', 'DeleteFile', (ctx) => remove(ctx, 'file'));
 
-const uploadImage = route('POST', '/api/v2/uploads/image', 'UploadImage', (ctx) => {
+const uploadImage = route('POST', '/api/v2/uploads/image', 'UploadImage', async (ctx) => {
   const sizes = jsonField(formFields(ctx), 'upload_sizes', z.array(imageSize));
-  const url = upload(ctx, 'image');
+  const url = await upload(ctx, 'image');
   // Stream's image CDN resizes through query parameters; the thumbnail is one such variant.
   const body: Rec = { file: url, thumb_url: `${url}?w=${THUMB_SIZE}&h=${THUMB_SIZE}&resize=crop&crop=center` };
   if (sizes) body.upload_sizes = sizes;

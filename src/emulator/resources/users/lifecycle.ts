@@ -111,10 +111,10 @@ const deleteUsers = route('POST', '/api/v2/users/delete', 'DeleteUsers', (ctx) =
 
 const restoreUsers = route('POST', '/api/v2/users/restore', 'RestoreUsers', (ctx) => {
   const { user_ids } = parseInput(z.object({ user_ids: userIds(100) }), ctx.body);
-  const notDeleted = user_ids.filter((id) => !ctx.app.users.get(id)?.deleted_at);
-  if (notDeleted.length) {
-    throw inputError(`users are not deleted or do not exist: ${notDeleted.join(', ')}`, { user_ids: `users are not deleted or do not exist: ${notDeleted.join(', ')}` });
-  }
+  const active = user_ids.find((id) => ctx.app.users.has(id) && !ctx.app.users.get(id)!.deleted_at);
+  if (active !== undefined) throw inputError(`user "${active}" is not deleted, it can't be restored`);
+  const unknown = user_ids.filter((id) => !ctx.app.users.has(id));
+  if (unknown.length) throw inputError(`users do not exist: ${unknown.join(', ')}`, { user_ids: `users do not exist: ${unknown.join(', ')}` });
   const at = nowIso(ctx.now);
   for (const id of user_ids) {
     const user = ctx.app.users.get(id)!;
