@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import { UsageError } from '../core/errors.js';
 import { KINDS, kindsOfSection } from '../kinds/registry.js';
@@ -15,6 +15,24 @@ export const EXPORTABLE_SECTIONS = KINDS.filter((k) => k.section && k.toFile).ma
 const DEFAULT_SECTIONS = KINDS.filter((k) => k.section && k.toFile && k.exportByDefault !== false).map((k) => k.section!);
 
 const SCHEMA_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '../../schema/stream-sync.schema.json');
+
+/**
+ * Stringified as YAML 1.1 so that every string a YAML 1.1 reader (PyYAML, older editors, Ansible) would take for
+ * something else is quoted: `no`, `Yes`, `ON`, `y`, `~`, `null`, `0777`, `12:30`, dates. Quoted, they are strings in
+ * 1.2 too, so the file means the same to stream-sync (which reads 1.2) and to every other tool.
+ */
+export const EXPORT_YAML_OPTIONS = Object.freeze({ version: '1.1' as const, lineWidth: 0 });
+
+/**
+ * The modeline's schema: a path relative to the written file's directory (the language server resolves it against
+ * the file, so it works whatever directory the editor or the shell is in). On stdout the file's final place is
+ * unknown, so the schema's absolute file URL; the schema's `$id` is the stable name editors can map instead.
+ */
+export function schemaModeline(output: string | undefined, schemaFile = SCHEMA_FILE): string {
+  if (!output) return pathToFileURL(schemaFile).href;
+  const rel = relative(dirname(resolve(output)), schemaFile).split(sep).join('/');
+  return rel.startsWith('.') ? rel : `./${rel}`;
+}
 
 /**
  * `export`: the live configuration as a desired-state file. Built-ins are left out, secrets the API never
@@ -42,14 +60,14 @@ export async function runExport(flags: { output?: string; kinds?: string[] }, se
     doc[section] = spec.singleton ? entries[0] : entries;
     if (doc[section] === undefined) delete doc[section];
   }
-  const schemaRef = relative(flags.output ? dirname(resolve(flags.output)) : process.cwd(), SCHEMA_FILE);
+  const schemaRef = schemaModeline(flags.output);
   const header = [
     `# yaml-language-server: $schema=${schemaRef}`,
     `# Exported by stream-sync from ${session.deps.target.base_url} (app ${live.appName ?? session.deps.target.api_key}).`,
     '# Secrets the API never returns are ${env:…} placeholders: set those variables before planning. An S3 external',
     '# storage that uses Stream\'s IAM role instead of keys: remove its s3_api_key and s3_secret lines.',
   ];
-  const text = `${header.join('\n')}\n${stringify(doc, { lineWidth: 0 })}`;
+  const text = `${header.join('\n')}\n${stringify(doc, EXPORT_YAML_OPTIONS)}`;
   if (flags.output) writeFileSync(flags.output, text);
   else out.stdout(text);
   return 0;

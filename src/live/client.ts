@@ -261,7 +261,7 @@ export class ApiClient implements Api {
       res = await this.dispatcher.request(options);
     } catch (err) {
       this.observe(req, 'error', attempt, started);
-      throw toTransportError(req, err, this.timeoutMs);
+      throw toTransportError(req, err, this.timeoutMs, { url: `${this.origin}${this.prefix}`, attempts: attempt });
     } finally {
       turn.answered();
     }

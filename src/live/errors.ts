@@ -75,12 +75,21 @@ export function notJsonError(req: Req, status: number, text: string): ApiError {
   return new ApiError(req.op, status, -1, `the response is not JSON: ${summarize(text)}`, false, !req.idempotent);
 }
 
-/** No usable answer (a network error or a timeout); `timeoutMs` is the per-attempt timeout, for the message. */
-export function toTransportError(req: Req, err: unknown, timeoutMs: number): TransportError {
+/**
+ * No usable answer (a network error or a timeout); `timeoutMs` is the per-attempt timeout, for the message. With
+ * `reached` (the URL and how many attempts were made), a connection never made says which URL could not be reached
+ * and what to check: the first thing a mistyped or unset base URL shows.
+ */
+export function toTransportError(req: Req, err: unknown, timeoutMs: number, reached?: { url: string; attempts: number }): TransportError {
   const code = (err as { code?: unknown }).code;
   const name = typeof code === 'string' ? code : 'UNKNOWN';
   const ambiguous = !req.idempotent && !NOT_SENT_CODES.has(name);
-  return new TransportError(req.op, name, describeNetworkError(name, err, timeoutMs), ambiguous, { cause: err });
+  const detail = describeNetworkError(name, err, timeoutMs);
+  const unreachable =
+    reached && NOT_CONNECTED_CODES.includes(name)
+      ? `cannot reach ${reached.url} after ${reached.attempts} attempt${reached.attempts === 1 ? '' : 's'}: ${detail}; check STREAM_BASE_URL (or the environment's base_url)`
+      : undefined;
+  return new TransportError(req.op, name, unreachable ?? detail, ambiguous, { cause: err });
 }
 
 /**

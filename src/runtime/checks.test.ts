@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Api, ApiRequest } from '../core/api.js';
 import { ApiError } from '../core/errors.js';
 import type { DesiredObject, DesiredState } from '../core/model.js';
-import { plannedChecks, runChecks, selectChecks } from './checks.js';
+import { failedAddresses, NOT_CREATED, plannedChecks, runChecks, selectChecks, skipNotCreated } from './checks.js';
 
 const SECRET = 'LEAK"me-5e2a90f1';
 
@@ -67,5 +67,22 @@ describe('which checks run', () => {
     const touched = selectChecks(checks, { applied: [{ address: 'external_storage/rec', action: 'update', fields: [] }] });
     expect(touched.map((c) => c.name)).toEqual(['CheckExternalStorage external_storage/rec']);
     expect(selectChecks(checks, { targets: ['push_provider/*'] }).map((c) => c.name)).toEqual(['CheckPush push_provider/firebase/fcm (message.new)']);
+  });
+});
+
+describe('checks of objects the app does not have yet', () => {
+  const storage = (name: string): DesiredObject => ({ kind: 'external_storage', address: `external_storage/${name}`, fields: { name }, sensitive: [] });
+
+  it('are skipped as not created yet, while a failure of an existing object stays a failure', () => {
+    const checks = plannedChecks(desiredWith([storage('old'), storage('new')]));
+    const results = [
+      { status: 'FAIL' as const, name: 'CheckExternalStorage external_storage/new', reason: 'not found' },
+      { status: 'FAIL' as const, name: 'CheckExternalStorage external_storage/old', reason: 'access denied' },
+    ];
+    expect(failedAddresses(results, checks)).toEqual(['external_storage/new', 'external_storage/old']);
+    expect(skipNotCreated(results, checks, new Set(['external_storage/old']))).toEqual([
+      { status: 'SKIP', name: 'CheckExternalStorage external_storage/new', reason: NOT_CREATED },
+      { status: 'FAIL', name: 'CheckExternalStorage external_storage/old', reason: 'access denied' },
+    ]);
   });
 });

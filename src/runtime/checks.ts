@@ -52,6 +52,27 @@ export async function runChecks(api: Api, checks: readonly LiveCheck[], desired:
   return [...ran, ...skipped];
 }
 
+export const NOT_CREATED = 'not created yet: run apply first';
+
+/**
+ * A failed check whose object the app does not have yet is a skip, not a failure: the check can only pass after
+ * `apply` creates it. `live` is the addresses the app has (read only when some check failed, so a passing run
+ * makes the checks' requests and nothing else).
+ */
+export function skipNotCreated(results: readonly CheckResult[], checks: readonly LiveCheck[], live: ReadonlySet<string>): CheckResult[] {
+  const addressOf = new Map(checks.map((c) => [c.name, c.address]));
+  return results.map((r) => {
+    const address = addressOf.get(r.name);
+    return r.status === 'FAIL' && address !== undefined && !live.has(address) ? { status: 'SKIP', name: r.name, reason: NOT_CREATED } : r;
+  });
+}
+
+/** The addresses of the failed checks' objects, to read before `skipNotCreated` decides. */
+export function failedAddresses(results: readonly CheckResult[], checks: readonly LiveCheck[]): string[] {
+  const failed = new Set(results.filter((r) => r.status === 'FAIL').map((r) => r.name));
+  return [...new Set(checks.filter((c) => failed.has(c.name)).map((c) => c.address))];
+}
+
 export function renderResults(results: readonly CheckResult[], label = 'Checks'): string {
   const lines = results.map((r) => `${r.status} ${r.name}${r.reason ? `: ${r.reason}` : ''}`);
   const n = (s: CheckResult['status']) => results.filter((r) => r.status === s).length;

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
 import { UsageError } from '../core/errors.js';
 
 export interface Connection {
@@ -12,22 +13,30 @@ export const DEFAULT_BASE_URL = 'https://chat.stream-io-api.com';
 
 /**
  * Credentials from the environment only: a secret on a flag would show in `ps`. `STREAM_API_SECRET_FILE` reads
- * a mounted secret (Kubernetes, Docker secrets).
+ * a mounted secret (Kubernetes, Docker secrets). `STREAM_API_SECRET` wins when both are set; when they differ
+ * (a stale variable shadowing a rotated mounted secret is a classic), `log` is warned, naming neither value.
  */
-export function connectionFromEnv(env: NodeJS.ProcessEnv): Connection {
+export function connectionFromEnv(env: NodeJS.ProcessEnv, log?: Pick<Logger, 'warn'>): Connection {
   const apiKey = env.STREAM_API_KEY?.trim();
   if (!apiKey) throw new UsageError('STREAM_API_KEY is not set: set it to your app\'s API key (or pass --emulator to try stream-sync against the local emulator)');
   let apiSecret = env.STREAM_API_SECRET?.trim();
-  if (!apiSecret && env.STREAM_API_SECRET_FILE) {
+  if (env.STREAM_API_SECRET_FILE) {
+    let fromFile: string | undefined;
     try {
-      apiSecret = readFileSync(env.STREAM_API_SECRET_FILE, 'utf8').trim();
+      fromFile = readFileSync(env.STREAM_API_SECRET_FILE, 'utf8').trim();
     } catch (err) {
-      throw new UsageError(`cannot read STREAM_API_SECRET_FILE ${env.STREAM_API_SECRET_FILE}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      if (!apiSecret) throw new UsageError(`cannot read STREAM_API_SECRET_FILE ${env.STREAM_API_SECRET_FILE}: ${reason}`);
+      log?.warn({ file: env.STREAM_API_SECRET_FILE, reason }, `STREAM_API_SECRET_FILE cannot be read (${reason}): using STREAM_API_SECRET`);
     }
+    if (!apiSecret) apiSecret = fromFile;
+    else if (fromFile !== undefined && fromFile !== apiSecret) log?.warn({ file: env.STREAM_API_SECRET_FILE }, SECRET_CONFLICT);
   }
   if (!apiSecret) throw new UsageError('STREAM_API_SECRET is not set: set STREAM_API_SECRET, or STREAM_API_SECRET_FILE to a file holding the secret');
   return { baseUrl: baseUrlOf(env.STREAM_BASE_URL, 'STREAM_BASE_URL'), apiKey, apiSecret };
 }
+
+export const SECRET_CONFLICT = 'STREAM_API_SECRET and STREAM_API_SECRET_FILE are both set and differ: using STREAM_API_SECRET (unset one of them)';
 
 /** A named environment's connection (the environments file): its own key, secret and base URL, never the process's. */
 export function connectionOf(env: { name: string; connection(): { baseUrl?: string; apiKey: string; apiSecret: string } }): Connection {

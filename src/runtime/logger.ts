@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import type pretty from 'pino-pretty';
 import { logRedactPaths } from '../core/secrets.js';
+import { VERSION } from '../core/version.js';
 import { KINDS } from '../kinds/registry.js';
 
 /** pino-pretty (and its colour and date libraries) is loaded only when a pretty log is asked for. */
@@ -27,5 +29,15 @@ export function createLogger(opts: { level?: string; format?: LogFormat; fd?: 1 
   const format = opts.format ?? (tty ? 'pretty' : 'json');
   const base = { level: opts.level ?? 'info', redact: { paths: REDACT, censor: '(redacted)' } };
   if (format === 'pretty') return pino(base, loadPretty()({ colorize: !process.env.NO_COLOR && tty, destination: fd, sync: true }));
-  return pino(base, pino.destination({ dest: fd, sync: true }));
+  return pino({ ...base, ...JSON_LINES }, pino.destination({ dest: fd, sync: true }));
 }
+
+/**
+ * JSON lines a log pipeline reads without pino's conventions: `"level":"info"` (not 30), an ISO time, and the
+ * version that wrote the line (the daemon adds `app` in its child loggers).
+ */
+export const JSON_LINES = {
+  formatters: { level: (label: string) => ({ level: label }) },
+  timestamp: pino.stdTimeFunctions.isoTime,
+  base: { pid: process.pid, hostname: hostname(), version: VERSION },
+};

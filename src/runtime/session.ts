@@ -61,7 +61,7 @@ export interface Session {
 export async function openSession(opts: SessionOptions): Promise<Session> {
   const emulator = opts.emulator ? await opts.startEmulator() : undefined;
   try {
-    const conn = emulator ?? opts.connection ?? connectionFromEnv(opts.env);
+    const conn = emulator ?? opts.connection ?? connectionFromEnv(opts.env, opts.logger);
     const statePath = emulator ? undefined : (opts.stateFile ?? defaultStateFile(opts.configPath));
     const stateExists = statePath && opts.checkState ? checkStatePath(statePath, { dryRun: opts.checkState === 'read' }).exists : undefined;
     const { signal } = opts;

@@ -64,7 +64,7 @@ describe('stream-sync emulator', () => {
     const client = new StreamClient('emulator', secret!, { basePath: url });
     await client.getTask({ id: 'none' }).catch(() => undefined);
     const line = await p.waitFor(/^\{.*"op":"GetTask".*\}$/m);
-    expect(JSON.parse(line[0])).toMatchObject({ method: 'GET', path: '/api/v2/tasks/none', op: 'GetTask', status: 404, level: 20 });
+    expect(JSON.parse(line[0])).toMatchObject({ method: 'GET', path: '/api/v2/tasks/none', op: 'GetTask', status: 404, level: 'debug' });
     p.child.kill('SIGTERM');
     await p.exit;
     expect(p.stdout().split('\n').filter((l) => l.startsWith('{')).join('\n')).not.toContain(secret!);

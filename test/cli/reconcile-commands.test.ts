@@ -228,7 +228,7 @@ describe('stream-sync validate, plan, apply and export', () => {
     try {
       const failed = await runCli(['apply', '-f', file, '--log-level', 'debug', '--log-format', 'json', '--state-file', join(dir, 'secret-state.json')], { ...env, SQS_SECRET: 'rotated-sentinel-91' });
       expect(failed.code).toBe(1);
-      expect(failed.stderr).toContain('"level":20');
+      expect(failed.stderr).toContain('"level":"debug"');
       for (const text of [plan.stdout, plan.stderr, readFileSync(out, 'utf8'), failed.stdout, failed.stderr]) {
         expect(text).not.toContain('rotated-sentinel-91');
         expect(text).not.toContain('cli-secret-value');

@@ -105,7 +105,7 @@ describe('stream-sync watch as a process', () => {
     writeFileSync(secret, 'second-sqs-secret-value\n');
     p.child.kill('SIGHUP');
     await p.waitFor(/"result":"success","triggers":\["hangup"\]/);
-    expect(p.stdout()).toMatch(/"level":30,[^\n]*"msg":"SIGHUP received: reconciling now, re-reading the file and secret files"/);
+    expect(p.stdout()).toMatch(/"level":"info",[^\n]*"msg":"SIGHUP received: reconciling now, re-reading the file and secret files"/);
     expect(app.settingsWriteOnly.sqs_secret).toBe('second-sqs-secret-value');
     expect(emu.requests.filter((r) => r.op === 'UpdateApp')).toHaveLength(2);
 

@@ -14,6 +14,9 @@ import { harness } from '../support/reconcile.js';
 import { auditWorkload, BEFORE, SECRETS, STORAGES, TARGET } from './workload.js';
 import { metricValue as harnessMetricValue } from '../daemon/daemon-harness.js';
 
+/** pino's level, as a name in JSON lines (or a number from a logger of a test's own): warn or worse. */
+const atLeastWarn = (level: unknown) => (typeof level === 'number' ? level >= 40 : ['warn', 'error', 'fatal'].includes(String(level)));
+
 /**
  * The fault matrix of `fault-matrix.test.ts`, against `stream-sync watch` (in process, real file watching): the
  * large workload reconciled by the daemon while the emulator misbehaves in one way at a time, the fault active
@@ -129,7 +132,7 @@ describe('watch converges under every injected fault', () => {
       const reconciles = runs.findIndex((s) => s.result === 'success') + 1;
       const converged = reconciles > 0 && reconciles <= MAX_RECONCILES;
       // Why a run failed (its warning and error lines), with RELIABILITY_VERBOSE set.
-      const why = (id: unknown) => lines.filter((l) => l.reconcile_id === id && l.level >= 40 && l.err).map((l) => `${String(l.address ?? '')} ${String(l.err)}`).join('; ');
+      const why = (id: unknown) => lines.filter((l) => l.reconcile_id === id && atLeastWarn(l.level) && l.err).map((l) => `${String(l.address ?? '')} ${String(l.err)}`).join('; ');
       const outcomes = runs.map((s) => `${s.result}: ${s.applied} applied, ${s.failed} failed, ${s.not_converged} not converged, ${s.requests} requests, ${s.retries} retries, ${String(s.duration_ms)} ms${s.result !== 'success' && process.env.RELIABILITY_VERBOSE ? ` (${why(s.reconcile_id)})` : ''}`);
       console.log(`[daemon fault matrix] ${name}: ${converged ? 'converged' : 'DID NOT CONVERGE'} after ${reconciles || runs.length} reconcile(s), ${emu.requests.length - from} requests (${injected} faults injected) — ${outcomes.join(' | ')}`);
       expect(converged, [...outcomes, ...runs.map((s) => why(s.reconcile_id))].join('\n')).toBe(true);

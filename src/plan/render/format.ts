@@ -105,7 +105,7 @@ function describeArrayUpdate(before: readonly unknown[], after: readonly unknown
 }
 
 /**
- * What a field change says, without its path: a create shows the new value, an update `before → after` (arrays
+ * What a field change says, without its path: a create shows the new value, a delete the value it takes away, an update `before → after` (arrays
  * as counts with the items added and removed), a sensitive value only as `(sensitive value)`.
  */
 export function describeField(f: FieldChange, action: Action, opts: FormatOptions = {}): string {
@@ -113,6 +113,8 @@ export function describeField(f: FieldChange, action: Action, opts: FormatOption
     const v = visible(f, side);
     return f.sensitive && v !== null ? SENSITIVE : formatValue(v, opts);
   };
+  // A delete's fields are what the object had: what goes with it.
+  if (action === 'delete') return show('before');
   if (action !== 'update') return show('after');
   const before = visible(f, 'before');
   const after = visible(f, 'after');
@@ -129,3 +131,9 @@ export function countActions(changes: readonly { action: Action }[]): Record<Act
 
 export const summaryLine = (c: Record<Action, number>) => `Plan: ${c.create} to create, ${c.update} to update, ${c.delete} to delete.`;
 export const NO_CHANGES = 'No changes. The app matches the desired state.';
+
+/**
+ * Who the plan is for, when the app's name is unknown: the name is read with the app's settings, which a file
+ * without an `app:` section does not read; the API key still says which app it is.
+ */
+export const UNNAMED_APP_NOTE = 'its name is read only when the file has an app: section';

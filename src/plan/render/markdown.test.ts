@@ -51,6 +51,17 @@ describe('renderMarkdown', () => {
     expect(renderMarkdown(SAMPLE)).toContain(expected);
   });
 
+  it('lists what a delete takes away when the plan carries the live object\'s fields', () => {
+    const out = renderMarkdown(planOf([{ address: 'blocklist/x', kind: 'blocklist', action: 'delete', fields: [field('/words', ['scam', 'spam'], null)] }]));
+    expect(out).toContain('| - delete | <code>blocklist/x</code> | <code>/words</code> | <code>&#91;"scam", "spam"&#93;</code> |');
+  });
+
+  it('names an app of unknown name by its API key, and says why the name is unknown', () => {
+    const out = renderMarkdown(planOf([], { target: { base_url: 'http://127.0.0.1:4600', api_key: 'k', app_name: null } }));
+    expect(out).toContain('### stream-sync plan for the app with api key <code>k</code>');
+    expect(out).toContain('(its name is read only when the file has an app: section)');
+  });
+
   it('groups the changes of a kind into one block, even when the plan interleaves kinds', () => {
     const plan = planOf([
       { address: 'role/a', kind: 'role', action: 'create', fields: [] },

@@ -25,7 +25,7 @@
  * table, close a `<details>`, inject HTML or mention people.
  */
 import type { Action, Change, PlanDocument, PlanWarning } from '../../core/model.js';
-import { clean, countActions, describeField, NO_CHANGES } from './format.js';
+import { clean, countActions, describeField, NO_CHANGES, UNNAMED_APP_NOTE } from './format.js';
 
 export interface MarkdownOptions {
   /** The output never exceeds this many characters (UTF-16 code units, as GitHub counts). */
@@ -75,13 +75,13 @@ function renderHead(plan: PlanDocument): string {
   const { app_name, base_url, api_key } = plan.target;
   const short = (s: string) => (s.length > MAX_STRING ? `${s.slice(0, MAX_STRING)}…` : s);
   const lines = [
-    `### stream-sync plan for ${app_name === null ? 'an app of unknown name' : code(short(app_name))}`,
+    `### stream-sync plan for ${app_name === null ? `the app with api key ${code(short(api_key))}` : code(short(app_name))}`,
     '',
     '| create | update | delete | unchanged |',
     '|---:|---:|---:|---:|',
     `| ${counts.create} | ${counts.update} | ${counts.delete} | ${plan.summary.unchanged} |`,
     '',
-    `Target: ${code(short(base_url))}, api key ${code(short(api_key))}`,
+    `Target: ${code(short(base_url))}, api key ${code(short(api_key))}${app_name === null ? ` (${UNNAMED_APP_NOTE})` : ''}`,
   ];
   if (!plan.changes.length) lines.push('', NO_CHANGES);
   return lines.join('\n');
@@ -99,7 +99,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 /** The table rows of one change: its first row names it, the next ones only add fields. */
 function changeRows(change: Change): string {
   const first = `${SYMBOL[change.action]} ${change.action}`;
-  const fields = change.action === 'delete' ? [] : change.fields;
+  const fields = change.fields;
   if (!fields.length) return `| ${first} | ${code(change.address)} | | |`;
   return fields
     .map((f, i) => {

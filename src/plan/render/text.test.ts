@@ -10,7 +10,16 @@ describe('renderText', () => {
   it('names the target app, base URL and API key in the header', () => {
     expect(plain().split('\n')[0]).toBe('Target: app "acme-prod" at https://chat.stream-io-api.com (api key key-abc123)');
     const unnamed = planOf([], { target: { base_url: 'http://127.0.0.1:4600', api_key: 'k', app_name: null } });
-    expect(plain(unnamed).split('\n')[0]).toBe('Target: app (name unknown) at http://127.0.0.1:4600 (api key k)');
+    expect(plain(unnamed).split('\n')[0]).toBe('Target: the app with api key k at http://127.0.0.1:4600 (its name is read only when the file has an app: section)');
+  });
+
+  it('lists what a delete takes away when the plan carries the live object\'s fields, secrets masked', () => {
+    const plan = planOf([
+      { address: 'blocklist/x', kind: 'blocklist', action: 'delete', fields: [field('/type', 'word', null), field('/words', ['scam', 'spam'], null), field('/key', SECRET, null, true)] },
+    ]);
+    const out = plain(plan);
+    expect(out).toContain(['  - blocklist/x', '      - /type: "word"', '      - /words: ["scam", "spam"]', '      - /key: (sensitive value)'].join('\n'));
+    expect(out).not.toContain(SECRET);
   });
 
   it('renders the whole sample plan in the documented layout', () => {
@@ -53,10 +62,10 @@ describe('renderText', () => {
       [],
     ],
     [
-      'a delete is just its address, whatever fields it carries',
+      'a delete is its address, then the fields it carries as they were (what the delete takes away)',
       { address: 'blocklist/old', kind: 'blocklist', action: 'delete', fields: [field('/words', ['a'], null)] },
-      ['  - blocklist/old'],
-      ['/words'],
+      ['  - blocklist/old', '      - /words: ["a"]'],
+      ['null'],
     ],
     [
       'null shows as null on either side',

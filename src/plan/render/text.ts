@@ -19,7 +19,7 @@
  *   Plan: 1 to create, 1 to update, 1 to delete.
  */
 import type { Action, Change, PlanDocument } from '../../core/model.js';
-import { clean, countActions, describeField, NO_CHANGES, summaryLine } from './format.js';
+import { clean, countActions, describeField, NO_CHANGES, summaryLine, UNNAMED_APP_NOTE } from './format.js';
 
 export interface TextOptions {
   color: boolean;
@@ -52,15 +52,14 @@ export function renderText(plan: PlanDocument, opts: TextOptions): string {
 function header(plan: PlanDocument): string {
   const { app_name, base_url, api_key } = plan.target;
   // The API key is public in Stream (client apps embed it); printing it says which app a plan is for.
-  const app = app_name === null ? 'app (name unknown)' : `app ${JSON.stringify(app_name)}`;
-  return clean(`Target: ${app} at ${base_url} (api key ${api_key})`);
+  if (app_name === null) return clean(`Target: the app with api key ${api_key} at ${base_url} (${UNNAMED_APP_NOTE})`);
+  return clean(`Target: app ${JSON.stringify(app_name)} at ${base_url} (api key ${api_key})`);
 }
 
-/** One block per address; a delete is just its address, the object goes as a whole. */
+/** One block per address; a delete lists what the object had when the plan carries it (it goes as a whole). */
 function changeBlock(change: Change, paint: Paint): string[] {
   const color = COLOR[change.action];
   const lines = [`  ${paint(color, SYMBOL[change.action])} ${paint('bold', clean(change.address))}`];
-  if (change.action === 'delete') return lines;
   for (const f of change.fields) {
     lines.push(`      ${paint(color, SYMBOL[change.action])} ${clean(f.path)}: ${describeField(f, change.action)}`);
   }
