@@ -176,6 +176,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action((flags: CommonFlags & { explain?: string }) => {
       const { files, vars } = target(flags, { offline: true });
       const desired = loadDesired(files, { env: vars });
+      // What may still be fine (a role the app may already have): said, located, without failing validation.
+      for (const w of desired.warnings) output().stderr(w.location ? `${formatLocation(w.location)}: warning: ${w.message}` : `warning: ${w.message}`);
       const counts = new Map<string, number>();
       for (const o of desired.objects.values()) counts.set(o.kind, (counts.get(o.kind) ?? 0) + 1);
       const summary = [...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'no objects';

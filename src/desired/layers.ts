@@ -44,6 +44,11 @@ export interface Merged {
   expectName?: string;
   /** Which layer set each value of an object (undefined for an address not declared). */
   explain(address: string): FieldOrigin[] | undefined;
+  /**
+   * Where the field at `path` (keys under the object's fields) of a declared object is written, in the layer
+   * that set it last; `key`: the line of its key rather than its value. Undefined for an address not declared.
+   */
+  locate(address: string, path: readonly string[], key?: boolean): SourceLocation | undefined;
 }
 
 const isPlainObject = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -120,6 +125,13 @@ export function mergeLayers(layers: readonly Layer[], sensitiveVariables: (polic
     managedKinds,
     policy,
     expectName,
+    locate(address, path, key) {
+      const chain = history.get(address);
+      if (!chain) return undefined;
+      const from = [...chain].reverse().find((d) => sets(d.obj.fields, toPointer([...path]))) ?? chain[chain.length - 1]!;
+      const at = [...from.entryPath, ...path];
+      return key && path.length ? from.file.locateKey(at.slice(0, -1), String(at[at.length - 1])) : from.file.locate(at);
+    },
     explain(address) {
       const chain = history.get(address);
       const obj = objects.get(address);

@@ -43,7 +43,7 @@ describe('loadDesired', () => {
 
   it('refuses offline a reference into a pruned kind that is neither declared nor built-in', () => {
     const text = 'version: 1\nroles:\n  - name: agent\nusers:\n  - id: ann\n    role: ghost\n  - id: bo\n    role: admin\npolicy:\n  prune: [roles]\n';
-    expect(issues({ 'a.yaml': text })).toEqual(['a.yaml:5:5: user/ann refers to role/ghost, which is not declared in roles (and roles is in policy.prune)']);
+    expect(issues({ 'a.yaml': text })).toEqual(['a.yaml:6:11: user/ann refers to role/ghost, which is not declared in roles (and roles is in policy.prune)']);
   });
 
   it('leaves a reference into a kind that is not pruned to the online check', () => {
@@ -122,13 +122,12 @@ describe('loadDesired with layers (-f base -f overlay)', () => {
   });
 
   it('judges an overriding entry on the object as the layers merge it: what it cannot say alone is fine, an invalid merge is not', () => {
-    const regex = 'version: 1\nblocklists:\n  - name: patterns\n    type: regex\n    words: ["[a-z]+"]\n';
-    // Alone, the overlay's entry reads as a word list (lowercase only); merged, it is the base's regex list.
-    expect(layersIssues([regex, 'version: 1\nblocklists:\n  - name: patterns\n    words: ["[A-Z]+"]\n'])).toEqual([]);
+    // Alone, the overlay's entry lacks the words; merged, it has the base's.
+    expect(layersIssues([BASE, 'version: 1\nblocklists:\n  - name: words\n    is_leet_check_enabled: true\n'])).toEqual([]);
     // A merge the schema refuses is reported at the overlay's entry.
-    expect(layersIssues([BASE, 'version: 1\nblocklists:\n  - name: words\n    words: [UPPER]\n'])).toEqual([expect.stringMatching(/^l1\.yaml:3:5: blocklist\/words, as the layers merge it: .*lowercase/)]);
+    expect(layersIssues([BASE, 'version: 1\nblocklists:\n  - name: words\n    words: [x, x]\n'])).toEqual([expect.stringMatching(/^l1\.yaml:3:5: blocklist\/words, as the layers merge it: .*"x" twice/)]);
     // An added object is judged alone, as always.
-    expect(layersIssues([BASE, 'version: 1\nblocklists:\n  - name: fresh\n    words: ["UPPER"]\n'])[0]).toMatch(/^l1\.yaml:4:\d+: /);
+    expect(layersIssues([BASE, 'version: 1\nblocklists:\n  - name: fresh\n    words: ["scam", "scam"]\n'])[0]).toMatch(/^l1\.yaml:4:\d+: /);
   });
 
   it('masks a list in --explain when anything in it is secret', () => {

@@ -11,6 +11,19 @@ import type { ParsedFile } from './yaml/document.js';
 import { parseYamlFile } from './yaml/file.js';
 import { formatYamlPath, type YamlPath } from './yaml/locate.js';
 import { type Layer, mergeLayers, substitutionsUnder } from './layers.js';
+import { closest, didYouMean, keysAt } from './suggest.js';
+import { KINDS } from '../kinds/registry.js';
+
+/** The desired state as loaded: with what the file may get wrong but the app may make right (warnings). */
+export interface LoadedDesired extends DesiredState {
+  /**
+   * Located problems that do not stop validate (exit 0) but that plan may refuse once it sees the app: a reference
+   * to a role the file does not declare (it may exist in the app). Print each as `FILE:LINE:COL: warning: …`.
+   */
+  warnings: ConfigIssue[];
+  /** Where a declared object writes a reference (a grant's role key, a user's `role:`), for messages at plan time. */
+  locateRef(address: string, ref: string): SourceLocation | undefined;
+}
 
 export interface LoadOptions {
   /** `${env:}` references are read from here, and STREAM_SYNC_YAML_FAST=0 turns the YAML fast path off (diagnosis). */
@@ -19,7 +32,17 @@ export interface LoadOptions {
   cwd?: string;
 }
 
-/** The desired-state files `-f PATH` names: the file, or every `*.yaml`/`*.yml` in the directory. */
+/**
+ * Names in a directory that are never desired-state files: hidden files (`.foo.yaml`, and `.#foo.yaml`, an Emacs
+ * lock), editor temporaries and backups (`foo.yaml~`, `#foo.yaml#`, `foo.yaml.swp`, `foo.yaml.bak`).
+ */
+const NOT_DESIRED = /^[.#]|~$|\.(?:swp|swo|bak|orig|tmp)$/i;
+
+/**
+ * The desired-state files `-f PATH` names: the file, or every `*.yaml`/`*.yml` in the directory (hidden files and
+ * editor temporaries left out). A subdirectory is refused, never silently skipped: its files would otherwise seem
+ * applied when they are not.
+ */
 export function desiredFiles(path: string): string[] {
   let st;
   try {
@@ -28,12 +51,28 @@ export function desiredFiles(path: string): string[] {
     throw new ConfigError([{ message: `${path}: no such file or directory` }]);
   }
   if (!st.isDirectory()) return [path];
-  const files = readdirSync(path)
+  const entries = readdirSync(path, { withFileTypes: true }).filter((e) => !NOT_DESIRED.test(e.name));
+  const subdirs = entries.filter((e) => e.isDirectory() || (e.isSymbolicLink() && isDirectory(join(path, e.name))));
+  if (subdirs.length) {
+    throw new ConfigError(
+      subdirs.map((e) => ({ message: `${join(path, e.name)}: a directory inside ${path}: stream-sync reads only the *.yaml and *.yml files directly in a -f directory; move its files up, or pass it as another -f layer` })),
+    );
+  }
+  const files = entries
+    .map((e) => e.name)
     .filter((f) => /\.ya?ml$/i.test(f))
     .sort()
     .map((f) => join(path, f));
   if (files.length === 0) throw new ConfigError([{ message: `${path}: the directory holds no *.yaml or *.yml file` }]);
   return files;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** STREAM_SYNC_YAML_FAST values that turn the fast path off: every file is then parsed whole by the YAML library. */
@@ -44,7 +83,7 @@ const FAST_OFF = /^(?:0|false|off|no)$/i;
  * of files), later layers overriding earlier ones (layers.ts). Every problem found is reported at once, each with
  * FILE:LINE:COL of the layer that caused it; any problem is a ConfigError and nothing downstream runs.
  */
-export function loadDesired(paths: string | readonly string[], opts: LoadOptions = {}): DesiredState {
+export function loadDesired(paths: string | readonly string[], opts: LoadOptions = {}): LoadedDesired {
   const layerPaths = typeof paths === 'string' ? [paths] : [...paths];
   if (layerPaths.length === 0) throw new ConfigError([{ message: 'no desired-state file: pass -f PATH (or --env NAME)' }]);
   const env = opts.env ?? process.env;
@@ -90,7 +129,13 @@ export function loadDesired(paths: string | readonly string[], opts: LoadOptions
   if (issues.length) throw new ConfigError(issues);
   const merged = mergeLayers(layers, (policy) => (policy.sensitive_variables as string[] | undefined) ?? []);
   const policy = toPolicy(merged.policy);
-  issues.push(...offlineReferenceIssues(merged.objects, merged.managedKinds, policy));
+  const locateRef = (address: string, ref: string): SourceLocation | undefined => {
+    const obj = merged.objects.get(address);
+    const at = obj && kindSpec(obj.kind).refsAt?.(obj.fields).find((r) => r.ref === ref);
+    return (at && merged.locate(address, at.path, at.key)) || obj?.location;
+  };
+  const references = offlineReferenceIssues(merged.objects, merged.managedKinds, policy, locateRef);
+  issues.push(...references.errors);
   if (issues.length) throw new ConfigError(issues);
   const files = parsedLayers.flatMap((l) => (l.parsed.length ? l.parsed.map((p) => p.file.file) : [l.path]));
   // A secret field is masked whatever wrote it.
@@ -98,7 +143,7 @@ export function loadDesired(paths: string | readonly string[], opts: LoadOptions
     const secret = secretFieldsOf(merged.objects.get(address)?.kind ?? '');
     return merged.explain(address)?.map((o) => ({ ...o, sensitive: o.sensitive || secret.some((p) => patternOverlaps(p, o.path)) }));
   };
-  return { managedKinds: merged.managedKinds, objects: merged.objects, policy, expectName: merged.expectName, files, explain };
+  return { managedKinds: merged.managedKinds, objects: merged.objects, policy, expectName: merged.expectName, files, explain, warnings: references.warnings, locateRef };
 }
 
 /** One layer's files as one layer: each address and each singleton section declared once. */
@@ -190,23 +235,37 @@ function layerOf(path: string, parsed: { file: ParsedFile; value: Rec; incomplet
 }
 
 /**
- * References that cannot resolve whatever the app holds: into a kind the file manages and prunes, an address
- * that is neither declared nor built-in would be deleted, or never exist. Other references are checked against
- * the live app when planning.
+ * References that cannot resolve whatever the app holds (errors): into a kind the file manages and prunes, an
+ * address that is neither declared nor built-in would be deleted, or never exist. References to what the file
+ * does not declare but the app may hold (warnings): plan checks them against the app. Each at the line that
+ * writes the reference.
  */
-function offlineReferenceIssues(objects: Map<string, DesiredObject>, managed: Set<string>, policy: Policy): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
+function offlineReferenceIssues(objects: Map<string, DesiredObject>, managed: Set<string>, policy: Policy, locate: (address: string, ref: string) => SourceLocation | undefined): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
+  const errors: ConfigIssue[] = [];
+  // One warning per missing object, at its first reference: 10,000 users with one undeclared role are one warning.
+  const missing = new Map<string, { first: DesiredObject; more: number }>();
   for (const obj of objects.values()) {
     const spec = kindSpec(obj.kind);
     for (const ref of spec.refs?.(obj.fields) ?? []) {
       // An address starts with its kind (a group's 50 members are 50 of these: no string built per kind).
       const target = findKind(kindOfAddress(ref));
-      if (!target?.section || target.prunedByInventory || !managed.has(target.kind) || !policy.prune.includes(target.section)) continue;
+      // Users are many and live outside the file: a reference to one is never worth a warning.
+      if (!target?.section || target.prunedByInventory) continue;
       if (objects.has(ref) || target.builtins?.includes(ref)) continue;
-      issues.push({ message: `${obj.address} refers to ${ref}, which is not declared in ${target.section} (and ${target.section} is in policy.prune)`, location: obj.location });
+      if (managed.has(target.kind) && policy.prune.includes(target.section)) {
+        errors.push({ message: `${obj.address} refers to ${ref}, which is not declared in ${target.section} (and ${target.section} is in policy.prune)`, location: locate(obj.address, ref) });
+        continue;
+      }
+      const seen = missing.get(ref);
+      if (seen) seen.more++;
+      else missing.set(ref, { first: obj, more: 0 });
     }
   }
-  return issues;
+  const warnings = [...missing].map(([ref, { first, more }]) => ({
+    message: `${first.address} refers to ${ref}, which the file does not declare in ${findKind(kindOfAddress(ref))!.section}: plan stops unless the app already has it${more ? ` (${more} more reference${more === 1 ? '' : 's'} to it)` : ''}`,
+    location: locate(first.address, ref),
+  }));
+  return { errors, warnings };
 }
 
 function toPolicy(raw: Rec): Policy {
@@ -238,7 +297,7 @@ function describe(issue: z.core.$ZodIssue, file: ParsedFile): ConfigIssue {
     const key = issue.keys[0]!;
     const more = issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).map((k) => `"${k}"`).join(', ')})` : '';
     const what = path.length === 0 ? 'at the top level: expected version, policy or a kind section' : `in ${where}`;
-    return { message: `unknown key "${key}"${more} ${what}`, location: file.locateKey(path, key) };
+    return { message: `unknown key "${key}"${more} ${what}${didYouMean(key, keysAt((describedSchema ??= fileSchema()), path))}`, location: file.locateKey(path, key) };
   }
   const missing = (issue.code === 'invalid_type' || issue.code === 'invalid_value') && issue.input === undefined && path.length > 0 && !hasKey(file, path);
   if (missing) {
@@ -252,5 +311,22 @@ function describe(issue: z.core.$ZodIssue, file: ParsedFile): ConfigIssue {
       location: file.locate(path),
     };
   }
-  return { message: `${where || 'the file'}: ${issue.message}`, location: file.locate(path) };
+  return { message: `${where || 'the file'}: ${issue.message}${suggestion(issue, path)}`, location: file.locate(path) };
+}
+
+let describedSchema: ReturnType<typeof fileSchema> | undefined;
+
+/** A likely meant value: a section in policy.prune, a kind at the start of an address in policy.ignore/protect. */
+function suggestion(issue: z.core.$ZodIssue, path: YamlPath): string {
+  const input = (issue as { input?: unknown }).input;
+  if (typeof input !== 'string') return '';
+  if (issue.code === 'invalid_value') return didYouMean(input, issue.values.filter((v): v is string => typeof v === 'string'));
+  if (issue.code === 'custom' && path[0] === 'policy') {
+    const kinds = KINDS.map((k) => k.kind);
+    const kind = input.split('/')[0]!;
+    if (path[1] === 'report_only' && !input.includes('/')) return didYouMean(input, KINDS.flatMap((k) => (k.section ? [k.section] : [])));
+    const meant = closest(kind, kinds);
+    return meant === undefined || meant === kind ? '' : `; did you mean "${[meant, ...input.split('/').slice(1)].join('/')}"?`;
+  }
+  return '';
 }

@@ -160,6 +160,7 @@ export const appKind = defineKind({
   // Grants name roles and permissions: custom ones are created first.
   dependsOn: ['role', 'permission'],
   refs: (fields) => Object.keys((fields.settings as Rec | undefined)?.grants ?? {}).map((role) => `role/${role}`),
+  refsAt: (fields) => Object.keys((fields.settings as Rec | undefined)?.grants ?? {}).map((role) => ({ ref: `role/${role}`, path: ['settings', 'grants', role], key: true })),
   secretFields: [
     '/settings/sqs_secret',
     '/settings/sns_secret',

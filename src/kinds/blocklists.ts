@@ -22,14 +22,7 @@ export const blocklistSchema = z
     is_confusable_folding_enabled: z.boolean().optional(),
     is_substring_matching_enabled: z.boolean().optional(),
   })
-  .strict()
-  // Stream keeps the words of a `word` list in lowercase and refuses others: say so before any request.
-  .superRefine((b, ctx) => {
-    if ((b.type ?? 'word') !== 'word') return;
-    b.words.forEach((w, i) => {
-      if (w !== w.toLowerCase()) ctx.addIssue({ code: 'custom', message: `the words of a "word" block list must be lowercase ("${w}")`, path: ['words', i] });
-    });
-  });
+  .strict();
 
 const address = (name: unknown) => `blocklist/${String(name)}`;
 
@@ -51,10 +44,14 @@ export const blocklistKind = defineKind({
   section: 'blocklists',
   schema: z.array(blocklistSchema),
   setFields: ['/words'],
+  // Stream matches the words of a `word` list whatever their case: `Scam` and `scam` are the same word.
+  caseInsensitiveFields: (fields) => ((fields.type ?? 'word') === 'word' ? ['/words'] : []),
   identityFields: ['name'],
   immutableFields: ['/type'],
   isBuiltin: (live) => live.builtin === true,
   builtins: [`blocklist/${BUILTIN_BLOCKLIST}`],
+  // "15 block lists in total": the built-in list counts.
+  quota: { max: 15, builtinsCount: true, what: 'block lists' },
   async fetch(api) {
     return (await listAll(api)).map(toLive);
   },

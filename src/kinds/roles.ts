@@ -17,6 +17,7 @@ export const roleKind = defineKind({
   identityFields: ['name'],
   isBuiltin: (live) => live.builtin === true,
   builtins: BUILTIN_ROLES.map((r) => `role/${r}`),
+  quota: { max: 25, what: 'custom roles' },
   async fetch(api) {
     const res = await api.send<{ roles: Rec[] }>({ op: 'ListRoles', method: 'GET', path: '/api/v2/roles', idempotent: true });
     return res.roles.map((r) => liveObject('role', `role/${String(r.name)}`, { name: r.name }, r.custom === false));

@@ -6,7 +6,7 @@ import { canonicalJson, sortedSet } from '../core/canonical.js';
 import { matchesAny, overlaps, patternOverlaps, toPointer } from '../core/pointer.js';
 
 export interface DiffOptions {
-  spec: Pick<PlanKind, 'secretFields' | 'writeOnlyFields' | 'setFields' | 'identityFields'>;
+  spec: Pick<PlanKind, 'secretFields' | 'writeOnlyFields' | 'setFields' | 'identityFields' | 'caseInsensitiveFields'>;
   /** Pointer patterns that are never compared nor written (`policy.ignore_fields`). */
   ignoredFields: readonly string[];
   memory: WriteOnlyMemory;
@@ -27,6 +27,7 @@ const isPlainObject = (v: unknown): v is Rec => v !== null && typeof v === 'obje
 export function diffFields(desired: DesiredObject, live: LiveObject | undefined, opts: DiffOptions): FieldChange[] {
   const { spec, ignoredFields, memory } = opts;
   const out: FieldChange[] = [];
+  const foldCase = spec.caseInsensitiveFields?.(desired.fields) ?? [];
   // A value is sensitive when it is, holds or sits inside a secret or a substituted value.
   const isSensitive = (path: string) => spec.secretFields.some((p) => patternOverlaps(p, path)) || desired.sensitive.some((s) => overlaps(s, path));
   const show = (path: string, value: unknown) => {
@@ -54,12 +55,35 @@ export function diffFields(desired: DesiredObject, live: LiveObject | undefined,
       if (Object.keys(want).length === 0 && !equal(want, have ?? {})) out.push({ path, before: show(path, have), after: {}, sensitive });
       return;
     }
-    if (live && sameValue(want, have, matchesAny(spec.setFields, path))) return;
+    const isSet = matchesAny(spec.setFields, path);
+    if (live && (isSet && matchesAny(foldCase, path) ? sameFoldedSet(want, have) : sameValue(want, have, isSet))) return;
     out.push({ path, before: live ? show(path, have) : null, after: show(path, want), sensitive });
   };
 
   for (const key of Object.keys(desired.fields)) walk(desired.fields[key], live?.fields[key], [key]);
   return out;
+}
+
+/** Sets of strings the API matches whatever their case: equal when they hold the same strings, lowercased. */
+function sameFoldedSet(want: unknown, have: unknown): boolean {
+  if (!Array.isArray(want) || !Array.isArray(have)) return equal(want, have);
+  const fold = (v: unknown) => (typeof v === 'string' ? `s${v.toLowerCase()}` : `j${canonicalJson(v)}`);
+  const wanted = new Set(want.map(fold));
+  const held = new Set(have.map(fold));
+  return wanted.size === held.size && [...wanted].every((k) => held.has(k));
+}
+
+/** Items of a case-insensitive set that are equal but for case (`Scam` and `scam`): each group once. */
+export function caseDuplicates(items: readonly unknown[]): string[][] {
+  const groups = new Map<string, string[]>();
+  for (const v of items) {
+    if (typeof v !== 'string') continue;
+    const k = v.toLowerCase();
+    const g = groups.get(k);
+    if (g) g.push(v);
+    else groups.set(k, [v]);
+  }
+  return [...groups.values()].filter((g) => g.length > 1);
 }
 
 function sameValue(want: unknown, have: unknown, isSet: boolean): boolean {

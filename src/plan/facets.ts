@@ -32,12 +32,25 @@ export interface PlanKind {
   releases?: readonly string[];
   /** Addresses an object refers to: when one of their changes fails, this object's change is skipped. */
   refs?(fields: Rec): string[];
+  /**
+   * Where each reference is written (path of keys under the object's fields; `key`: the reference is the last
+   * key itself, as a grant's role is), so that a message about it points at its line. Optional: without it,
+   * messages point at the object.
+   */
+  refsAt?(fields: Rec): RefAt[];
+  /** Stream's published limit on how many objects of this kind an app holds; a plan past it is refused. */
+  quota?: Quota;
   /** Secret fields: write-only and never printed. */
   secretFields: readonly string[];
   /** Fields the API never reads back: compared by the fingerprint recorded in the state file when last applied. */
   writeOnlyFields: readonly string[];
   /** Arrays compared without order. */
   setFields: readonly string[];
+  /**
+   * Of `setFields`, those whose strings the API matches whatever their case (for this object's fields): compared
+   * case-insensitively, as sets; two items equal but for case are a plan warning.
+   */
+  caseInsensitiveFields?(fields: Rec): readonly string[];
   /** Fields that identify the object (part of the address); never shown as changes. */
   identityFields: readonly string[];
   /** Fields the API cannot change after creation: a difference is a plan warning, not a change. */
@@ -48,6 +61,20 @@ export interface PlanKind {
   isBuiltin?(live: LiveObject): boolean;
   /** Consequences of a change the user should read in the plan (e.g. a block the API replaces whole). */
   warnings?(change: ChangeInput): string[];
+}
+
+export interface RefAt {
+  ref: string;
+  path: string[];
+  key?: boolean;
+}
+
+export interface Quota {
+  max: number;
+  /** Built-ins count towards the limit (block lists: "15 in total"); otherwise only custom objects do. */
+  builtinsCount?: boolean;
+  /** The objects, plural, as the message names them: "custom roles". */
+  what: string;
 }
 
 /** One planned change as a kind sees it (its requests, its warnings). */

@@ -1,7 +1,7 @@
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
-import type { Change, DesiredObject, DesiredState, LiveObject, LiveState, PlanDocument, PlanWarning, WriteOnlyMemory } from '../core/model.js';
+import type { Change, DesiredObject, DesiredState, LiveObject, LiveState, PlanDocument, PlanWarning, SourceLocation, WriteOnlyMemory } from '../core/model.js';
 import { canonicalJson, sha256 } from '../core/canonical.js';
-import { diffFields } from './diff.js';
+import { caseDuplicates, diffFields } from './diff.js';
 import { kindIn, kindOfAddress, type PlanKind } from './facets.js';
 import { levelsFor, phaseLevels } from './order.js';
 import { isDrift, reportOnlyMatcher } from './report-only.js';
@@ -60,6 +60,7 @@ export function buildPlan(input: PlanInput): Plan {
         continue;
       }
       if (!inTarget(want.address)) continue;
+      warnings.push(...caseDuplicateWarnings(spec, want));
       const have = live.objects.get(want.address);
       const ignoredFields = ignoredFieldsOf(policy, want);
       let fields = diffFields(want, have, { spec, ignoredFields, memory });
@@ -131,6 +132,19 @@ export function buildPlan(input: PlanInput): Plan {
       ...(drift.length ? { drift: drift.map(({ address, kind, action, fields }) => ({ address, kind, action, fields })) } : {}),
     },
   };
+}
+
+/** Words of a case-insensitive set (a `word` block list) that the API takes for one word: likely a mistake. */
+function caseDuplicateWarnings(spec: PlanKind, want: DesiredObject): PlanWarning[] {
+  const out: PlanWarning[] = [];
+  for (const pointer of spec.caseInsensitiveFields?.(want.fields) ?? []) {
+    const items = getAt(want.fields, pointer);
+    if (!Array.isArray(items)) continue;
+    for (const group of caseDuplicates(items)) {
+      out.push({ address: want.address, message: `${pointer} lists ${group.map((w) => JSON.stringify(w)).join(' and ')}, which differ only in case: Stream matches words whatever their case, so they are one word; keep one` });
+    }
+  }
+  return out;
 }
 
 /** The `policy.ignore_fields` pointers that apply to a declared object (by its kind, or a glob of addresses). */
@@ -252,26 +266,70 @@ export function liveFingerprint(live: LiveState, kinds: readonly PlanKind[]): st
   return sha256(canonicalJson(objects));
 }
 
+/** Where a reference of a declared object is written (`address`, `ref`); undefined: at the object. */
+export type RefLocator = (address: string, ref: string) => SourceLocation | undefined;
+
+export interface ReferenceOptions {
+  locate?: RefLocator;
+  /** Kinds the file does not manage that were read (into `live`) only to check references into them. */
+  alsoRead?: ReadonlySet<string>;
+}
+
 /**
  * References to objects that are neither declared nor live (a grant or a user naming a role that does not
- * exist): located errors before anything is written. Only references into managed kinds can be checked.
+ * exist): located errors before anything is written. Only references into managed kinds (and `alsoRead`) can be
+ * checked.
  */
-export function checkReferences(desired: DesiredState, live: LiveState, registry: readonly PlanKind[]): void {
+export function checkReferences(desired: DesiredState, live: LiveState, registry: readonly PlanKind[], opts: ReferenceOptions = {}): void {
+  const issues = referenceIssues(desired, live, registry, opts);
+  if (issues.length) throw new ConfigError(issues);
+}
+
+/** The references `checkReferences` refuses, as issues, each at the line that writes it when known. */
+export function referenceIssues(desired: DesiredState, live: LiveState, registry: readonly PlanKind[], opts: ReferenceOptions = {}): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   for (const obj of desired.objects.values()) {
     for (const ref of kindIn(registry, obj.kind).refs?.(obj.fields) ?? []) {
       const refKind = kindOfAddress(ref);
-      if (!desired.managedKinds.has(refKind)) continue;
+      const managed = desired.managedKinds.has(refKind);
+      if (!managed && !opts.alsoRead?.has(refKind)) continue;
       if (desired.objects.has(ref)) continue;
+      const location = opts.locate?.(obj.address, ref) ?? obj.location;
       const existing = live.objects.get(ref);
       if (existing) {
         const section = kindIn(registry, refKind).section;
-        const deleted = !existing.builtin && section !== undefined && desired.policy.prune.includes(section) && !matchesGlob(desired.policy.protect, ref) && !matchesGlob(desired.policy.ignore, ref);
-        if (deleted) issues.push({ message: `${obj.address} refers to ${ref}, which the file does not declare and policy.prune would delete: declare it, or stop referring to it`, location: obj.location });
+        const deleted = managed && !existing.builtin && section !== undefined && desired.policy.prune.includes(section) && !matchesGlob(desired.policy.protect, ref) && !matchesGlob(desired.policy.ignore, ref);
+        if (deleted) issues.push({ message: `${obj.address} refers to ${ref}, which the file does not declare and policy.prune would delete: declare it, or stop referring to it`, location });
         continue;
       }
-      issues.push({ message: `${obj.address} refers to ${ref}, which is neither declared in the file nor present in the app`, location: obj.location });
+      issues.push({ message: `${obj.address} refers to ${ref}, which is neither declared in the file nor present in the app`, location });
     }
   }
-  if (issues.length) throw new ConfigError(issues);
+  return issues;
+}
+
+/**
+ * Stream's published limits (15 block lists, 25 custom roles, 25 push providers): a plan whose creates would
+ * leave the app holding more is refused before any write, located at the objects it would create.
+ */
+export function quotaIssues(plan: Plan, live: LiveState, registry: readonly PlanKind[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const changes = plan.levels.flat();
+  for (const spec of registry) {
+    const quota = spec.quota;
+    if (!quota) continue;
+    const creates = changes.filter((c) => c.kind === spec.kind && c.action === 'create');
+    if (creates.length === 0) continue;
+    const deleted = new Set(changes.filter((c) => c.kind === spec.kind && c.action === 'delete').map((c) => c.address));
+    const counted = (o: LiveObject) => quota.builtinsCount || !(o.builtin || spec.isBuiltin?.(o));
+    const kept = [...live.objects.values()].filter((o) => o.kind === spec.kind && !deleted.has(o.address) && counted(o)).length;
+    const total = kept + creates.length;
+    if (total <= quota.max) continue;
+    const names = creates.map((c) => c.address);
+    issues.push({
+      message: `the plan would leave the app with ${total} ${quota.what} (${kept} kept in the app, ${creates.length} to create: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}), more than Stream's limit of ${quota.max}: declare fewer, or add ${spec.section ?? spec.kind} to policy.prune to delete the app's undeclared ones`,
+      location: creates[0]!.desired?.location,
+    });
+  }
+  return issues;
 }

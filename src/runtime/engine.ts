@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import { type ChangeOutcome, executePlan } from '../apply/execute.js';
-import { GuardError } from '../core/errors.js';
+import { ConfigError, GuardError } from '../core/errors.js';
 import { KINDS, kindSpec } from '../kinds/registry.js';
 import type { ApplyResult, TaskWait } from '../kinds/types.js';
 import type { Api } from '../core/api.js';
 import { fetchLive, toLiveState } from '../live/fetch.js';
 import type { DesiredState, LiveObject, LiveState } from '../core/model.js';
-import { buildPlan, checkReferences, type Plan, type PlannedChange } from '../plan/plan.js';
+import { buildPlan, type Plan, type PlannedChange, quotaIssues, type RefLocator, referenceIssues } from '../plan/plan.js';
+import { kindOfAddress } from '../plan/facets.js';
 import { DESIRED, reportOnlyMatcher } from '../plan/report-only.js';
 import type { StateFile } from '../state/state-file.js';
 
@@ -46,8 +47,20 @@ export async function planFor(deps: EngineDeps, desired: DesiredState, opts: { t
     live = extension.live;
     if (extension.annotate) annotations.push(extension.annotate);
   }
-  checkReferences(desired, live, KINDS);
+  // Kinds the file refers to but does not manage (a grant naming a role, with no roles section): read only to check
+  // that what it names exists, so that no plan holds a change the API will refuse for a reason known now.
+  const refKinds = new Set([...desired.objects.values()].flatMap((o) => (kindSpec(o.kind).refs?.(o.fields) ?? []).map(kindOfAddress)));
+  const alsoRead = KINDS.filter((k) => refKinds.has(k.kind) && !desired.managedKinds.has(k.kind) && k.section && !k.prunedByInventory);
+  let checked = live;
+  if (alsoRead.length) {
+    const extra = await fetchLive(deps.api, { ...desired, managedKinds: new Set(alsoRead.map((k) => k.kind)) }, { kinds: alsoRead });
+    checked = toLiveState([...live.objects.values(), ...extra.objects.values()]);
+  }
+  const locate = (desired as { locateRef?: RefLocator }).locateRef;
   const built = buildPlan({ desired, live, memory: deps.state, target: deps.target, targets: opts.targets, registry: KINDS });
+  // Every problem in one round, before any write.
+  const issues = [...referenceIssues(desired, checked, KINDS, { locate, alsoRead: new Set(alsoRead.map((k) => k.kind)) }), ...quotaIssues(built, live, KINDS)];
+  if (issues.length) throw new ConfigError(issues);
   const plan = annotations.reduce((p, annotate) => annotate(p), built);
   return { plan, live };
 }

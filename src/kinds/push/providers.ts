@@ -182,6 +182,7 @@ export const pushProviderKind = defineKind({
   secretFields: SECRET_FIELDS.map((f) => `/${f}`),
   writeOnlyFields: WRITE_ONLY_FIELDS.map((f) => `/${f}`),
   identityFields: ['type', 'name'],
+  quota: { max: 25, what: 'push providers' },
   async fetch(api) {
     return (await listProviders(api)).map(providerLive);
   },

@@ -186,6 +186,10 @@ export const userKind = defineKind({
     const roles = [fields.role, ...Object.values((fields.teams_role as Rec | undefined) ?? {})].filter((r): r is string => typeof r === 'string');
     return [...new Set(roles)].map((r) => `role/${r}`);
   },
+  refsAt: (fields) => [
+    ...(typeof fields.role === 'string' ? [{ ref: `role/${fields.role}`, path: ['role'] }] : []),
+    ...Object.entries((fields.teams_role as Rec | undefined) ?? {}).flatMap(([team, r]) => (typeof r === 'string' ? [{ ref: `role/${r}`, path: ['teams_role', team] }] : [])),
+  ],
   setFields: ['/teams'],
   identityFields: ['id'],
   // Only by inventory (user-lifecycle.ts): undeclared users read here are never deletable.
