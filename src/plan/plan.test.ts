@@ -123,7 +123,16 @@ describe('policy patterns and targets', () => {
 
   it('warns about a protect pattern that matches nothing (a likely typo)', () => {
     const plan = buildPlan({ desired: state([], { protect: ['role/legacy-admn'] }), live: LIVE, memory, target, registry: KINDS });
-    expect(plan.document.warnings).toEqual([{ address: 'role/legacy-admn', message: 'policy.protect pattern matches no object in the file or the app' }]);
+    expect(plan.document.warnings).toEqual([{ address: 'role/legacy-admn', message: 'policy.protect pattern matches no object in the file or the app (a typo?)' }]);
+  });
+
+  it('warns about ignore and ignore_fields patterns that match nothing, not about those that match or name a kind', () => {
+    const desired = state([], { ignore: ['role/legacy', 'role/tmp-*'], ignore_fields: { role: ['/x'], 'blocklist/kep': ['/words'] } });
+    const plan = buildPlan({ desired, live: LIVE, memory, target, registry: KINDS });
+    expect(plan.document.warnings.map((w) => `${w.address}: ${w.message}`)).toEqual([
+      'role/tmp-*: policy.ignore pattern matches no object in the file or the app (a typo?)',
+      'blocklist/kep: policy.ignore_fields pattern matches no object in the file or the app (a typo?)',
+    ]);
   });
 
   it('pulls the declared objects a target depends on into the plan, but never a delete', () => {

@@ -231,17 +231,25 @@ function withoutFields(obj: DesiredObject, pointers: readonly string[]): Desired
 }
 
 /**
- * A protect pattern that matches nothing is likely a typo: say so rather than silently protect nothing. (Ignore
- * patterns often name scratch objects that come and go, so they stay quiet.)
+ * A protect, ignore or ignore_fields pattern that matches nothing is likely a typo: say so rather than silently
+ * protect or ignore nothing.
  */
 function unmatchedPatterns(desired: DesiredState, live: LiveState, kinds: readonly PlanKind[]): PlanWarning[] {
   const managed = new Set(kinds.map((k) => k.kind));
   const addresses = [...live.objects.keys(), ...desired.objects.keys()];
   const out: PlanWarning[] = [];
-  for (const pattern of desired.policy.protect) {
-    const one = [pattern];
-    if (!managed.has(pattern.split('/')[0]!) || addresses.some((a) => matchesGlob(one, a))) continue;
-    out.push({ address: pattern, message: 'policy.protect pattern matches no object in the file or the app' });
+  const lists: [string, readonly string[]][] = [
+    ['policy.protect', desired.policy.protect],
+    ['policy.ignore', desired.policy.ignore],
+    // A key of ignore_fields is a kind's name (always fine for a managed kind) or an address glob.
+    ['policy.ignore_fields', Object.keys(desired.policy.ignore_fields).filter((k) => k.includes('/'))],
+  ];
+  for (const [where, patterns] of lists) {
+    for (const pattern of patterns) {
+      const one = [pattern];
+      if (!managed.has(pattern.split('/')[0]!) || addresses.some((a) => matchesGlob(one, a))) continue;
+      out.push({ address: pattern, message: `${where} pattern matches no object in the file or the app (a typo?)` });
+    }
   }
   return out;
 }

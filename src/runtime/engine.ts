@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { type ChangeOutcome, executePlan } from '../apply/execute.js';
-import { ConfigError, GuardError } from '../core/errors.js';
+import { ConfigError, GuardError, UsageError } from '../core/errors.js';
+import { matchesGlob } from '../core/pointer.js';
+import { didYouMean } from '../desired/suggest.js';
 import { KINDS, kindSpec } from '../kinds/registry.js';
 import type { ApplyResult, TaskWait } from '../kinds/types.js';
 import type { Api } from '../core/api.js';
@@ -56,6 +58,7 @@ export async function planFor(deps: EngineDeps, desired: DesiredState, opts: { t
     const extra = await fetchLive(deps.api, { ...desired, managedKinds: new Set(alsoRead.map((k) => k.kind)) }, { kinds: alsoRead });
     checked = toLiveState([...live.objects.values(), ...extra.objects.values()]);
   }
+  if (opts.targets?.length) checkTargets(opts.targets, desired, live);
   const locate = (desired as { locateRef?: RefLocator }).locateRef;
   const built = buildPlan({ desired, live, memory: deps.state, target: deps.target, targets: opts.targets, registry: KINDS });
   // Every problem in one round, before any write.
@@ -147,4 +150,12 @@ function recordReportOnly(state: StateFile, desired: DesiredState, plan: Plan, r
   // again under that name is the app's (reported), not taken for the file's removal (deleted).
   if (!fullScope) return;
   for (const address of state.recordedAt(DESIRED)) if (!desired.objects.has(address) && !planned.has(address)) state.forget(address);
+}
+
+/** A `--target` that matches nothing in the file or the app is a typo: refused, with the closest address. */
+function checkTargets(targets: readonly string[], desired: DesiredState, live: LiveState): void {
+  const addresses = [...new Set([...desired.objects.keys(), ...live.objects.keys()])];
+  const unmatched = targets.filter((t) => !addresses.some((a) => matchesGlob([t], a)));
+  if (unmatched.length === 0) return;
+  throw new UsageError(unmatched.map((t) => `--target ${t} matches nothing in the file or the app${didYouMean(t, addresses)}`).join('\n'));
 }

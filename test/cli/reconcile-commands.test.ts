@@ -201,6 +201,14 @@ describe('stream-sync validate, plan, apply and export', () => {
     expect(emu.requests.length).toBe(before);
   });
 
+  it('refuses a --target that matches nothing in the file or the app, naming the closest address, before any write', async () => {
+    const before = writes();
+    const r = await runCli(['apply', '-f', write('target.yaml', FILE), '--target', 'blocklist/banned-wrods', '--state-file', join(dir, 'state.json')], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--target blocklist\/banned-wrods matches nothing in the file or the app; did you mean "blocklist\/banned-words"\?/);
+    expect(writes()).toBe(before);
+  });
+
   it('applies every independent change when one fails, lists the failure and exits 1', async () => {
     emu.faults.configure({ rules: [{ kind: 'error', status: 400, op: 'CreateRole' }] });
     try {
