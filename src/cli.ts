@@ -82,13 +82,8 @@ async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, se
   const { files, vars, connection, stateFile } = opts.needsFile !== false ? target(flags) : { files: flags.file, vars: process.env, stateFile: undefined, connection: undefined };
   // The file is read and validated before any connection: a bad file fails fast and offline.
   const desired = opts.needsFile !== false ? loadDesired(files, { env: vars }) : (undefined as unknown as DesiredState);
-  // Reading commands end at once on a signal, with the conventional status (as PID 1 in a container, a signal
-  // without a handler would be ignored); the lock, if taken, is released on the way out.
-  const endNow = (sig: NodeJS.Signals) => process.exit(sig === 'SIGINT' ? 130 : 143);
-  if (!opts.signal) {
-    process.once('SIGINT', endNow);
-    process.once('SIGTERM', endNow);
-  }
+  // Without an interrupt of its own (apply's), a command ends at once on a signal.
+  const restoreSignals = opts.signal ? () => {} : endOnSignal();
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, fd: 2 });
   const session = await openSession({
     // The state file goes beside the last layer (an environment's overlay) unless named.
@@ -117,10 +112,23 @@ async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, se
   } finally {
     release();
     process.off('exit', release);
-    process.off('SIGINT', endNow);
-    process.off('SIGTERM', endNow);
+    restoreSignals();
     await session.close();
   }
+}
+
+/**
+ * A reading command ends at once on SIGINT/SIGTERM, with the conventional status (as PID 1 in a container, a
+ * signal without a handler would be ignored); a lock it holds goes with it (`exit` listeners). Returns the undo.
+ */
+function endOnSignal(): () => void {
+  const endNow = (sig: NodeJS.Signals) => process.exit(sig === 'SIGINT' ? 130 : 143);
+  process.once('SIGINT', endNow);
+  process.once('SIGTERM', endNow);
+  return () => {
+    process.off('SIGINT', endNow);
+    process.off('SIGTERM', endNow);
+  };
 }
 
 /**
@@ -361,10 +369,7 @@ async function diffEnvironments(flags: DiffCliFlags): Promise<number> {
   const [from, to, ...more] = flags.env ?? [];
   if (!from || !to || more.length || from === to) throw new UsageError('diff compares two environments: --env SOURCE --env TARGET (e.g. --env staging --env prod)');
   const environments = loadEnvironments(flags.environments ?? DEFAULT_ENVIRONMENTS_FILE).select([from, to]);
-  // A reading command: a signal ends it at once, with the conventional status.
-  const endNow = (sig: NodeJS.Signals) => process.exit(sig === 'SIGINT' ? 130 : 143);
-  process.once('SIGINT', endNow);
-  process.once('SIGTERM', endNow);
+  const restoreSignals = endOnSignal();
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, fd: 2 });
   const sessions: Session[] = [];
   try {
@@ -385,8 +390,7 @@ async function diffEnvironments(flags: DiffCliFlags): Promise<number> {
     const diff = { format: flags.format, kinds: flags.kinds, prune: Boolean(flags.prune), detailedExitcode: Boolean(flags.detailedExitcode), targets: flags.target, names: { source: from, target: to } };
     return await runDiff(diff, sessions[0]!, sessions[1]!, output());
   } finally {
-    process.off('SIGINT', endNow);
-    process.off('SIGTERM', endNow);
+    restoreSignals();
     await Promise.all(sessions.map((s) => s.close()));
   }
 }

@@ -3,17 +3,13 @@ import type { DesiredObject, DesiredState, LiveObject, LiveState, PlanDocument, 
 import { matchesAny, matchesGlob, toPointer } from '../core/pointer.js';
 import { KINDS, kindSpec, kindsOfSection } from '../kinds/registry.js';
 import type { KindSpec } from '../kinds/types.js';
-import { fetchLive } from '../live/fetch.js';
 import { clean } from '../plan/render/format.js';
 import { DEFAULT_MAX_CHARS, esc } from '../plan/render/markdown.js';
 import { type PlanFormat, renderJson, renderPlan } from '../plan/render/index.js';
 import { planFor } from '../runtime/engine.js';
 import type { Session } from '../runtime/session.js';
-import { EXPORTABLE_SECTIONS } from './export.js';
+import { DEFAULT_SECTIONS, EXPORTABLE_SECTIONS, liveAsFile } from './export.js';
 import type { Output } from './output.js';
-
-/** What `diff` compares without `--kinds`: what `export` writes without it (polls only when named). */
-const DEFAULT_SECTIONS = KINDS.filter((k) => k.section && k.toFile && k.exportByDefault !== false).map((k) => k.section!);
 
 /** A `${env:…}` placeholder `toFile` writes for a value the API never returns. */
 const PLACEHOLDER = /^\$\{env:[A-Za-z0-9_]+\}$/;
@@ -82,21 +78,12 @@ export async function runDiff(flags: DiffFlags, source: Side, target: Side, out:
 async function readSource(source: Side, sections: string[], prune: boolean): Promise<Promoted> {
   const managedKinds = new Set(sections.flatMap((s) => kindsOfSection(s).map((k) => k.kind)));
   const policy = { prune: prune ? sections.filter((s) => kindsOfSection(s)[0]!.prunable) : [], protect: [], ignore: [], ignore_fields: {} };
-  const scope: DesiredState = { managedKinds, objects: new Map(), policy, files: [] };
-  const live = await fetchLive(source.deps.api, scope, { complete: true, forExport: true });
-  const all = [...live.objects.values()];
+  const live = await liveAsFile(source.deps.api, sections);
   const objects = new Map<string, DesiredObject>();
   const withheld = new Map<string, string[]>();
-  for (const section of sections) {
-    const spec = kindsOfSection(section)[0]!;
-    const entries = all
-      .filter((o) => o.kind === spec.kind && !isBuiltin(spec, o))
-      .sort((a, b) => (a.address < b.address ? -1 : 1))
-      .map((o) => spec.toFile!(o, all));
-    const value = spec.singleton ? entries[0] : entries;
-    if (value === undefined) continue;
+  for (const [section, value] of live.sections) {
     // The app's entry drops `expect_name` here (it names the source app), and no guard is set from it.
-    for (const entry of spec.entries!(value)) {
+    for (const entry of kindsOfSection(section)[0]!.entries!(value)) {
       const kind = kindSpec(entry.kind);
       const removed: string[] = [];
       const fields = withoutSecrets(entry.fields, [...kind.secretFields, ...kind.writeOnlyFields], removed);

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { UsageError } from '../core/errors.js';
 import { KINDS, kindsOfSection } from '../kinds/registry.js';
 import { fetchLive } from '../live/fetch.js';
+import type { Api } from '../core/api.js';
 import type { DesiredState, Rec } from '../core/model.js';
 import type { Output } from './output.js';
 import type { Session } from '../runtime/session.js';
@@ -12,7 +13,7 @@ import type { Session } from '../runtime/session.js';
 /** Sections `export` can write: kinds that have a file form. */
 export const EXPORTABLE_SECTIONS = KINDS.filter((k) => k.section && k.toFile).map((k) => k.section!);
 /** What `export` writes without `--kinds`: every exportable kind but those that say otherwise (polls). */
-const DEFAULT_SECTIONS = KINDS.filter((k) => k.section && k.toFile && k.exportByDefault !== false).map((k) => k.section!);
+export const DEFAULT_SECTIONS = KINDS.filter((k) => k.section && k.toFile && k.exportByDefault !== false).map((k) => k.section!);
 
 const SCHEMA_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '../../schema/stream-sync.schema.json');
 
@@ -35,6 +36,33 @@ export function schemaModeline(output: string | undefined, schemaFile = SCHEMA_F
 }
 
 /**
+ * The app's objects of `sections` in the file's shape, each section's value as a file would hold it (built-ins
+ * left out, secrets the API never returns as `${env:…}` placeholders, sorted by address); a section with nothing
+ * to write is left out. What `export` writes, and what `diff` promotes.
+ */
+export async function liveAsFile(api: Api, sections: readonly string[]): Promise<{ appName?: string; sections: Map<string, unknown> }> {
+  const scope: DesiredState = {
+    managedKinds: new Set(sections.flatMap((s) => kindsOfSection(s).map((k) => k.kind))),
+    objects: new Map(),
+    policy: { prune: [], protect: [], ignore: [], ignore_fields: {} },
+    files: [],
+  };
+  const live = await fetchLive(api, scope, { complete: true, forExport: true });
+  const all = [...live.objects.values()];
+  const out = new Map<string, unknown>();
+  for (const section of sections) {
+    const spec = kindsOfSection(section)[0]!;
+    const entries = all
+      .filter((o) => o.kind === spec.kind && !o.builtin && !spec.isBuiltin?.(o))
+      .sort((a, b) => (a.address < b.address ? -1 : 1))
+      .map((o) => spec.toFile!(o, all));
+    const value = spec.singleton ? entries[0] : entries;
+    if (value !== undefined) out.set(section, value);
+  }
+  return { appName: live.appName, sections: out };
+}
+
+/**
  * `export`: the live configuration as a desired-state file. Built-ins are left out, secrets the API never
  * returns become `${env:…}` placeholders, and users are never listed (an app can have millions).
  */
@@ -42,24 +70,8 @@ export async function runExport(flags: { output?: string; kinds?: string[] }, se
   const sections = flags.kinds ?? DEFAULT_SECTIONS;
   const unknown = sections.filter((s) => !EXPORTABLE_SECTIONS.includes(s));
   if (unknown.length) throw new UsageError(`--kinds: cannot export ${unknown.join(', ')}; exportable kinds: ${EXPORTABLE_SECTIONS.join(', ')}`);
-  const scope: DesiredState = {
-    managedKinds: new Set(sections.flatMap((s) => kindsOfSection(s).map((k) => k.kind))),
-    objects: new Map(),
-    policy: { prune: [], protect: [], ignore: [], ignore_fields: {} },
-    files: [],
-  };
-  const live = await fetchLive(session.deps.api, scope, { complete: true, forExport: true });
-  const all = [...live.objects.values()];
-  const doc: Rec = { version: 1 };
-  for (const section of sections) {
-    const spec = kindsOfSection(section)[0]!;
-    const entries = all
-      .filter((o) => o.kind === spec.kind && !o.builtin && !spec.isBuiltin?.(o))
-      .sort((a, b) => (a.address < b.address ? -1 : 1))
-      .map((o) => spec.toFile!(o, all));
-    doc[section] = spec.singleton ? entries[0] : entries;
-    if (doc[section] === undefined) delete doc[section];
-  }
+  const live = await liveAsFile(session.deps.api, sections);
+  const doc: Rec = { version: 1, ...Object.fromEntries(live.sections) };
   const schemaRef = schemaModeline(flags.output);
   const header = [
     `# yaml-language-server: $schema=${schemaRef}`,

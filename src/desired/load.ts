@@ -75,6 +75,10 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/** The file schema, built once: every file, and every object the layers merge, is checked against it. */
+let fileSchemaOnce: ReturnType<typeof fileSchema> | undefined;
+const theSchema = () => (fileSchemaOnce ??= fileSchema());
+
 /** STREAM_SYNC_YAML_FAST values that turn the fast path off: every file is then parsed whole by the YAML library. */
 const FAST_OFF = /^(?:0|false|off|no)$/i;
 
@@ -90,7 +94,7 @@ export function loadDesired(paths: string | readonly string[], opts: LoadOptions
   const fast = !FAST_OFF.test(env.STREAM_SYNC_YAML_FAST ?? '');
   const cwd = opts.cwd ?? process.cwd();
   const issues: ConfigIssue[] = [];
-  const schema = fileSchema();
+  const schema = theSchema();
   const parsedLayers = layerPaths.map((path, layerIndex) => {
     const parsed: { file: ParsedFile; value: Rec; incomplete?: Deferred[] }[] = [];
     for (const full of desiredFiles(path)) {
@@ -167,12 +171,11 @@ function entryPathOf(path: YamlPath): YamlPath | undefined {
  * An object several layers declare, checked as they merge it (an overlay's entry alone may lack fields, or read
  * differently, without the base's): for kinds whose declared fields are the file's entry as written.
  */
-let mergedSchema: ReturnType<typeof fileSchema> | undefined;
 
 function mergedIssues(obj: DesiredObject): ConfigIssue[] {
   const spec = kindSpec(obj.kind);
   if (!spec.section) return [];
-  const r = (mergedSchema ??= fileSchema()).safeParse({ version: 1, [spec.section]: spec.singleton ? obj.fields : [obj.fields] });
+  const r = theSchema().safeParse({ version: 1, [spec.section]: spec.singleton ? obj.fields : [obj.fields] });
   if (r.success) return [];
   return r.error.issues.map((i) => ({ message: `${obj.address}, as the layers merge it: ${formatYamlPath((i.path as YamlPath).slice(spec.singleton ? 1 : 2)) || 'the object'}: ${i.message}`, location: obj.location }));
 }
