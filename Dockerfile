@@ -12,6 +12,10 @@
 ARG NODE_IMAGE=node:22-bookworm-slim
 # The image's version label; test/docker/image.test.ts keeps it equal to package.json's version.
 ARG VERSION=0.1.0
+# Where the image was built from, for the source and revision labels (no default: a made-up URL would mislead):
+#   docker build --build-arg SOURCE_URL="$(git remote get-url origin)" --build-arg REVISION="$(git rev-parse HEAD)" .
+ARG SOURCE_URL=""
+ARG REVISION=""
 
 # Compiles TypeScript with the dev dependencies; only dist/ leaves this stage.
 FROM ${NODE_IMAGE} AS build
@@ -30,9 +34,12 @@ RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no
 
 FROM ${NODE_IMAGE} AS runtime
 ARG VERSION
+ARG SOURCE_URL
+ARG REVISION
 LABEL org.opencontainers.image.title="stream-sync" \
       org.opencontainers.image.description="Keeps a Stream (GetStream.io) app's configuration equal to a YAML file: validate, plan, apply, watch." \
-      org.opencontainers.image.source="https://github.com/acme/stream-sync" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.version="${VERSION}"
 ENV NODE_ENV=production

@@ -25,10 +25,24 @@ export function defineKind(def: KindDefinition): KindSpec {
     setFields: [],
     prunable: true,
     identityFields,
+    ...(def.schema ? { fileFields: topLevelFields(def.schema) } : {}),
     address: (fields) => [kind, ...identityFields.map((f) => String(fields[f]))].join('/'),
     ...(section && !def.singleton ? { entries: (items: unknown) => (items as Rec[]).map((fields, i) => ({ kind, fields, path: [section, i] })) } : {}),
     ...def,
   };
+}
+
+/** The keys of the object a section's schema declares (for a list, of its items), through wrappers and refinements. */
+function topLevelFields(schema: z.ZodType): string[] | undefined {
+  let s: unknown = schema;
+  for (let depth = 0; depth < 8; depth++) {
+    if (s instanceof z.ZodObject) return Object.keys(s.shape);
+    if (s instanceof z.ZodArray) s = s.element;
+    else if (s instanceof z.ZodPipe) s = s.in;
+    else if (s && typeof (s as { unwrap?: unknown }).unwrap === 'function') s = (s as { unwrap(): unknown }).unwrap();
+    else return undefined;
+  }
+  return undefined;
 }
 
 /** The answer to a GET, or undefined when the API answers 404 (the object does not exist). */

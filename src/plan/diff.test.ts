@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DesiredObject, LiveObject } from '../core/model.js';
-import { diffFields } from './diff.js';
+import { deletedFields, diffFields } from './diff.js';
 import { SENSITIVE } from '../core/secrets.js';
 import { type WriteOnlyMemory } from '../core/model.js';
 
@@ -76,5 +76,27 @@ describe('diffFields', () => {
   it('compares a 10,000-word set regardless of order', () => {
     const words = Array.from({ length: 10_000 }, (_, i) => `w${i}`);
     expect(diff(desired({ words }), live({ words: [...words].reverse() }))).toEqual([]);
+  });
+});
+
+describe('what a delete lists of the object it removes', () => {
+  const withFields = { ...spec, secretFields: ['/token', '/creds/*/key'], writeOnlyFields: ['/apn_config'], fileFields: ['name', 'words', 'token', 'apn_config', 'creds', 'team', 'custom', 'note'] };
+
+  it('lists the file fields the app holds, in the schema order, without identity, secrets, write-only or empty values', () => {
+    const gone = live({ words: ['b', 'a'], token: 'abc', apn_config: { x: 1 }, team: '', custom: {}, note: 'kept', option_ids: { a: '1' } });
+    expect(deletedFields(withFields, gone)).toEqual([
+      { path: '/words', before: ['a', 'b'], after: null, sensitive: false },
+      { path: '/note', before: 'kept', after: null, sensitive: false },
+    ]);
+  });
+
+  it('shows a field that holds a secret deeper down only as sensitive', () => {
+    const fields = deletedFields(withFields, live({ creds: { a: { key: 'very-secret' } } }));
+    expect(fields).toEqual([{ path: '/creds', before: SENSITIVE, after: null, sensitive: true }]);
+    expect(JSON.stringify(fields)).not.toContain('very-secret');
+  });
+
+  it('lists nothing for a kind that does not say its file fields', () => {
+    expect(deletedFields(spec, live({ words: ['a'] }))).toEqual([]);
   });
 });

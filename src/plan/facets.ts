@@ -59,6 +59,11 @@ export interface PlanKind {
   prunable: boolean;
   /** Built-ins are never deleted and never shown as drift. */
   isBuiltin?(live: LiveObject): boolean;
+  /**
+   * The object's top-level file fields, in the schema's order: what a delete lists of the object it removes (live
+   * fields beyond them are the server's bookkeeping, e.g. a poll's option ids). Without it, a delete lists none.
+   */
+  fileFields?: readonly string[];
   /** Consequences of a change the user should read in the plan (e.g. a block the API replaces whole). */
   warnings?(change: ChangeInput): string[];
 }

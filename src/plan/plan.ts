@@ -1,7 +1,7 @@
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import type { Change, DesiredObject, DesiredState, LiveObject, LiveState, PlanDocument, PlanWarning, SourceLocation, WriteOnlyMemory } from '../core/model.js';
 import { canonicalJson, sha256 } from '../core/canonical.js';
-import { caseDuplicates, diffFields } from './diff.js';
+import { caseDuplicates, deletedFields, diffFields } from './diff.js';
 import { kindIn, kindOfAddress, type PlanKind } from './facets.js';
 import { levelsFor, phaseLevels } from './order.js';
 import { isDrift, reportOnlyMatcher } from './report-only.js';
@@ -91,7 +91,7 @@ export function buildPlan(input: PlanInput): Plan {
         warnings.push({ address: have.address, message: 'not declared in the file, but protected by policy.protect: not deleted' });
         continue;
       }
-      changes.push({ address: have.address, kind: spec.kind, action: 'delete', fields: [], live: have });
+      changes.push({ address: have.address, kind: spec.kind, action: 'delete', fields: deletedFields(spec, have), live: have });
     }
   }
 

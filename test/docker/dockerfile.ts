@@ -26,7 +26,7 @@ export function parseDockerfile(text: string): { args: Record<string, string>; s
     const upper = op!.toUpperCase();
     if (upper === 'ARG' && stages.length === 0) {
       const [k, v = ''] = raw.split('=');
-      args[k!.trim()] = v.trim();
+      args[k!.trim()] = v.trim().replace(/^"(.*)"$/, '$1');
       continue;
     }
     if (upper === 'FROM') {

@@ -61,7 +61,7 @@ describe('Dockerfile', () => {
     expect(dockerfile.stages.flatMap((s) => only(s, 'SHELL'))).toEqual([]);
   });
 
-  it('carries the OCI labels, the version equal to package.json', () => {
+  it('carries the OCI labels, the version equal to package.json, source and revision from build arguments (no made-up URL)', () => {
     const l = labels(runtime, dockerfile.args);
     expect(l).toMatchObject({
       'org.opencontainers.image.title': pkg.name,
@@ -69,7 +69,10 @@ describe('Dockerfile', () => {
       'org.opencontainers.image.version': pkg.version,
     });
     expect(l['org.opencontainers.image.description']).toMatch(/Stream/);
-    expect(l['org.opencontainers.image.source']).toMatch(/^https:\/\//);
+    expect(l['org.opencontainers.image.source']).toBe('');
+    expect(l['org.opencontainers.image.revision']).toBe('');
+    const built = labels(runtime, { ...dockerfile.args, SOURCE_URL: 'https://github.com/example/stream-sync', REVISION: 'abc123' });
+    expect(built).toMatchObject({ 'org.opencontainers.image.source': 'https://github.com/example/stream-sync', 'org.opencontainers.image.revision': 'abc123' });
   });
 
   it('copies only what .dockerignore lets into the build context', () => {

@@ -116,6 +116,21 @@ ${ids.map((id) => `  - id: ${id}\n    name: ${id.toUpperCase()}\n`).join('')}${p
     await h.close();
   });
 
+  it('plans a user delete with the attributes it removes and says once how policy.user_delete deletes them', async () => {
+    const h = harness(env.emu);
+    expect((await h.apply(file(['pd-1', 'pd-2']))).result.failed).toEqual([]);
+    const planned = await h.plan(file([], '  prune: [users]\n').replace('users:\n', 'users: []\n'));
+    const deletes = planned.plan.document.changes.filter((c) => c.action === 'delete');
+    expect(deletes.map((c) => c.address)).toEqual(['user/pd-1', 'user/pd-2']);
+    expect(deletes[0]!.fields).toContainEqual({ path: '/name', before: 'PD-1', after: null, sensitive: false });
+    expect(deletes[0]!.fields.map((f) => f.path)).not.toContain('/id');
+    const notes = planned.plan.document.warnings.filter((w) => w.address === 'policy.user_delete');
+    expect(notes).toEqual([{ address: 'policy.user_delete', message: expect.stringMatching(/^2 users are deleted soft: .*restored/) }]);
+    const hard = await h.plan(file([], '  prune: [users]\n  user_delete: hard\n').replace('users:\n', 'users: []\n'));
+    expect(hard.plan.document.warnings).toContainEqual({ address: 'policy.user_delete', message: expect.stringMatching(/^2 users are deleted hard: .*messages .*cannot be undone/) });
+    await h.close();
+  });
+
   it('hard-deletes in the mode policy.user_delete names, protects what policy.protect names, and counts deletes for max_deletes', async () => {
     const h = harness(env.emu);
     expect((await h.apply(file(['hd-1', 'hd-2', 'hd-3']))).result.failed).toEqual([]);

@@ -1,4 +1,4 @@
-import type { DesiredState, Inventories, LiveObject, LiveState, Policy, Rec } from '../../core/model.js';
+import type { DesiredState, Inventories, LiveObject, LiveState, PlanWarning, Policy, Rec } from '../../core/model.js';
 import type { Plan } from '../../plan/plan.js';
 import type { Api, ApiRequest } from '../../core/api.js';
 import type { ApplyResult, ChangeBatcher, LiveExtension, TaskWait } from '../types.js';
@@ -29,6 +29,20 @@ export const USER_INVENTORY = 'users';
  */
 export const RESTORE_WARNING = 'soft-deleted in the app: apply restores it (RestoreUsers), then writes the declared fields; its devices and blocks can be read only once it is back, so undeclared ones are pruned on the next run';
 
+/** What each `policy.user_delete` mode does to a deleted user, as the plan says it. */
+const DELETE_MODES: Record<NonNullable<Policy['user_delete']>, string> = {
+  soft: 'soft: the users are marked deleted and keep their data; they can be restored (declare them again, or RestoreUsers)',
+  pruning: 'pruning: the users are marked deleted and their personal fields erased; they cannot be restored as they were',
+  hard: 'hard: the users, their messages and their conversations are deleted for good; this cannot be undone',
+};
+
+/** The plan's note on how its user deletes run (policy.user_delete), once for all of them; none without deletes. */
+function userDeleteNote(plan: Plan, mode: Policy['user_delete']): PlanWarning | undefined {
+  const n = plan.levels.flat().filter((c) => c.kind === 'user' && c.action === 'delete').length;
+  if (!n) return undefined;
+  return { address: 'policy.user_delete', message: `${n} user${n === 1 ? ' is' : 's are'} deleted ${DELETE_MODES[mode ?? 'soft']}` };
+}
+
 const declaredUserIds = (desired: DesiredState) => [...desired.objects.values()].filter((o) => o.kind === 'user').map((o) => String(o.fields.id));
 
 /**
@@ -56,6 +70,8 @@ export async function readUserLifecycle(api: Api, desired: DesiredState, live: L
         change.live = was;
         plan.document.warnings.push({ address: change.address, message: RESTORE_WARNING });
       }
+      const note = userDeleteNote(plan, desired.policy.user_delete);
+      if (note) plan.document.warnings.push(note);
       return plan;
     },
   };

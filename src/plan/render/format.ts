@@ -113,8 +113,12 @@ export function describeField(f: FieldChange, action: Action, opts: FormatOption
     const v = visible(f, side);
     return f.sensitive && v !== null ? SENSITIVE : formatValue(v, opts);
   };
-  // A delete's fields are what the object had: what goes with it.
-  if (action === 'delete') return show('before');
+  // A delete's fields are what the object had: what goes with it. A nested object shows its keys, not its whole
+  // tree (a call type's settings would fill the screen); `export` keeps a full copy.
+  if (action === 'delete') {
+    const v = visible(f, 'before');
+    return !f.sensitive && v !== null && typeof v === 'object' && !Array.isArray(v) ? formatValue(v, opts, MAX_DEPTH - 1) : show('before');
+  }
   if (action !== 'update') return show('after');
   const before = visible(f, 'before');
   const after = visible(f, 'after');
