@@ -47,3 +47,12 @@ export const valueSlice = <T>(initial: () => T): Slice<T> => ({
   save: (value) => value,
   load: (raw) => (raw ?? initial()) as T,
 });
+
+/**
+ * A map slice whose app starts with built-ins: a data file written before the slice existed gets them, dated at the
+ * epoch because the file does not say when its apps were created.
+ */
+export const builtinMapSlice = <V>(builtins: (at: string) => Map<string, V>): Slice<Map<string, V>> => ({
+  ...mapSlice<V>(),
+  load: (raw) => (raw === undefined ? builtins(new Date(0).toISOString()) : mapSlice<V>().load(raw)),
+});

@@ -1,15 +1,20 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TestApi } from '../support/api.js';
 import { useEmulator } from '../support/emulator.js';
-import { loadSpec } from '../support/spec.js';
+import { loadSpec, type Spec } from '../support/spec.js';
 import { cases as appCases } from './app.cases.js';
+import { cases as chatCases } from './chat.cases.js';
 import { cases as configCases } from './config.cases.js';
 import { cases as dataCases } from './data.cases.js';
 import { cases as userCases } from './users.cases.js';
 import { cases as videoCases } from './video.cases.js';
-import type { ContractCases } from './types.js';
+import type { ContractCases, ContractEnv } from './types.js';
 
 const spec = loadSpec();
-const caseFiles: ContractCases[] = [appCases, configCases, userCases, dataCases, videoCases];
+const chatSpec = loadSpec('chat');
+/** Case files validated against the video spec (the common operations and video's), and against the chat spec. */
+const videoCaseFiles: ContractCases[] = [appCases, configCases, userCases, dataCases, videoCases];
+const caseFiles: ContractCases[] = [...videoCaseFiles, chatCases];
 
 /** The video operations the emulator serves beyond the common API (tag product:video): call types and SIP. */
 const VIDEO_OPS = [
@@ -18,31 +23,53 @@ const VIDEO_OPS = [
   'ListSIPInboundRoutingRule', 'CreateSIPInboundRoutingRule', 'UpdateSIPInboundRoutingRule', 'DeleteSIPInboundRoutingRule',
   'ResolveSipInbound',
 ];
+/** The chat operations the emulator serves (tag product:chat of the chat spec): channel types and commands. */
+const CHAT_OPS = [
+  'ListChannelTypes', 'CreateChannelType', 'GetChannelType', 'UpdateChannelType', 'DeleteChannelType',
+  'ListCommands', 'CreateCommand', 'GetCommand', 'UpdateCommand', 'DeleteCommand',
+];
 const allCases: ContractCases = Object.assign({}, ...caseFiles);
 
-describe.skipIf(!spec)('emulator contract against the official OpenAPI spec', () => {
+describe.skipIf(!spec || !chatSpec)('emulator contract against the official OpenAPI specs', () => {
   const env = useEmulator();
-  const servedOps = spec ? [...spec.commonOps, ...VIDEO_OPS.map((op) => spec.operation(op))] : [];
+  /** A client validating against the chat spec, for the chat operations. */
+  const chat = {} as ContractEnv;
+  beforeAll(() => {
+    Object.assign(chat, { emu: env.emu, api: new TestApi(env.emu, chatSpec) });
+  });
+  const served: { op: string; method: string; path: string; spec: Spec }[] =
+    spec && chatSpec
+      ? [
+          ...[...spec.commonOps, ...VIDEO_OPS.map((op) => spec.operation(op))].map((o) => ({ ...o, spec })),
+          ...CHAT_OPS.map((op) => ({ ...chatSpec.operation(op), spec: chatSpec })),
+        ]
+      : [];
 
-  it('serves exactly the spec\'s common operations and the video operations listed, with the spec\'s methods and paths', () => {
+  it('serves exactly the spec\'s common operations and the video and chat operations listed, with the specs\' methods and paths', () => {
     expect(VIDEO_OPS.map((op) => spec!.operation(op).raw.tags)).toEqual(VIDEO_OPS.map(() => ['product:video']));
-    const served = env.emu.routes.map((r) => `${r.op} ${r.method} ${r.path}`).sort();
-    const documented = servedOps.map((o) => `${o.op} ${o.method} ${o.path}`).sort();
-    expect(served).toEqual(documented);
+    expect(CHAT_OPS.map((op) => chatSpec!.operation(op).raw.tags)).toEqual(CHAT_OPS.map(() => ['product:chat']));
+    // The chat spec's common operations are the video spec's: the emulator serves them once.
+    const common = (s: Spec) => s.commonOps.map((o) => `${o.op} ${o.method} ${o.path}`).sort();
+    expect(common(chatSpec!)).toEqual(common(spec!));
+    const routes = env.emu.routes.map((r) => `${r.op} ${r.method} ${r.path}`).sort();
+    const documented = served.map((o) => `${o.op} ${o.method} ${o.path}`).sort();
+    expect(routes).toEqual(documented);
   });
 
   it('has exactly one contract case per served operation', () => {
     const names = caseFiles.flatMap((c) => Object.keys(c));
     expect(new Set(names).size).toBe(names.length);
-    expect(names.sort()).toEqual(servedOps.map((o) => o.op).sort());
+    expect(names.sort()).toEqual(served.map((o) => o.op).sort());
+    expect(Object.keys(chatCases).sort()).toEqual([...CHAT_OPS].sort());
   });
 
-  for (const { op } of servedOps) {
+  for (const { op, spec: opSpec } of served) {
     it(`${op}: success and error responses match the spec`, async (ctx) => {
       const run = allCases[op];
       if (!run) return ctx.skip();
-      await run(env);
-      const seen = [...env.api.validated].filter((v) => v.startsWith(`${op} `)).map((v) => Number(v.split(' ')[1]));
+      const target = opSpec === chatSpec ? chat : env;
+      await run(target);
+      const seen = [...target.api.validated].filter((v) => v.startsWith(`${op} `)).map((v) => Number(v.split(' ')[1]));
       expect(seen.some((s) => s >= 200 && s < 300), `${op}: no successful response was validated`).toBe(true);
       expect(seen.some((s) => s >= 400 && s < 500), `${op}: no error response was validated`).toBe(true);
     });

@@ -5,13 +5,20 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 
 /**
- * The official OpenAPI spec as a test oracle. It is read from `STREAM_OPENAPI_SPEC` or
- * `../shared/stream-openapi/video-serverside-api.json`, never copied into the repository. When it is absent the
- * contract suites skip, unless `REQUIRE_STREAM_OPENAPI=1` (CI), where its absence is a failure.
+ * The official OpenAPI specs as test oracles: the video spec (the common endpoints, call types, SIP) from
+ * `STREAM_OPENAPI_SPEC` or `../shared/stream-openapi/video-serverside-api.json`, and the chat spec (channel types,
+ * commands) from `STREAM_OPENAPI_CHAT_SPEC` or `../shared/stream-openapi/chat-serverside-api.json`, never copied into
+ * the repository. When one is absent the suites that need it skip, unless `REQUIRE_STREAM_OPENAPI=1` (CI), where its
+ * absence is a failure.
  */
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SPEC_PATH = process.env.STREAM_OPENAPI_SPEC ?? resolve(repoRoot, '../shared/stream-openapi/video-serverside-api.json');
+export const CHAT_SPEC_PATH = process.env.STREAM_OPENAPI_CHAT_SPEC ?? resolve(repoRoot, '../shared/stream-openapi/chat-serverside-api.json');
 export const SPEC_REQUIRED = process.env.REQUIRE_STREAM_OPENAPI === '1';
+
+export type SpecProduct = 'video' | 'chat';
+const SPEC_PATHS: Record<SpecProduct, string> = { video: SPEC_PATH, chat: CHAT_SPEC_PATH };
+const SPEC_ENV: Record<SpecProduct, string> = { video: 'STREAM_OPENAPI_SPEC', chat: 'STREAM_OPENAPI_CHAT_SPEC' };
 
 type Json = Record<string, any>;
 
@@ -38,18 +45,22 @@ export interface Spec {
   statuses(op: string): number[];
 }
 
-let cached: Spec | null | undefined;
+const cached = new Map<SpecProduct, Spec | null>();
 
-export function loadSpec(): Spec | undefined {
-  if (cached !== undefined) return cached ?? undefined;
-  if (!existsSync(SPEC_PATH)) {
-    if (SPEC_REQUIRED) throw new Error(`REQUIRE_STREAM_OPENAPI=1 but the OpenAPI spec is missing at ${SPEC_PATH}`);
-    console.warn(`[contract] OpenAPI spec not found at ${SPEC_PATH}: contract checks are skipped (set STREAM_OPENAPI_SPEC).`);
-    cached = null;
+/** The video spec (the default, for the common endpoints) or the chat spec; `undefined` when it is absent. */
+export function loadSpec(product: SpecProduct = 'video'): Spec | undefined {
+  const known = cached.get(product);
+  if (known !== undefined) return known ?? undefined;
+  const path = SPEC_PATHS[product];
+  if (!existsSync(path)) {
+    if (SPEC_REQUIRED) throw new Error(`REQUIRE_STREAM_OPENAPI=1 but the ${product} OpenAPI spec is missing at ${path}`);
+    console.warn(`[contract] ${product} OpenAPI spec not found at ${path}: contract checks are skipped (set ${SPEC_ENV[product]}).`);
+    cached.set(product, null);
     return undefined;
   }
-  cached = buildSpec(JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as Json);
-  return cached;
+  const spec = buildSpec(JSON.parse(readFileSync(path, 'utf8')) as Json);
+  cached.set(product, spec);
+  return spec;
 }
 
 /** The spec types timestamps as numbers; the wire carries RFC 3339 strings. Accept both, as the official SDK does. */

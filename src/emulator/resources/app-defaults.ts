@@ -94,17 +94,19 @@ export function builtinPermissions(): Rec[] {
   return out.sort((a, b) => String(a.id).localeCompare(String(b.id)));
 }
 
-const MEMBER = [
+/** What a channel member may do in a channel (also the chat channel types' `channel_member` grants). */
+export const MEMBER = [
   'add-links', 'create-attachment', 'create-mention', 'create-message', 'create-reaction', 'delete-attachment-owner',
   'delete-message-owner', 'delete-reaction-owner', 'flag-message', 'mute-channel', 'read-channel', 'read-channel-members',
   'remove-own-channel-membership', 'run-message-action-owner', 'send-custom-event', 'update-message-owner', 'upload-attachment',
 ];
-const MODERATOR = [
-  ...MEMBER, 'ban-channel-member', 'delete-attachment', 'delete-message', 'delete-reaction', 'pin-message', 'read-message-flags',
+/** What a channel moderator may do in a channel beyond a member. */
+export const CHANNEL_MODERATION = [
+  'ban-channel-member', 'delete-attachment', 'delete-message', 'delete-reaction', 'pin-message', 'read-message-flags',
   'skip-channel-cooldown', 'skip-message-moderation', 'truncate-channel', 'unblock-message', 'update-channel',
   'update-channel-cooldown', 'update-channel-frozen', 'update-channel-members', 'update-message',
-  'block-user', 'mute-users', 'remove-call-member', 'update-call-member', 'update-call-permissions',
 ];
+const MODERATOR = [...MEMBER, ...CHANNEL_MODERATION, 'block-user', 'mute-users', 'remove-call-member', 'update-call-member', 'update-call-permissions'];
 const CALLER = ['create-call-reaction', 'join-call', 'read-call', 'screenshare', 'send-audio', 'send-event', 'send-video'];
 
 /** The grants (role → permission ids) of the built-in roles of a new app. */

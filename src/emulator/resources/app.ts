@@ -167,7 +167,8 @@ type UpdateApp = z.infer<typeof updateAppSchema>;
 
 const HOOK_SECRETS = ['sns_secret', 'sqs_secret'] as const;
 
-function checkGrants(app: AppState, grants: Record<string, string[]>): void {
+/** Every role of `grants` exists and every permission id it grants exists (UpdateApp, chat channel types). */
+export function checkGrants(app: AppState, grants: Record<string, string[]>): void {
   for (const [role, ids] of Object.entries(grants)) {
     if (!app.roles.has(role)) throw inputError(`grants: role "${role}" does not exist`, { grants: `role "${role}" does not exist` });
     const unknown = ids.filter((id) => !app.permissions.has(id));

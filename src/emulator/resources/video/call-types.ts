@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { inputError, orNotFound } from '../../errors.js';
 import { hasOwn, setOwn } from '../../paths.js';
-import { mapSlice, type Resource, type Slice } from '../../resource.js';
+import { builtinMapSlice, type Resource } from '../../resource.js';
 import { route, type RequestContext } from '../../router.js';
 import type { AppState, Rec } from '../../store.js';
 import { nowIso, parseInput } from '../../validate.js';
@@ -127,18 +127,9 @@ function builtins(at: string): Map<string, Rec> {
   return new Map(BUILTIN_CALL_TYPES.map((name: BuiltinCallType) => [name, builtinCallType(name, at)]));
 }
 
-/**
- * Saved as a map; a data file written before call types existed gets the built-ins, dated at the epoch because the
- * file does not say when its apps were created.
- */
-const callTypesSlice: Slice<Map<string, Rec>> = {
-  ...mapSlice<Rec>(),
-  load: (raw) => (raw === undefined ? builtins(nowIso(0)) : mapSlice<Rec>().load(raw)),
-};
-
 export const callTypes: Resource = {
   name: 'video call types',
-  state: { callTypes: callTypesSlice },
+  state: { callTypes: builtinMapSlice(builtins) },
   seed: (app, { now }) => {
     app.callTypes = builtins(nowIso(now));
   },
