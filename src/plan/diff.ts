@@ -131,7 +131,7 @@ export function deletedFields(spec: Pick<PlanKind, 'fileFields' | 'secretFields'
     const value = live.fields[key];
     if (spec.identityFields.includes(key) || value === undefined || value === null || value === '') continue;
     if (matchesAny(spec.writeOnlyFields, path) || matchesAny(spec.secretFields, path)) continue;
-    if (isPlainObject(value) && Object.keys(value).length === 0) continue;
+    if ((isPlainObject(value) && Object.keys(value).length === 0) || (Array.isArray(value) && value.length === 0)) continue;
     if (spec.secretFields.some((p) => patternOverlaps(p, path))) out.push({ path, before: SENSITIVE, after: null, sensitive: true });
     else out.push({ path, before: matchesAny(spec.setFields, path) && Array.isArray(value) ? sortedSet(value) : value, after: null, sensitive: false });
   }

@@ -186,7 +186,7 @@ describe('pruning polls', () => {
     expect(emu.app().polls.has('stale')).toBe(true);
 
     const pruned = await h.apply(file('policy:\n  prune: [polls]\n  max_deletes: 1\n'));
-    expect(pruned.plan.document.changes).toEqual([{ address: 'poll/stale', kind: 'poll', action: 'delete', fields: [] }]);
+    expect(pruned.plan.document.changes).toEqual([{ address: 'poll/stale', kind: 'poll', action: 'delete', fields: expect.arrayContaining([{ path: '/created_by_id', before: 'lead', after: null, sensitive: false }]) }]);
     expect(pruned.result.failed).toEqual([]);
     expect([...emu.app().polls.keys()]).toEqual(['keep']);
   });
@@ -238,7 +238,7 @@ describe('custom permissions against the emulator', () => {
     const builtins = [...emu.app().permissions.values()].filter((p) => !p.custom).length;
     const only = `version: 1\npermissions:\n  - id: read-flags-own-team\n    name: Read flags in own team\n    action: ReadMessageFlags\npolicy:\n  prune: [permissions]\n`;
     const pruned = await h.apply(only);
-    expect(pruned.plan.document.changes).toEqual([{ address: 'permission/pin-own-team', kind: 'permission', action: 'delete', fields: [] }]);
+    expect(pruned.plan.document.changes).toEqual([{ address: 'permission/pin-own-team', kind: 'permission', action: 'delete', fields: expect.arrayContaining([{ path: '/action', before: 'PinMessage', after: null, sensitive: false }]) }]);
     expect(pruned.result.failed).toEqual([]);
     expect([...emu.app().permissions.values()].filter((p) => p.custom).map((p) => p.id)).toEqual(['read-flags-own-team']);
     expect([...emu.app().permissions.values()].filter((p) => !p.custom)).toHaveLength(builtins);

@@ -223,7 +223,7 @@ describe('external storages and the importer storage against the emulator', () =
     expect((await h.plan(STORAGE, { env: vars })).plan.document.changes).toEqual([]);
     const pruning = `${STORAGE}policy:\n  prune: [external_storages]\n`;
     const planned = await h.plan(pruning, { env: vars });
-    expect(planned.plan.document.changes).toEqual([{ address: 'external_storage/stale', kind: 'external_storage', action: 'delete', fields: [] }]);
+    expect(planned.plan.document.changes).toEqual([{ address: 'external_storage/stale', kind: 'external_storage', action: 'delete', fields: expect.arrayContaining([{ path: '/bucket', before: 'old', after: null, sensitive: false }]) }]);
     const applied = await h.apply(pruning, { env: vars });
     expect(applied.result.failed).toEqual([]);
     expect([...env.emu.app().externalStorages.keys()].sort()).toEqual(['exports', 'recordings']);

@@ -82,7 +82,7 @@ ${ids.map((id) => `  - id: ${id}\n    name: ${id.toUpperCase()}\n`).join('')}${p
     const pruning = file(['ann', 'bo'], '  prune: [users]\n  max_deletes: 0\n');
     h.sent.length = 0;
     const planned = await h.plan(pruning);
-    expect(planned.plan.document.changes).toEqual([{ address: 'user/cy', kind: 'user', action: 'delete', fields: [] }]);
+    expect(planned.plan.document.changes).toEqual([{ address: 'user/cy', kind: 'user', action: 'delete', fields: expect.arrayContaining([{ path: '/name', before: 'CY', after: null, sensitive: false }]) }]);
     // Users that are neither declared nor managed before are never read, let alone deleted.
     expect(queriedIds(h.sent)).not.toContain('bystander');
     await expect(h.apply(pruning)).rejects.toThrow(/deletes 1 object, more than policy.max_deletes \(0\)/);

@@ -234,7 +234,7 @@ user_groups:
 
     const pruning = `${base}policy:\n  prune: [user_groups]\n  protect: [user_group/protected]\n`;
     const planned = await h.plan(pruning);
-    expect(planned.plan.document.changes).toEqual([{ address: 'user_group/old', kind: 'user_group', action: 'delete', fields: [] }]);
+    expect(planned.plan.document.changes).toEqual([{ address: 'user_group/old', kind: 'user_group', action: 'delete', fields: expect.arrayContaining([{ path: '/name', before: 'old', after: null, sensitive: false }]) }]);
     expect(planned.plan.document.warnings).toContainEqual({ address: 'user_group/protected', message: expect.stringMatching(/protect/) });
 
     const applied = await h.apply(pruning);
