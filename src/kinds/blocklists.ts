@@ -10,17 +10,18 @@ const FIELDS = ['name', 'type', 'words', 'team', ...FLAGS] as const;
 
 export const blocklistSchema = z
   .object({
-    name: addressPart('a block list name', 255),
-    type: z.enum(['word', 'regex', 'domain', 'domain_allowlist', 'email', 'email_allowlist']).optional(),
+    name: addressPart('a block list name', 255).describe('Identity: the block list\'s name (`blocklist/<name>`).'),
+    type: z.enum(['word', 'regex', 'domain', 'domain_allowlist', 'email', 'email_allowlist']).optional().describe('What the list matches: word (default), regex, domain, domain_allowlist, email or email_allowlist; cannot change after creation.'),
     words: z
       .array(z.string().min(1).refine((w) => w.length <= 40 || [...w].length <= 40, 'a block list word must be at most 40 characters'))
       .max(10_000, 'a block list holds at most 10,000 words')
-      .superRefine(noDuplicates('words')),
-    team: z.string().optional(),
-    is_leet_check_enabled: z.boolean().optional(),
-    is_plural_check_enabled: z.boolean().optional(),
-    is_confusable_folding_enabled: z.boolean().optional(),
-    is_substring_matching_enabled: z.boolean().optional(),
+      .superRefine(noDuplicates('words'))
+      .describe('The words, patterns, domains or emails of the list (a set, at most 10,000); words of a word list are compared without case.'),
+    team: z.string().optional().describe('The team the list belongs to (multi-tenant apps); absent: app-wide.'),
+    is_leet_check_enabled: z.boolean().optional().describe('Whether leetspeak variants (e.g. 5c4m for scam) are matched too.'),
+    is_plural_check_enabled: z.boolean().optional().describe('Whether plural forms of the words are matched too.'),
+    is_confusable_folding_enabled: z.boolean().optional().describe('Whether look-alike characters (e.g. Cyrillic letters that look Latin) are folded before matching.'),
+    is_substring_matching_enabled: z.boolean().optional().describe('Whether a word also matches inside longer words.'),
   })
   .strict();
 

@@ -24,11 +24,11 @@ const nonEmpty = (what: string) => z.string().min(1, `${what} must not be empty`
 
 const awsS3Schema = z
   .object({
-    s3_region: nonEmpty('s3_region'),
+    s3_region: nonEmpty('s3_region').describe('The AWS region of the bucket; write-only (never read back), compared by fingerprint.'),
     /** Without a key Stream uses its IAM role. */
-    s3_api_key: nonEmpty('s3_api_key').optional(),
-    s3_secret: nonEmpty('s3_secret').optional(),
-    s3_custom_endpoint_url: z.url({ error: 's3_custom_endpoint_url must be a URL' }).optional(),
+    s3_api_key: nonEmpty('s3_api_key').optional().describe('Secret: the AWS access key id (with s3_secret); without one, Stream uses its IAM role; write-only (never read back), compared by fingerprint.'),
+    s3_secret: nonEmpty('s3_secret').optional().describe('Secret: the AWS secret access key (with s3_api_key); write-only (never read back), compared by fingerprint.'),
+    s3_custom_endpoint_url: z.url({ error: 's3_custom_endpoint_url must be a URL' }).optional().describe('An S3-compatible endpoint to use instead of AWS (needs s3_api_key and s3_secret); write-only (never read back), compared by fingerprint.'),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -42,22 +42,22 @@ const awsS3Schema = z
 
 const azureBlobSchema = z
   .object({
-    abs_account_name: nonEmpty('abs_account_name'),
-    abs_tenant_id: nonEmpty('abs_tenant_id'),
-    abs_client_id: nonEmpty('abs_client_id'),
-    abs_client_secret: nonEmpty('abs_client_secret'),
+    abs_account_name: nonEmpty('abs_account_name').describe('The Azure storage account name; write-only (never read back), compared by fingerprint.'),
+    abs_tenant_id: nonEmpty('abs_tenant_id').describe('The Azure AD tenant id of the service principal; write-only (never read back), compared by fingerprint.'),
+    abs_client_id: nonEmpty('abs_client_id').describe('The client id of the Azure service principal; write-only (never read back), compared by fingerprint.'),
+    abs_client_secret: nonEmpty('abs_client_secret').describe('Secret: the client secret of the Azure service principal; write-only (never read back), compared by fingerprint.'),
   })
   .strict();
 
 export const externalStorageSchema = z
   .object({
-    name: addressPart('an external storage name', 255),
-    storage_type: z.enum(STORAGE_TYPES),
-    bucket: nonEmpty('bucket'),
-    path: z.string().optional(),
-    aws_s3: awsS3Schema.optional(),
-    gcs_credentials: nonEmpty('gcs_credentials').optional(),
-    azure_blob: azureBlobSchema.optional(),
+    name: addressPart('an external storage name', 255).describe('Identity: the storage\'s name (`external_storage/<name>`), as call types name it.'),
+    storage_type: z.enum(STORAGE_TYPES).describe('The provider: s3 (Amazon S3 or compatible), gcs (Google Cloud Storage) or abs (Azure Blob Storage).'),
+    bucket: nonEmpty('bucket').describe('The bucket (or Azure container) files are written to.'),
+    path: z.string().optional().describe('The path prefix inside the bucket files are written under.'),
+    aws_s3: awsS3Schema.optional().describe('S3 settings (storage_type s3); sent whole when any field changes, never read back.'),
+    gcs_credentials: nonEmpty('gcs_credentials').optional().describe('Secret: the GCS service account key (JSON) for storage_type gcs; write-only (never read back), compared by fingerprint.'),
+    azure_blob: azureBlobSchema.optional().describe('Azure Blob Storage settings (storage_type abs); sent whole when any field changes, never read back.'),
   })
   .strict()
   .superRefine((s, ctx) => {

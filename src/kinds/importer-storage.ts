@@ -25,27 +25,27 @@ const nonEmpty = (what: string) => z.string().min(1, `${what} must not be empty`
 
 const awsS3Schema = z
   .object({
-    bucket: nonEmpty('bucket'),
-    region: nonEmpty('region'),
-    role_arn: z.string().regex(ROLE_ARN, 'role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/stream-import'),
-    path_prefix: z.string().optional(),
+    bucket: nonEmpty('bucket').describe('The S3 bucket import files are read from.'),
+    region: nonEmpty('region').describe('The AWS region of the bucket.'),
+    role_arn: z.string().regex(ROLE_ARN, 'role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/stream-import').describe('The IAM role (in your account) Stream assumes to read the bucket, e.g. arn:aws:iam::123456789012:role/stream-import.'),
+    path_prefix: z.string().optional().describe('The path prefix inside the bucket import files are read from.'),
   })
   .strict();
 
 const gcsSchema = z
   .object({
-    bucket: nonEmpty('bucket'),
+    bucket: nonEmpty('bucket').describe('The GCS bucket import files are read from.'),
     /** The service-account key (JSON), e.g. `${file:/run/secrets/gcs.json}`. */
-    credentials: nonEmpty('credentials'),
-    path_prefix: z.string().optional(),
+    credentials: nonEmpty('credentials').describe('Secret: the service account key (JSON), e.g. ${file:/run/secrets/gcs.json}; not read back, so sent on every write.'),
+    path_prefix: z.string().optional().describe('The path prefix inside the bucket import files are read from.'),
   })
   .strict();
 
 export const importerStorageSchema = z
   .object({
-    type: z.enum(IMPORTER_STORAGE_TYPES),
-    aws_s3: awsS3Schema.optional(),
-    gcs: gcsSchema.optional(),
+    type: z.enum(IMPORTER_STORAGE_TYPES).describe('Where import files are read from: aws_s3 (through an IAM role) or gcs (with a service account key).'),
+    aws_s3: awsS3Schema.optional().describe('The S3 bucket and role (type aws_s3).'),
+    gcs: gcsSchema.optional().describe('The GCS bucket and credentials (type gcs).'),
   })
   .strict()
   .superRefine((s, ctx) => {

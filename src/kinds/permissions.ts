@@ -43,17 +43,19 @@ const builtinMessage = (id: string) => `${id} is a built-in permission: built-in
 
 export const permissionSchema = z
   .object({
-    id: addressPart('a permission id', 255).refine((id) => !PUBLISHED_BUILTIN_PERMISSIONS.has(id), { error: (issue) => builtinMessage(String(issue.input)) }),
-    name: z.string().min(1, 'a permission name must not be empty').max(100, 'a permission name must be at most 100 characters'),
+    id: addressPart('a permission id', 255)
+      .refine((id) => !PUBLISHED_BUILTIN_PERMISSIONS.has(id), { error: (issue) => builtinMessage(String(issue.input)) })
+      .describe('Identity: the custom permission\'s id (`permission/<id>`), as grants name it; built-in permissions cannot be declared.'),
+    name: z.string().min(1, 'a permission name must not be empty').max(100, 'a permission name must be at most 100 characters').describe('The permission\'s display name (at most 100 characters).'),
     /** The action it allows, e.g. `ReadMessageFlags` (Stream's action names). */
-    action: z.string().min(1, 'action must not be empty'),
+    action: z.string().min(1, 'action must not be empty').describe('The action it allows, e.g. ReadMessageFlags (Stream\'s action names).'),
     /** A condition on the resource (Stream's query syntax); compared as a whole. Absent on create: `{}`. */
-    condition: z.record(z.string(), z.unknown()).optional(),
-    description: z.string().max(2048, 'a permission description must be at most 2048 characters').optional(),
+    condition: z.record(z.string(), z.unknown()).optional().describe('A condition on the resource (Stream\'s query syntax), compared as a whole; absent: none ({}).'),
+    description: z.string().max(2048, 'a permission description must be at most 2048 characters').optional().describe('What the permission is for (at most 2048 characters).'),
     /** Only on resources the user owns. */
-    owner: z.boolean().optional(),
+    owner: z.boolean().optional().describe('Whether it applies only to resources the user owns.'),
     /** Only on resources of the user's teams. */
-    same_team: z.boolean().optional(),
+    same_team: z.boolean().optional().describe('Whether it applies only to resources of the user\'s teams.'),
   })
   .strict();
 

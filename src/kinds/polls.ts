@@ -53,31 +53,32 @@ const customData = z.record(z.string(), z.unknown()).superRefine((custom, ctx) =
 
 const optionSchema = z
   .object({
-    text: z.string().min(1, 'an option text must not be empty'),
+    text: z.string().min(1, 'an option text must not be empty').describe('The option\'s text; options are matched by text.'),
     /** The option's custom data, managed whole when declared. */
-    custom: z.record(z.string(), z.unknown()).optional(),
+    custom: z.record(z.string(), z.unknown()).optional().describe('The option\'s custom data, managed whole when declared.'),
   })
   .strict();
 
 export const pollSchema = z
   .object({
-    id: addressPart('a poll id', 255),
-    name: z.string().min(1, 'a poll name must not be empty'),
-    description: z.string().optional(),
-    voting_visibility: z.enum(['anonymous', 'public']).optional(),
-    enforce_unique_vote: z.boolean().optional(),
-    max_votes_allowed: z.number().int().min(1, 'max_votes_allowed must be at least 1').max(10, 'max_votes_allowed must be at most 10').optional(),
-    allow_user_suggested_options: z.boolean().optional(),
-    allow_answers: z.boolean().optional(),
-    is_closed: z.boolean().optional(),
-    custom: customData.optional(),
+    id: addressPart('a poll id', 255).describe('Identity: the poll\'s id (`poll/<id>`), as messages reference it.'),
+    name: z.string().min(1, 'a poll name must not be empty').describe('The poll\'s question or title.'),
+    description: z.string().optional().describe('A longer description of the poll.'),
+    voting_visibility: z.enum(['anonymous', 'public']).optional().describe('Who is shown who voted for what: public (everyone) or anonymous (no one).'),
+    enforce_unique_vote: z.boolean().optional().describe('Whether a user may vote for only one option.'),
+    max_votes_allowed: z.number().int().min(1, 'max_votes_allowed must be at least 1').max(10, 'max_votes_allowed must be at most 10').optional().describe('The most votes a user may cast (1 to 10).'),
+    allow_user_suggested_options: z.boolean().optional().describe('Whether users may suggest new options.'),
+    allow_answers: z.boolean().optional().describe('Whether users may add free-text answers.'),
+    is_closed: z.boolean().optional().describe('Whether voting is closed.'),
+    custom: customData.optional().describe('Custom data: your own fields (names not those of poll fields, without dots).'),
     /** Matched by text (a set): each text once. Unlisted, options are not managed; `[]` means "no options". */
     options: z
       .array(optionSchema)
       .superRefine((options, ctx) => noDuplicates('options')(options.map((o) => o.text), ctx))
-      .optional(),
+      .optional()
+      .describe('The options, matched by text (a set); absent: options are not managed; [] means no options.'),
     /** The user CreatePoll creates the poll for (required to create it; fixed afterwards). */
-    created_by_id: userIdSchema.optional(),
+    created_by_id: userIdSchema.optional().describe('The user CreatePoll creates the poll for; required to create it, fixed afterwards.'),
   })
   .strict();
 

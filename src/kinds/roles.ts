@@ -5,7 +5,9 @@ import { addressPart, defineKind, liveObject } from './define.js';
 /** Roles every app has (`custom: false`): never created, deleted or shown as drift. */
 export const BUILTIN_ROLES = ['admin', 'anonymous', 'channel_member', 'channel_moderator', 'guest', 'user'] as const;
 
-export const roleSchema = z.object({ name: addressPart('a role name', 64) }).strict();
+export const roleSchema = z
+  .object({ name: addressPart('a role name', 64).describe('Identity: the custom role\'s name (`role/<name>`); created and deleted, never renamed; built-in roles are never created or deleted.') })
+  .strict();
 
 /** Custom roles: a name and nothing else, so they are created and deleted, never updated. */
 export const roleKind = defineKind({

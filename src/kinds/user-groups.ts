@@ -11,13 +11,13 @@ const LIST_LIMIT = 100;
 export const userGroupSchema = z
   .object({
     /** Required in the file (the API would generate one): the group's address is `user_group/<id>`. */
-    id: addressPart('a user group id', 255),
-    name: z.string().min(1, 'a user group name must not be empty').max(255, 'a user group name must be at most 255 characters'),
-    description: z.string().max(1024, 'a user group description must be at most 1024 characters').optional(),
+    id: addressPart('a user group id', 255).describe('Identity: the group\'s id (`user_group/<id>`); required in the file, though the API could generate one.'),
+    name: z.string().min(1, 'a user group name must not be empty').max(255, 'a user group name must be at most 255 characters').describe('The group\'s display name (at most 255 characters).'),
+    description: z.string().max(1024, 'a user group description must be at most 1024 characters').optional().describe('What the group is for (at most 1024 characters).'),
     /** Scopes the group to a team; fixed once the group exists. */
-    team_id: z.string().min(1, 'team_id must not be empty').max(255, 'team_id must be at most 255 characters').optional(),
+    team_id: z.string().min(1, 'team_id must not be empty').max(255, 'team_id must be at most 255 characters').optional().describe('The team the group is scoped to; fixed once the group exists.'),
     /** User ids (a set). Unlisted, members are not managed; `[]` means "no members". */
-    members: z.array(userIdSchema).superRefine(noDuplicates('members')).optional(),
+    members: z.array(userIdSchema).superRefine(noDuplicates('members')).optional().describe('User ids of the members (a set); absent: members are not managed; [] means no members.'),
   })
   .strict();
 

@@ -44,48 +44,51 @@ const WRITE_ONLY_FIELDS = ['apn_notification_template'] as const;
 const optString = z.string().optional();
 const templateSchema = z
   .object({
-    event_type: z.enum(TEMPLATE_EVENT_TYPES),
-    enable_push: z.boolean().optional(),
-    template: z.string().optional(),
+    event_type: z.enum(TEMPLATE_EVENT_TYPES).describe('Identity: the event the template renders a push for (`push_template/<type>/<name>/<event_type>`).'),
+    enable_push: z.boolean().optional().describe('Whether this event sends a push notification at all.'),
+    template: z.string().optional().describe('The push payload template (JSON with Handlebars-style placeholders such as {{ sender.name }}).'),
   })
   .strict();
 
 const providerFields = {
-  type: z.enum(PROVIDER_TYPES),
-  name: addressPart('a push provider name', 36),
-  description: z.string().max(128, 'description must be at most 128 characters').optional(),
+  type: z.enum(PROVIDER_TYPES).describe('Identity: the push service: apn (Apple), firebase (Google FCM), huawei or xiaomi.'),
+  name: addressPart('a push provider name', 36).describe('Identity: the provider\'s name, unique per type (`push_provider/<type>/<name>`), as devices name it.'),
+  description: z.string().max(128, 'description must be at most 128 characters').optional().describe('What the provider is for (at most 128 characters).'),
   /**
    * An RFC 3339 time disables the provider. The spec has no way to clear it (no `null`), so enabling a provider
    * again is not expressible: removing the field stops managing it.
    */
-  disabled_at: z.iso.datetime({ offset: true, error: 'disabled_at must be an RFC 3339 time such as 2025-01-31T12:00:00Z' }).optional(),
-  disabled_reason: z.string().max(255, 'disabled_reason must be at most 255 characters').optional(),
-  apn_auth_key: optString,
-  apn_auth_type: z.enum(['token', 'certificate']).optional(),
-  apn_development: z.boolean().optional(),
-  apn_host: optString,
-  apn_key_id: optString,
-  apn_notification_template: optString,
-  apn_p12_cert: optString,
-  apn_team_id: optString,
-  apn_topic: optString,
-  firebase_apn_template: optString,
-  firebase_credentials: optString,
-  firebase_data_template: optString,
-  firebase_host: optString,
-  firebase_notification_template: optString,
-  firebase_server_key: optString,
-  huawei_app_id: optString,
-  huawei_app_secret: optString,
-  xiaomi_app_secret: optString,
-  xiaomi_package_name: optString,
+  disabled_at: z.iso.datetime({ offset: true, error: 'disabled_at must be an RFC 3339 time such as 2025-01-31T12:00:00Z' }).optional().describe('An RFC 3339 time disables the provider; it cannot be enabled again from the file (removing the field stops managing it).'),
+  disabled_reason: z.string().max(255, 'disabled_reason must be at most 255 characters').optional().describe('Why the provider is disabled (at most 255 characters).'),
+  apn_auth_key: optString.describe('Secret: the APNs .p8 token signing key (apn_auth_type token); never read back, written only when its fingerprint changes.'),
+  apn_auth_type: z.enum(['token', 'certificate']).optional().describe('How Stream authenticates to APNs: token (a .p8 key) or certificate (a .p12 certificate).'),
+  apn_development: z.boolean().optional().describe('Whether pushes go to the APNs sandbox (development builds) rather than production.'),
+  apn_host: optString.describe('The APNs host to send to, overriding the default.'),
+  apn_key_id: optString.describe('The key id of the APNs .p8 key (apn_auth_type token).'),
+  apn_notification_template: optString.describe('The APNs payload template; write-only (not read back), compared by fingerprint.'),
+  apn_p12_cert: optString.describe('Secret: the APNs .p12 certificate (apn_auth_type certificate); never read back, written only when its fingerprint changes.'),
+  apn_team_id: optString.describe('The Apple developer team id (apn_auth_type token).'),
+  apn_topic: optString.describe('The APNs topic: the app\'s bundle id.'),
+  firebase_apn_template: optString.describe('The template of the apns block of Firebase messages (iOS devices through FCM).'),
+  firebase_credentials: optString.describe('Secret: the Firebase service account key (the JSON file the Firebase console downloads); never read back, written only when its fingerprint changes.'),
+  firebase_data_template: optString.describe('The template of the data payload of Firebase messages.'),
+  firebase_host: optString.describe('The FCM host to send to, overriding the default.'),
+  firebase_notification_template: optString.describe('The template of the notification payload of Firebase messages.'),
+  firebase_server_key: optString.describe('Secret: the legacy Firebase server key; never read back, written only when its fingerprint changes.'),
+  huawei_app_id: optString.describe('The Huawei Push Kit app id.'),
+  huawei_app_secret: optString.describe('Secret: the Huawei Push Kit app secret; never read back, written only when its fingerprint changes.'),
+  xiaomi_app_secret: optString.describe('Secret: the Xiaomi push app secret; never read back, written only when its fingerprint changes.'),
+  xiaomi_package_name: optString.describe('The Android package name of the app on Xiaomi push.'),
 };
 const PROVIDER_FIELDS = Object.keys(providerFields);
 /** The provider fields the API reads back (ListPushProviders), compared as they are. */
 const READ_FIELDS = PROVIDER_FIELDS.filter((f) => !(SECRET_FIELDS as readonly string[]).includes(f) && !(WRITE_ONLY_FIELDS as readonly string[]).includes(f));
 
 export const pushProviderSchema = z
-  .object({ ...providerFields, templates: z.array(templateSchema).optional() })
+  .object({
+    ...providerFields,
+    templates: z.array(templateSchema).optional().describe('The provider\'s push templates, one per event type (each is `push_template/<type>/<name>/<event_type>`).'),
+  })
   .strict()
   .superRefine((p, ctx) => {
     // `firebase_host` on an apn provider is a mistake the API would silently keep: say so here.

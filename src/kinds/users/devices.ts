@@ -22,13 +22,13 @@ import { satelliteOwners } from './satellites.js';
 export const deviceSchema = z
   .object({
     /** The device token the push provider issued (the address names it: `device/<user_id>/<id>`). */
-    id: addressPart('a device id', 255),
-    push_provider: z.enum(PROVIDER_TYPES),
+    id: addressPart('a device id', 255).describe('Identity: the device token the push provider issued (`device/<user_id>/<id>`).'),
+    push_provider: z.enum(PROVIDER_TYPES).describe('The type of push provider the token belongs to: apn, firebase, huawei or xiaomi.'),
     /** The push provider (of type `push_provider`) this device sends through; the provider must exist. */
-    push_provider_name: addressPart('a push provider name', 36).optional(),
+    push_provider_name: addressPart('a push provider name', 36).optional().describe('The push provider (of type push_provider) the device sends through; it must exist or be declared.'),
     /** An Apple VoIP token (reads back as `voip`). */
-    voip_token: z.boolean().optional(),
-    hardware_id: z.string().max(255, 'hardware_id must be at most 255 characters').optional(),
+    voip_token: z.boolean().optional().describe('Whether the token is an Apple VoIP push token (reads back as voip).'),
+    hardware_id: z.string().max(255, 'hardware_id must be at most 255 characters').optional().describe('A stable id of the physical device, used to avoid duplicate pushes across providers (at most 255 characters).'),
   })
   .strict();
 

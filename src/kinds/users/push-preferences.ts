@@ -17,34 +17,36 @@ const allOrNone = z.enum(['all', 'none']);
 
 export const pushPreferencesSchema = z
   .object({
-    chat_level: z.enum(['all', 'mentions', 'direct_mentions', 'all_mentions', 'none', 'default']).optional(),
-    call_level: z.enum(['all', 'none', 'default']).optional(),
-    feeds_level: z.enum(['all', 'none', 'default']).optional(),
+    chat_level: z.enum(['all', 'mentions', 'direct_mentions', 'all_mentions', 'none', 'default']).optional().describe('Which chat messages notify the user: all, direct_mentions, all_mentions (mentions is the old name), none, or default (the app\'s).'),
+    call_level: z.enum(['all', 'none', 'default']).optional().describe('Whether calls notify the user: all, none, or default (the app\'s).'),
+    feeds_level: z.enum(['all', 'none', 'default']).optional().describe('Whether feeds activity notifies the user: all, none, or default (the app\'s).'),
     chat_preferences: z
       .object({
-        channel_mentions: allOrNone.optional(),
-        default_preference: allOrNone.optional(),
-        direct_mentions: allOrNone.optional(),
-        group_mentions: allOrNone.optional(),
-        here_mentions: allOrNone.optional(),
-        role_mentions: allOrNone.optional(),
-        thread_replies: allOrNone.optional(),
+        channel_mentions: allOrNone.optional().describe('Pushes for @channel mentions: all or none.'),
+        default_preference: allOrNone.optional().describe('Pushes for chat events no other key covers: all or none.'),
+        direct_mentions: allOrNone.optional().describe('Pushes for mentions of the user: all or none.'),
+        group_mentions: allOrNone.optional().describe('Pushes for mentions of a user group the user is in: all or none.'),
+        here_mentions: allOrNone.optional().describe('Pushes for @here mentions: all or none.'),
+        role_mentions: allOrNone.optional().describe('Pushes for mentions of a role the user has: all or none.'),
+        thread_replies: allOrNone.optional().describe('Pushes for replies in threads the user takes part in: all or none.'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('Chat pushes per kind of event, finer than chat_level.'),
     feeds_preferences: z
       .object({
-        comment: allOrNone.optional(),
-        comment_mention: allOrNone.optional(),
-        comment_reaction: allOrNone.optional(),
-        comment_reply: allOrNone.optional(),
-        follow: allOrNone.optional(),
-        mention: allOrNone.optional(),
-        reaction: allOrNone.optional(),
-        custom_activity_types: z.record(z.string().min(1, 'an activity type must not be empty'), allOrNone).optional(),
+        comment: allOrNone.optional().describe('Pushes for comments on the user\'s activities: all or none.'),
+        comment_mention: allOrNone.optional().describe('Pushes for mentions in comments: all or none.'),
+        comment_reaction: allOrNone.optional().describe('Pushes for reactions to the user\'s comments: all or none.'),
+        comment_reply: allOrNone.optional().describe('Pushes for replies to the user\'s comments: all or none.'),
+        follow: allOrNone.optional().describe('Pushes for new followers: all or none.'),
+        mention: allOrNone.optional().describe('Pushes for mentions in activities: all or none.'),
+        reaction: allOrNone.optional().describe('Pushes for reactions to the user\'s activities or comments: all or none.'),
+        custom_activity_types: z.record(z.string().min(1, 'an activity type must not be empty'), allOrNone).optional().describe('Custom activity type → all or none: pushes for activities of that type.'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('Feeds pushes per kind of event, finer than feeds_level.'),
   })
   .strict();
 

@@ -34,7 +34,7 @@ const SERVER_FIELDS = [
 
 const RESERVED = new Set<string>(['id', ...USER_FIELDS, ...SERVER_FIELDS]);
 
-const toggle = z.object({ enabled: z.boolean() }).strict();
+const toggle = z.object({ enabled: z.boolean().describe('Whether it is on.') }).strict();
 const roleName = z.string().min(1, 'a role name must not be empty').max(64, 'a role name must be at most 64 characters');
 
 /**
@@ -52,26 +52,34 @@ const customData = z.record(z.string(), z.unknown()).superRefine((custom, ctx) =
 
 export const userSchema = z
   .object({
-    id: userIdSchema,
-    name: z.string().optional(),
-    image: z.string().optional(),
+    id: userIdSchema.describe('Identity: the user id (`user/<id>`): letters, digits, @, _ and -, at most 255 characters.'),
+    name: z.string().optional().describe('The user\'s display name.'),
+    image: z.string().optional().describe('The URL of the user\'s profile image.'),
     /** The global role: a built-in or a custom role (`role/<name>` must exist or be declared). */
-    role: roleName.optional(),
-    teams: z.array(z.string().min(1, 'a team name must not be empty')).superRefine(noDuplicates('teams')).optional(),
+    role: roleName.optional().describe('The user\'s global role: a built-in role (e.g. user, admin) or a custom one declared in roles or existing in the app.'),
+    teams: z.array(z.string().min(1, 'a team name must not be empty')).superRefine(noDuplicates('teams')).optional().describe('The teams the user belongs to (multi-tenant apps; a set).'),
     /** Team → role within that team; only the teams listed are managed. */
-    teams_role: z.record(z.string().min(1), roleName).optional(),
-    language: z.string().optional(),
-    invisible: z.boolean().optional(),
-    privacy_settings: z.object({ typing_indicators: toggle.optional(), read_receipts: toggle.optional(), delivery_receipts: toggle.optional() }).strict().optional(),
-    custom: customData.optional(),
+    teams_role: z.record(z.string().min(1), roleName).optional().describe('Team → the user\'s role within that team; only the teams listed are managed.'),
+    language: z.string().optional().describe('The user\'s language (e.g. en), used by automatic translation.'),
+    invisible: z.boolean().optional().describe('Whether the user appears offline to others.'),
+    privacy_settings: z
+      .object({
+        typing_indicators: toggle.optional().describe('Whether others see when the user is typing.'),
+        read_receipts: toggle.optional().describe('Whether others see when the user has read their messages.'),
+        delivery_receipts: toggle.optional().describe('Whether others see when the user\'s device has received their messages.'),
+      })
+      .strict()
+      .optional()
+      .describe('What the user shares with others: typing indicators and read and delivery receipts.'),
+    custom: customData.optional().describe('Custom data: your own fields (names not those of built-in fields, without dots); only the keys declared are managed.'),
     /** `true` deactivates the user (DeactivateUser), `false` reactivates it (ReactivateUser); unset, left as is. */
-    deactivated: z.boolean().optional(),
+    deactivated: z.boolean().optional().describe('true deactivates the user (DeactivateUser), false reactivates it (ReactivateUser); absent: left as is.'),
     /** `device/<user_id>/<id>`: with the key present (even `[]`), this user's devices are managed. */
-    devices: z.array(deviceSchema).superRefine(noDuplicateIds).optional(),
+    devices: z.array(deviceSchema).superRefine(noDuplicateIds).optional().describe('The user\'s push devices (`device/<user_id>/<id>`); with the key present, even [], the user\'s devices are managed.'),
     /** `blocked_user/<user_id>/<blocked_user_id>`: with the key present (even `[]`), this user's blocks are managed. */
-    blocked_users: blockedUsersSchema.optional(),
+    blocked_users: blockedUsersSchema.optional().describe('Ids of users this user blocks (a set, `blocked_user/<user_id>/<id>`); with the key present, even [], the blocks are managed.'),
     /** `push_preference/<user_id>`: write-only, applied when its fingerprint changes. */
-    push_preferences: pushPreferencesSchema.optional(),
+    push_preferences: pushPreferencesSchema.optional().describe('The user\'s push preferences (`push_preference/<user_id>`): write-only, applied when their fingerprint changes.'),
   })
   .strict()
   .superRefine((u, ctx) => {

@@ -17,10 +17,10 @@ const strings = (what: string) => z.array(z.string().min(1)).superRefine(noDupli
 
 export const sipTrunkSchema = z
   .object({
-    name: addressPart('a SIP trunk name', 100),
+    name: addressPart('a SIP trunk name', 100).describe('Identity: the trunk\'s name, unique in the app (`sip_trunk/<name>`); the API\'s id is looked up by it.'),
     numbers: strings('numbers').min(1, 'a trunk has at least one number').max(50, 'a trunk has at most 50 numbers').describe('Phone numbers of the trunk (a set).'),
     allowed_ips: strings('allowed_ips').optional().describe('IPv4/IPv6 addresses or CIDR blocks allowed to use the trunk (a set).'),
-    password: z.string().min(1).optional().describe('The trunk password: write-only, set again only when it changes.'),
+    password: z.string().min(1).optional().describe('Secret: the trunk password; write-only, set again only when it changes.'),
   })
   .strict()
   .describe('A SIP inbound trunk (`sip_trunk/<name>`).');
@@ -80,23 +80,53 @@ const customData = z.record(z.string(), z.unknown());
 
 export const sipRuleSchema = z
   .object({
-    name: addressPart('a SIP inbound routing rule name', 100),
+    name: addressPart('a SIP inbound routing rule name', 100).describe('Identity: the rule\'s name, unique in the app (`sip_inbound_routing_rule/<name>`); the API\'s id is looked up by it.'),
     trunks: strings('trunks').min(1, 'a rule names at least one trunk').max(50, 'a rule names at most 50 trunks').describe('The SIP trunks (by name) whose calls this rule routes.'),
-    called_numbers: strings('called_numbers').max(50, 'a rule lists at most 50 called numbers').optional(),
-    caller_numbers: strings('caller_numbers').max(50, 'a rule lists at most 50 caller numbers').optional(),
-    caller_configs: z.object({ id: z.string().min(1).max(255), custom_data: customData.optional() }).strict(),
-    call_configs: z.object({ custom_data: customData.optional() }).strict().optional(),
-    direct_routing_configs: z.object({ call_type: z.string().min(1), call_id: z.string().min(1) }).strict().optional().describe('Route calls straight into this call (mutually exclusive with pin_routing_configs).'),
+    called_numbers: strings('called_numbers').max(50, 'a rule lists at most 50 called numbers').optional().describe('The dialled numbers this rule applies to (a set, at most 50).'),
+    caller_numbers: strings('caller_numbers').max(50, 'a rule lists at most 50 caller numbers').optional().describe('The caller numbers this rule applies to (a set, at most 50); absent: any caller.'),
+    caller_configs: z
+      .object({
+        id: z.string().min(1).max(255).describe('The caller\'s user id in the call (a Handlebars template, e.g. from the caller number).'),
+        custom_data: customData.optional().describe('Custom data of the caller (values are Handlebars templates).'),
+      })
+      .strict()
+      .describe('Who the caller is in the call: their id and custom data.'),
+    call_configs: z
+      .object({ custom_data: customData.optional().describe('Custom data of the call the caller joins.') })
+      .strict()
+      .optional()
+      .describe('Settings of the call the caller joins.'),
+    direct_routing_configs: z
+      .object({
+        call_type: z.string().min(1).describe('The call type of the call (a `call_type` name).'),
+        call_id: z.string().min(1).describe('The id of the call (a Handlebars template).'),
+      })
+      .strict()
+      .optional()
+      .describe('Route calls straight into this call (mutually exclusive with pin_routing_configs).'),
     pin_routing_configs: z
-      .object({ custom_webhook_url: z.string(), pin_prompt: z.string(), pin_success_prompt: z.string(), pin_failed_attempt_prompt: z.string(), pin_hangup_prompt: z.string() })
+      .object({
+        custom_webhook_url: z.string().describe('A webhook that maps the PIN entered to a call (custom PIN handling).'),
+        pin_prompt: z.string().describe('What the caller hears when asked for the PIN.'),
+        pin_success_prompt: z.string().describe('What the caller hears when the PIN is accepted.'),
+        pin_failed_attempt_prompt: z.string().describe('What the caller hears when a PIN is wrong.'),
+        pin_hangup_prompt: z.string().describe('What the caller hears before being hung up on (too many wrong PINs).'),
+      })
       .partial()
       .strict()
-      .optional(),
+      .optional()
+      .describe('Route calls by a PIN the caller enters (mutually exclusive with direct_routing_configs).'),
     pin_protection_configs: z
-      .object({ enabled: z.boolean(), default_pin: z.string().min(3).max(20), max_attempts: z.number().int().min(1).max(10), required_pin_digits: z.number().int().min(3).max(10) })
+      .object({
+        enabled: z.boolean().describe('Whether callers must enter a PIN.'),
+        default_pin: z.string().min(3).max(20).describe('The PIN used when the call sets none (3 to 20 characters).'),
+        max_attempts: z.number().int().min(1).max(10).describe('How many PIN attempts a caller has (1 to 10).'),
+        required_pin_digits: z.number().int().min(3).max(10).describe('How many digits a PIN has (3 to 10).'),
+      })
       .partial()
       .strict()
-      .optional(),
+      .optional()
+      .describe('Protect the call with a PIN the caller must enter.'),
   })
   .strict()
   .refine((r) => !(r.direct_routing_configs && r.pin_routing_configs), { message: 'direct_routing_configs and pin_routing_configs are mutually exclusive', path: ['pin_routing_configs'] })
