@@ -3,7 +3,7 @@ import { KINDS, kindSpec, secretFieldsOf } from '../kinds/registry.js';
 import type { Api, ApiRequest } from '../core/api.js';
 import { errorMessage, isAmbiguous, isNotFound, StoppedError } from '../core/errors.js';
 import type { ApplyResult, ChangeBatcher } from '../kinds/types.js';
-import { executionGraph, perObjectEdges, phaseNode, phaseOf } from '../plan/order.js';
+import { executionGraph, orderCache, perObjectEdges, phaseNode, phaseOf, upsertingKinds } from '../plan/order.js';
 import { matchesAny } from '../core/pointer.js';
 import type { Plan, PlannedChange } from '../plan/plan.js';
 import { type Signal, signal } from '../core/signal.js';
@@ -34,7 +34,8 @@ export interface ExecuteOptions {
 export type ChangeOutcome = 'applied' | 'failed' | 'skipped' | 'interrupted';
 
 /** Which kinds and phases must be finished before each one starts, less those it follows object by object. */
-const ORDER = executionGraph(KINDS);
+/** The graph a plan runs in, for the kinds it creates or updates (the same order its levels were built in). */
+const orderOf = orderCache(executionGraph);
 const PER_OBJECT = perObjectEdges(KINDS);
 
 
@@ -53,6 +54,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
   const stopped = () => opts.signal?.aborted === true;
   const broken = new Set<string>();
   const byNode = new Map<string, PlannedChange[]>();
+  const ORDER = orderOf(KINDS, upsertingKinds(plan.levels.flat()));
   for (const change of plan.levels.flat()) {
     const n = nodeOf(change);
     if (!byNode.has(n)) byNode.set(n, []);

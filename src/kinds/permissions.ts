@@ -141,6 +141,8 @@ export const permissionKind = defineKind({
   setFields: ['/condition'],
   identityFields: ['id'],
   isBuiltin: (live) => live.builtin === true,
+  // Those Stream publishes: a channel type's grants name them without the file declaring them.
+  builtins: [...PUBLISHED_BUILTIN_PERMISSIONS].map((id) => `permission/${id}`),
   async fetch(api, desired, { all, complete, forExport }) {
     const permissions = await listPermissions(api);
     // `complete` outside an export: permissions are in policy.prune.

@@ -13,6 +13,8 @@ import { deviceKind } from './users/devices.js';
 import { pushPreferenceKind } from './users/push-preferences.js';
 import { userKind } from './users/user.js';
 import { callTypeKind } from './video/call-types.js';
+import { channelTypeKind } from './chat/channel-types.js';
+import { commandKind } from './chat/commands.js';
 import { sipRuleKind, sipTrunkKind } from './video/sip.js';
 
 /** Every kind stream-sync manages, in the order plans list them. The one registry: nothing else lists kinds. */
@@ -34,6 +36,8 @@ export const KINDS: readonly KindSpec[] = [
   callTypeKind,
   sipTrunkKind,
   sipRuleKind,
+  commandKind,
+  channelTypeKind,
 ];
 
 const byName = new Map(KINDS.map((k) => [k.kind, k]));

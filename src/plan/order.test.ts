@@ -35,6 +35,18 @@ describe('phaseLevels', () => {
     expect(before(a, b)).toBe(true);
   });
 
+  it('leaves out the release edges of kinds the plan does not create or update: a name is freed before it is taken again', () => {
+    const kinds = [...KINDS, { kind: 'channel_type', dependsOn: ['blocklist', 'role'], releases: ['blocklist', 'role'] }];
+    const idle = phaseLevels(kinds, new Set(['blocklist']));
+    expect(idle.get('blocklist:delete')!).toBeLessThan(idle.get('blocklist:upsert')!);
+    // With channel types changing, they let go of a block list before it is deleted, so block lists are created first.
+    const busy = phaseLevels(kinds, new Set(['blocklist', 'channel_type']));
+    expect(busy.get('channel_type:upsert')!).toBeLessThan(busy.get('blocklist:delete')!);
+    expect(busy.get('blocklist:upsert')!).toBeLessThan(busy.get('channel_type:upsert')!);
+    // Without a plan's kinds, every kind may release.
+    expect(phaseLevels(kinds).get('blocklist:upsert')!).toBeLessThan(phaseLevels(kinds).get('blocklist:delete')!);
+  });
+
   it('refuses kinds whose dependencies form a cycle', () => {
     expect(() => phaseLevels([{ kind: 'a', dependsOn: ['b'] }, { kind: 'b', dependsOn: ['a'] }])).toThrow(/cycle/);
   });

@@ -16,8 +16,8 @@ export const phaseNode = (kind: string, phase: Phase) => `${kind}:${phase}`;
  * 4. deletes of a kind before its creates (names and quotas are freed first), unless that would contradict the
  *    rules above (a role that is swapped for another while grants move is created before the old one goes).
  */
-export function phaseLevels(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' | 'releasedBy' | 'releases'>[]): Map<string, number> {
-  const after = phaseGraph(kinds);
+export function phaseLevels(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' | 'releasedBy' | 'releases'>[], upserting?: ReadonlySet<string>): Map<string, number> {
+  const after = phaseGraph(kinds, upserting);
   const levels = new Map<string, number>();
   const visiting = new Set<string>();
   const level = (n: string): number => {
@@ -39,8 +39,13 @@ export function phaseLevels(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' 
  * The same rules as a graph: each (kind, phase) node (`role:upsert`, `role:delete`) and the nodes that must be
  * finished before it starts. The executor runs each node as soon as those are done; the levels are this graph's
  * layering, for printing and for callers that want one order.
+ *
+ * `upserting`: the kinds a plan creates or updates. A kind with none releases nothing, so its release edges (rule
+ * 3) are left out, and a kind whose only releaser is idle frees its names before its creates (rule 4): block lists
+ * are deleted before they are created when no channel type changes. Without it, every kind may release.
  */
-export function phaseGraph(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' | 'releasedBy' | 'releases'>[]): Map<string, Set<string>> {
+export function phaseGraph(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' | 'releasedBy' | 'releases'>[], upserting?: ReadonlySet<string>): Map<string, Set<string>> {
+  const releasing = (kind: string) => !upserting || upserting.has(kind);
   const after = new Map<string, Set<string>>();
   const nodes = kinds.flatMap((k) => [phaseNode(k.kind, 'upsert'), phaseNode(k.kind, 'delete')]);
   for (const n of nodes) after.set(n, new Set());
@@ -50,8 +55,8 @@ export function phaseGraph(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' |
   for (const k of kinds) {
     for (const d of k.dependsOn) edge(phaseNode(d, 'upsert'), phaseNode(k.kind, 'upsert'));
     for (const j of kinds) if (j.dependsOn.includes(k.kind)) edge(phaseNode(j.kind, 'delete'), phaseNode(k.kind, 'delete'));
-    for (const r of k.releasedBy ?? []) edge(phaseNode(r, 'upsert'), phaseNode(k.kind, 'delete'));
-    for (const r of k.releases ?? []) edge(phaseNode(k.kind, 'upsert'), phaseNode(r, 'delete'));
+    for (const r of k.releasedBy ?? []) if (releasing(r)) edge(phaseNode(r, 'upsert'), phaseNode(k.kind, 'delete'));
+    if (releasing(k.kind)) for (const r of k.releases ?? []) edge(phaseNode(k.kind, 'upsert'), phaseNode(r, 'delete'));
   }
   for (const k of kinds) {
     const del = phaseNode(k.kind, 'delete');
@@ -87,8 +92,8 @@ export function perObjectEdges(kinds: readonly Pick<PlanKind, 'kind' | 'dependsO
  * nothing for the other nodes: user deletes still wait for every user create, though the groups they follow no
  * longer do.
  */
-export function executionGraph(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' | 'releasedBy' | 'releases' | 'waitsPerObject' | 'refs'>[]): Map<string, Set<string>> {
-  const full = phaseGraph(kinds);
+export function executionGraph(kinds: readonly Pick<PlanKind, 'kind' | 'dependsOn' | 'releasedBy' | 'releases' | 'waitsPerObject' | 'refs'>[], upserting?: ReadonlySet<string>): Map<string, Set<string>> {
+  const full = phaseGraph(kinds, upserting);
   const perObject = perObjectEdges(kinds);
   const closure = new Map<string, Set<string>>();
   const ancestors = (n: string): Set<string> => {
@@ -115,6 +120,22 @@ function reaches(after: Map<string, Set<string>>, from: string, to: string): boo
     stack.push(...(after.get(n) ?? []));
   }
   return false;
+}
+
+/** The kinds that changes create or update (what `phaseGraph` calls `upserting`). */
+export const upsertingKinds = (changes: readonly { kind: string; action: Action }[]): Set<string> => new Set(changes.filter((c) => c.action !== 'delete').map((c) => c.kind));
+
+/** A per-plan order, computed once for each registry and set of upserting kinds (plans repeat them: a daemon's runs). */
+export function orderCache<T>(build: (kinds: readonly PlanKind[], upserting: ReadonlySet<string>) => T): (kinds: readonly PlanKind[], upserting: ReadonlySet<string>) => T {
+  const cache = new WeakMap<readonly PlanKind[], Map<string, T>>();
+  return (kinds, upserting) => {
+    let byKey = cache.get(kinds);
+    if (!byKey) cache.set(kinds, (byKey = new Map()));
+    const key = [...upserting].sort().join(',');
+    let hit = byKey.get(key);
+    if (hit === undefined) byKey.set(key, (hit = build(kinds, upserting)));
+    return hit;
+  };
 }
 
 /** The level of each change, renumbered densely over the levels that actually hold changes. */

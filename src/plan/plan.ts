@@ -3,7 +3,7 @@ import type { Change, DesiredObject, DesiredState, LiveObject, LiveState, PlanDo
 import { canonicalJson, sha256 } from '../core/canonical.js';
 import { caseDuplicates, deletedFields, diffFields } from './diff.js';
 import { kindIn, kindOfAddress, type PlanKind } from './facets.js';
-import { levelsFor, phaseLevels } from './order.js';
+import { levelsFor, orderCache, phaseLevels, upsertingKinds } from './order.js';
 import { isDrift, reportOnlyMatcher } from './report-only.js';
 import { fromPointer, getAt, matchesAny, matchesGlob } from '../core/pointer.js';
 
@@ -32,13 +32,8 @@ export interface PlanInput {
   kinds?: readonly PlanKind[];
 }
 
-/** The order levels of a registry, computed once per registry. */
-const orderLevels = new WeakMap<readonly PlanKind[], Map<string, number>>();
-function levelsOf(registry: readonly PlanKind[]): Map<string, number> {
-  let levels = orderLevels.get(registry);
-  if (!levels) orderLevels.set(registry, (levels = phaseLevels(registry)));
-  return levels;
-}
+/** The order levels of a registry for the kinds a plan creates or updates. */
+const levelsOf = orderCache(phaseLevels);
 
 /** The plan that makes `live` match `desired`. Pure: same inputs, same plan. */
 export function buildPlan(input: PlanInput): Plan {
@@ -97,7 +92,7 @@ export function buildPlan(input: PlanInput): Plan {
 
   warnings.push(...unmatchedPatterns(desired, live, kinds));
   const rank = new Map(registry.map((k, i) => [k.kind, i]));
-  const levels = levelsFor(changes, levelsOf(registry)).map((level) =>
+  const levels = levelsFor(changes, levelsOf(registry, upsertingKinds(changes))).map((level) =>
     level.sort((a, b) => rank.get(a.kind)! - rank.get(b.kind)! || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0)),
   );
   const ordered = levels.flat();

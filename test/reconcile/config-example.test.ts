@@ -34,7 +34,6 @@ describe('config.example/stream.yaml against the emulator', () => {
       const { plan } = await h.plan(edited);
       expect(plan.document.changes).toEqual([
         { address: 'blocklist/banned-words', kind: 'blocklist', action: 'update', fields: [{ path: '/words', before: ['giveaway', 'scam', 'spoiler'], after: ['crypto', 'giveaway', 'scam', 'spoiler'], sensitive: false }] },
-        { address: 'call_type/support-call', kind: 'call_type', action: 'update', fields: [{ path: '/settings/recording/quality', before: '720p', after: '1080p', sensitive: false }] },
         {
           address: 'user_group/support',
           kind: 'user_group',
@@ -44,6 +43,7 @@ describe('config.example/stream.yaml against the emulator', () => {
             { path: '/members', before: ['agent-ann', 'agent-bo'], after: ['agent-ann', 'agent-bo', 'lead-cy'], sensitive: false },
           ],
         },
+        { address: 'call_type/support-call', kind: 'call_type', action: 'update', fields: [{ path: '/settings/recording/quality', before: '720p', after: '1080p', sensitive: false }] },
       ]);
       const second = await h.apply(edited);
       expect(second.result.failed).toEqual([]);

@@ -190,8 +190,8 @@ describe('external storages and the importer storage against the emulator', () =
     const edited = STORAGE.replace('bucket: acme-exports', 'bucket: acme-exports-2').replace('region: eu-west-1', 'region: eu-central-1');
     const planned = await h.plan(edited, { env: vars });
     expect(planned.plan.document.changes).toEqual([
-      { address: 'external_storage/exports', kind: 'external_storage', action: 'update', fields: [{ path: '/bucket', before: 'acme-exports', after: 'acme-exports-2', sensitive: false }] },
       { address: 'importer_external_storage', kind: 'importer_external_storage', action: 'update', fields: [{ path: '/aws_s3/region', before: 'eu-west-1', after: 'eu-central-1', sensitive: false }] },
+      { address: 'external_storage/exports', kind: 'external_storage', action: 'update', fields: [{ path: '/bucket', before: 'acme-exports', after: 'acme-exports-2', sensitive: false }] },
     ]);
     const applied = await h.apply(edited, { env: vars });
     expect(applied.result.failed).toEqual([]);

@@ -2,24 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runExport } from '../../src/commands/export.js';
-import { startEmulator } from '../../src/emulator/server.js';
-import { harness, type Harness } from '../support/reconcile.js';
+import { withApp } from '../support/reconcile.js';
 
 /**
  * Video configuration against the emulator: call types, SIP trunks and routing rules planned, applied, read
  * back and planned again; pruned only when their section is in `policy.prune`, built-ins never.
  */
-
-async function withApp<T>(fn: (h: Harness) => Promise<T>): Promise<T> {
-  const emu = await startEmulator({ port: 0, taskStepMs: 0, rateLimits: 'off' });
-  const h = harness(emu);
-  try {
-    return await fn(h);
-  } finally {
-    await h.close();
-    await emu.close();
-  }
-}
 
 const VIDEO = `
 version: 1

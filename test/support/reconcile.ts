@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDesired } from '../../src/desired/load.js';
 import { type Applied, applyPlan, checkDeleteGuard, type EngineDeps, type Planned, planFor } from '../../src/runtime/engine.js';
-import type { RunningEmulator } from '../../src/emulator/server.js';
+import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
 import { type ApiClient, createApiClient } from '../../src/live/client.js';
 import type { DesiredState } from '../../src/core/model.js';
 import type { Api, ApiRequest } from '../../src/core/api.js';
@@ -38,12 +38,16 @@ export function harness(emu: RunningEmulator, opts: { concurrency?: number; apiK
   const client = createApiClient({ baseUrl: emu.url, apiKey, apiSecret, concurrency: opts.concurrency ?? 8, minBackoffMs: 5, maxBackoffMs: 50, timeoutMs: opts.timeoutMs });
   const state = StateFile.open(undefined, apiKey, apiSecret);
   // Every request body the engine sends is held to the official spec's request schema (when the spec is present).
-  const spec = loadSpec();
+  // Chat operations (channel types, commands) are held to the chat spec, every other one to the video spec.
+  const specs = [loadSpec(), loadSpec('chat')];
+  const specOf = (op: string) => specs.find((s) => s?.has(op));
   const sent: ApiRequest[] = [];
   const violations: string[] = [];
   const api: Api = {
     send(req) {
       sent.push(req);
+      const spec = specOf(req.op);
+      if (!spec && specs.every(Boolean)) violations.push(`${req.op}: in neither the video nor the chat spec`);
       if (spec && req.body !== undefined) {
         const errors = spec.validateRequest(req.op, req.body);
         if (errors.length) violations.push(`${req.op}: ${errors.join('; ')} in ${JSON.stringify(req.body).slice(0, 300)}`);
@@ -72,4 +76,16 @@ export function harness(emu: RunningEmulator, opts: { concurrency?: number; apiK
       if (violations.length) throw new Error(`requests that do not match the official spec:\n${violations.join('\n')}`);
     },
   };
+}
+
+/** Runs `fn` against a fresh emulator (port 0, no rate limits, tasks done at once) and a harness on it, then closes both. */
+export async function withApp<T>(fn: (h: Harness) => Promise<T>): Promise<T> {
+  const emu = await startEmulator({ port: 0, taskStepMs: 0, rateLimits: 'off' });
+  const h = harness(emu);
+  try {
+    return await fn(h);
+  } finally {
+    await h.close();
+    await emu.close();
+  }
 }

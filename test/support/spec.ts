@@ -35,6 +35,8 @@ export interface Spec {
   /** The `/api/v2` common operations (tag `product:common`): the emulator's scope. */
   commonOps: SpecOperation[];
   operation(op: string): SpecOperation;
+  /** Whether the spec documents the operation. */
+  has(op: string): boolean;
   /** The operation a concrete request hits, by method and path. */
   find(method: string, path: string): SpecOperation | undefined;
   /** Errors of `body` against the response schema for (op, status); statuses the op does not list are checked against APIError. */
@@ -116,6 +118,7 @@ function buildSpec(raw: Json): Spec {
     commonOps,
     operation,
     find: (method, path) => all.find((o) => o.method === method.toUpperCase() && o.regex.test(path)),
+    has: (op) => byOp.has(op),
     statuses: (op) => Object.keys(operation(op).raw.responses).map(Number),
     validateResponse(op, status, body) {
       const responses = operation(op).raw.responses as Json;
