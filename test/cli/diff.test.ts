@@ -222,7 +222,7 @@ describe('stream-sync diff --env staging --env prod', () => {
       prune: false,
       excluded: ['secret fields', 'write-only fields', 'app name', 'users'],
     });
-    expect(doc.changes.map((c) => c.address)).toEqual(['role/moderator-lite', 'blocklist/banned-words']);
+    expect(doc.changes.map((c) => c.address).sort()).toEqual(['blocklist/banned-words', 'role/moderator-lite']);
     expect(doc.summary).toMatchObject({ create: 1, update: 1, delete: 0 });
   });
 

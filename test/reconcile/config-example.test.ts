@@ -16,8 +16,14 @@ describe('config.example/stream.yaml against the emulator', () => {
       const applied = await h.apply(example);
       expect(applied.result.failed).toEqual([]);
       expect(applied.notConverged).toEqual([]);
-      // 12 common objects (the app is an update) and the video section: 2 call types, a SIP trunk and its routing rule.
-      expect(applied.plan.document.summary).toEqual({ create: 16, update: 1, delete: 0, unchanged: 0 });
+      // 12 common objects (the app is an update), the video section (2 call types, a SIP trunk and its routing rule)
+      // and the chat section (a command, a custom channel type and the built-in livestream type, an update).
+      expect(applied.plan.document.summary).toEqual({ create: 18, update: 2, delete: 0, unchanged: 0 });
+      expect(applied.plan.document.changes.filter((c) => /^(channel_type|command)$/.test(c.kind)).map((c) => `${c.action} ${c.address}`).sort()).toEqual([
+        'create channel_type/support',
+        'create command/ticket',
+        'update channel_type/livestream',
+      ]);
       expect(applied.plan.document.changes.filter((c) => /^(call_type|sip_)/.test(c.kind)).map((c) => `${c.action} ${c.address}`).sort()).toEqual([
         'create call_type/support-call',
         'create call_type/town-hall',

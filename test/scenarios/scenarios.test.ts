@@ -37,7 +37,10 @@ describe('scenarios: desired YAML + seeded live state → plan', () => {
       const emu = await startEmulator({ port: 0, rateLimits: 'off', taskStepMs: 0, apps: [{ key: 'scenario', secret: 'scenario-secret', name: 'acme-prod' }] });
       const h = harness(emu);
       try {
-        const api = new TestApi(emu, loadSpec());
+        // Each seed request is held to the spec that documents it: chat's channel types and commands, or video's.
+        const videoApi = new TestApi(emu, loadSpec());
+        const chatApi = new TestApi(emu, loadSpec('chat'));
+        const api = { call: (req: SeedRequest) => (req.path.startsWith('/api/v2/chat/') ? chatApi : videoApi).call(req) };
         const seed = existsSync(join(dir, 'live.json')) ? (JSON.parse(readFileSync(join(dir, 'live.json'), 'utf8')) as SeedRequest[]) : [];
         for (const req of seed) {
           const res = await api.call(req);
