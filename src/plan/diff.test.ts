@@ -82,8 +82,8 @@ describe('diffFields', () => {
 describe('what a delete lists of the object it removes', () => {
   const withFields = { ...spec, secretFields: ['/token', '/creds/*/key'], writeOnlyFields: ['/apn_config'], fileFields: ['name', 'words', 'token', 'apn_config', 'creds', 'team', 'custom', 'note'] };
 
-  it('lists the file fields the app holds, in the schema order, without identity, secrets, write-only or empty values', () => {
-    const gone = live({ words: ['b', 'a'], token: 'abc', apn_config: { x: 1 }, team: '', custom: {}, note: 'kept', option_ids: { a: '1' } });
+  it('lists the file fields the app holds, in the schema order, without identity, secrets, write-only, empty or false values', () => {
+    const gone = live({ words: ['b', 'a'], token: 'abc', apn_config: { x: 1 }, team: false, custom: {}, note: 'kept', option_ids: { a: '1' } });
     expect(deletedFields(withFields, gone)).toEqual([
       { path: '/words', before: ['a', 'b'], after: null, sensitive: false },
       { path: '/note', before: 'kept', after: null, sensitive: false },

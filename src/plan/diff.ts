@@ -122,14 +122,15 @@ function sameMultiset(want: readonly unknown[], have: readonly unknown[]): boole
 /**
  * What a delete lists of the object it removes: its file fields as the app has them, top level, in the schema's
  * order; not its identity (the address says it), not what the API never reads back (secrets, write-only fields),
- * nothing empty. A field that holds a secret deeper down is shown only as sensitive.
+ * nothing empty or false. A field that holds a secret deeper down is shown only as sensitive.
  */
 export function deletedFields(spec: Pick<PlanKind, 'fileFields' | 'secretFields' | 'writeOnlyFields' | 'identityFields' | 'setFields'>, live: LiveObject): FieldChange[] {
   const out: FieldChange[] = [];
   for (const key of spec.fileFields ?? []) {
     const path = toPointer([key]);
     const value = live.fields[key];
-    if (spec.identityFields.includes(key) || value === undefined || value === null || value === '') continue;
+    // Nothing empty or off: a delete reads as what the object had, not as a list of features it did not use.
+    if (spec.identityFields.includes(key) || value === undefined || value === null || value === '' || value === false) continue;
     if (matchesAny(spec.writeOnlyFields, path) || matchesAny(spec.secretFields, path)) continue;
     if ((isPlainObject(value) && Object.keys(value).length === 0) || (Array.isArray(value) && value.length === 0)) continue;
     if (spec.secretFields.some((p) => patternOverlaps(p, path))) out.push({ path, before: SENSITIVE, after: null, sensitive: true });
