@@ -7,18 +7,21 @@ import addFormatsModule from 'ajv-formats';
 /**
  * The official OpenAPI specs as test oracles: the video spec (the common endpoints, call types, SIP) from
  * `STREAM_OPENAPI_SPEC` or `../shared/stream-openapi/video-serverside-api.json`, and the chat spec (channel types,
- * commands) from `STREAM_OPENAPI_CHAT_SPEC` or `../shared/stream-openapi/chat-serverside-api.json`, never copied into
- * the repository. When one is absent the suites that need it skip, unless `REQUIRE_STREAM_OPENAPI=1` (CI), where its
+ * commands) from `STREAM_OPENAPI_CHAT_SPEC` or `../shared/stream-openapi/chat-serverside-api.json`, and the moderation
+ * spec (configs, rules) from `STREAM_OPENAPI_MODERATION_SPEC` or `../shared/stream-openapi/moderation-serverside-api.json`,
+ * never copied into the repository. When one is absent the suites that need it skip, unless `REQUIRE_STREAM_OPENAPI=1` (CI), where its
  * absence is a failure.
  */
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SPEC_PATH = process.env.STREAM_OPENAPI_SPEC ?? resolve(repoRoot, '../shared/stream-openapi/video-serverside-api.json');
 export const CHAT_SPEC_PATH = process.env.STREAM_OPENAPI_CHAT_SPEC ?? resolve(repoRoot, '../shared/stream-openapi/chat-serverside-api.json');
+export const MODERATION_SPEC_PATH =
+  process.env.STREAM_OPENAPI_MODERATION_SPEC ?? resolve(repoRoot, '../shared/stream-openapi/moderation-serverside-api.json');
 export const SPEC_REQUIRED = process.env.REQUIRE_STREAM_OPENAPI === '1';
 
-export type SpecProduct = 'video' | 'chat';
-const SPEC_PATHS: Record<SpecProduct, string> = { video: SPEC_PATH, chat: CHAT_SPEC_PATH };
-const SPEC_ENV: Record<SpecProduct, string> = { video: 'STREAM_OPENAPI_SPEC', chat: 'STREAM_OPENAPI_CHAT_SPEC' };
+export type SpecProduct = 'video' | 'chat' | 'moderation';
+const SPEC_PATHS: Record<SpecProduct, string> = { video: SPEC_PATH, chat: CHAT_SPEC_PATH, moderation: MODERATION_SPEC_PATH };
+const SPEC_ENV: Record<SpecProduct, string> = { video: 'STREAM_OPENAPI_SPEC', chat: 'STREAM_OPENAPI_CHAT_SPEC', moderation: 'STREAM_OPENAPI_MODERATION_SPEC' };
 
 type Json = Record<string, any>;
 
@@ -49,7 +52,7 @@ export interface Spec {
 
 const cached = new Map<SpecProduct, Spec | null>();
 
-/** The video spec (the default, for the common endpoints) or the chat spec; `undefined` when it is absent. */
+/** The video spec (the default, for the common endpoints), the chat spec or the moderation spec; `undefined` when it is absent. */
 export function loadSpec(product: SpecProduct = 'video'): Spec | undefined {
   const known = cached.get(product);
   if (known !== undefined) return known ?? undefined;

@@ -60,7 +60,7 @@ const importSchema = z.object({
 
 const teamOf = (ctx: RequestContext, bodyTeam?: string) => bodyTeam ?? (ctx.query.get('team') || undefined);
 
-function findByName(app: AppState, name: string, team: string | undefined): Rec | undefined {
+export function findByName(app: AppState, name: string, team: string | undefined): Rec | undefined {
   for (const list of app.blocklists.values()) if (list.name === name && list.team === team) return list;
   return undefined;
 }

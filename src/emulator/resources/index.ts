@@ -25,13 +25,15 @@ import { userQuery } from './users/query.js';
 import { users } from './users/upsert.js';
 import { channelTypes } from './chat/channel-types.js';
 import { chatCommands } from './chat/commands.js';
+import { moderationConfigs } from './moderation/configs.js';
+import { moderationRules } from './moderation/rules.js';
 import { callTypes } from './video/call-types.js';
 import { sip } from './video/sip.js';
 
 /**
  * Every resource the emulator serves (the `/api/v2` common endpoints of Stream's API, video call types and SIP,
- * chat channel types and commands), one line each. The folder is `resources/`, not `routes/`: a module owns its
- * state slice, built-ins and persistence as well as its routes.
+ * chat channel types and commands, moderation configs and rules), one line each. The folder is `resources/`, not
+ * `routes/`: a module owns its state slice, built-ins and persistence as well as its routes.
  *
  * Order matters twice: routes of equally specific paths are tried in this order, and GetRateLimits lists
  * operations in it. New apps are seeded in it too.
@@ -63,6 +65,8 @@ export const resources: readonly Resource[] = [
   tasks,
   channelTypes,
   chatCommands,
+  moderationConfigs,
+  moderationRules,
   callTypes,
   sip,
 ];

@@ -21,9 +21,11 @@ const querySchema = z.object({
 });
 
 type FieldType = 'string' | 'boolean' | 'number' | 'date' | 'object';
-interface Queryable {
+export interface Queryable {
   fields: Record<string, { type: FieldType; ops: string[] }>;
   sortFields: string[];
+  /** The fields that break ties after the sort, ascending (default `id`). */
+  tiebreak?: string[];
 }
 
 const CMP = ['$eq', '$gt', '$gte', '$lt', '$lte'];
@@ -80,6 +82,8 @@ function matchCondition(record: Rec, field: string, type: FieldType, op: string,
       return isDeepStrictEqual(v, x);
     case '$in':
       if (!Array.isArray(operand)) throw filterError(`${field}: $in needs an array`);
+      // On a list field (a moderation rule's `config_keys`), whether any element is one of the operands.
+      if (Array.isArray(value)) return value.some((e) => operand.some((o) => isDeepStrictEqual(e, o)));
       return operand.some((o) => isDeepStrictEqual(v, comparable(o, type)));
     case '$gt':
       return value !== undefined && compare(v, x) > 0;
@@ -153,7 +157,7 @@ export function runQuery(q: Queryable, records: Rec[], body: unknown): { page: R
   const keep = compileFilter(q, input.filter ?? {});
   const sort = input.sort?.length ? input.sort : [{ field: 'created_at', direction: -1 as const }];
   for (const s of sort) if (!q.sortFields.includes(s.field)) throw inputError(`sort field ${s.field} is not allowed`, { sort: `sort field ${s.field} is not allowed` });
-  const keys = [...sort.map((s) => ({ field: s.field, dir: s.direction ?? 1 })), { field: 'id', dir: 1 }];
+  const keys = [...sort.map((s) => ({ field: s.field, dir: s.direction ?? 1 })), ...(q.tiebreak ?? ['id']).map((field) => ({ field, dir: 1 }))];
   const sorted = records.filter(keep).sort((a, b) => {
     for (const k of keys) {
       const c = compare(a[k.field], b[k.field]);
