@@ -254,8 +254,9 @@ function recordApplied(change: PlannedChange, state: StateFile): void {
   }
   const spec = kindSpec(change.kind);
   const writeOnly = [...spec.writeOnlyFields, ...spec.secretFields];
+  // Sensitive values are recorded too (as fingerprints), so that a later delete of the object knows not to show them.
   for (const f of change.fields) {
-    if (matchesAny(writeOnly, f.path)) state.record(change.address, f.path, valueAt(change.desired!.fields, f.path));
+    if (matchesAny(writeOnly, f.path) || f.sensitive) state.record(change.address, f.path, valueAt(change.desired!.fields, f.path));
   }
 }
 

@@ -123,6 +123,8 @@ export interface PlanDocument {
 export interface WriteOnlyMemory {
   fingerprint(address: string, path: string, value: unknown): string;
   applied(address: string, path: string): string | undefined;
+  /** The paths of `address` with a fingerprint recorded (secrets, write-only and sensitive values it was applied with). */
+  recordedPaths?(address: string): readonly string[];
 }
 
 /**

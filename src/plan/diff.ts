@@ -122,10 +122,13 @@ function sameMultiset(want: readonly unknown[], have: readonly unknown[]): boole
 /**
  * What a delete lists of the object it removes: its file fields as the app has them, top level, in the schema's
  * order; not its identity (the address says it), not what the API never reads back (secrets, write-only fields),
- * nothing empty or false. A field that holds a secret deeper down is shown only as sensitive.
+ * nothing empty or false. A field that holds a secret deeper down, or that the state file recorded as applied
+ * with a sensitive value, is shown only as sensitive.
  */
-export function deletedFields(spec: Pick<PlanKind, 'fileFields' | 'secretFields' | 'writeOnlyFields' | 'identityFields' | 'setFields'>, live: LiveObject): FieldChange[] {
+export function deletedFields(spec: Pick<PlanKind, 'fileFields' | 'secretFields' | 'writeOnlyFields' | 'identityFields' | 'setFields'>, live: LiveObject, memory?: WriteOnlyMemory): FieldChange[] {
   const out: FieldChange[] = [];
+  // What the object was applied with as sensitive (a `${secret:}`, `${file:}` or sensitive variable) stays masked.
+  const recorded = memory?.recordedPaths?.(live.address) ?? [];
   for (const key of spec.fileFields ?? []) {
     const path = toPointer([key]);
     const value = live.fields[key];
@@ -133,7 +136,7 @@ export function deletedFields(spec: Pick<PlanKind, 'fileFields' | 'secretFields'
     if (spec.identityFields.includes(key) || value === undefined || value === null || value === '' || value === false) continue;
     if (matchesAny(spec.writeOnlyFields, path) || matchesAny(spec.secretFields, path)) continue;
     if ((isPlainObject(value) && Object.keys(value).length === 0) || (Array.isArray(value) && value.length === 0)) continue;
-    if (spec.secretFields.some((p) => patternOverlaps(p, path))) out.push({ path, before: SENSITIVE, after: null, sensitive: true });
+    if (spec.secretFields.some((p) => patternOverlaps(p, path)) || recorded.some((p) => overlaps(p, path))) out.push({ path, before: SENSITIVE, after: null, sensitive: true });
     else out.push({ path, before: matchesAny(spec.setFields, path) && Array.isArray(value) ? sortedSet(value) : value, after: null, sensitive: false });
   }
   return out;

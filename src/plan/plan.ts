@@ -86,7 +86,7 @@ export function buildPlan(input: PlanInput): Plan {
         warnings.push({ address: have.address, message: 'not declared in the file, but protected by policy.protect: not deleted' });
         continue;
       }
-      changes.push({ address: have.address, kind: spec.kind, action: 'delete', fields: deletedFields(spec, have), live: have });
+      changes.push({ address: have.address, kind: spec.kind, action: 'delete', fields: deletedFields(spec, have, memory), live: have });
     }
   }
 

@@ -63,6 +63,10 @@ export class StateFile implements WriteOnlyMemory, Inventories {
     return this.data.apps[this.apiKey]?.fingerprints[address]?.[path];
   }
 
+  recordedPaths(address: string): string[] {
+    return Object.keys(this.data.apps[this.apiKey]?.fingerprints[address] ?? {});
+  }
+
   record(address: string, path: string, value: unknown): void {
     (this.app.fingerprints[address] ??= {})[path] = this.fingerprint(address, path, value);
     this.dirty = true;

@@ -98,6 +98,20 @@ describe('chat configuration as code', () => {
     });
   });
 
+  it('converges on commands: [all], which Stream reads back as every command, and on a partition size under 10', async () => {
+    await withApp(async (h) => {
+      const yaml = 'version: 1\ncommands:\n  - name: ticket\n    description: Open\nchannel_types:\n  - name: open\n    commands: [all]\n    partition_size: 0\n';
+      const applied = await h.apply(yaml);
+      expect(applied.result.failed).toEqual([]);
+      expect(applied.notConverged).toEqual([]);
+      expect((await h.plan(yaml)).plan.document.changes).toEqual([]);
+      // A command added later is covered by "all" too: nothing to change.
+      const more = yaml.replace('    description: Open\n', '    description: Open\n  - name: order\n    description: Track\n');
+      expect((await h.apply(more)).result.failed).toEqual([]);
+      expect((await h.plan(more)).plan.document.changes).toEqual([]);
+    });
+  });
+
   it('refuses, before any write, a channel type naming a command, block list, role or permission that neither the file nor the app has', async () => {
     await withApp(async (h) => {
       const yaml = `version: 1

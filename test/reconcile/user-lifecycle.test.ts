@@ -1,3 +1,4 @@
+import { renderPlan } from '../../src/plan/render/index.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -128,6 +129,19 @@ ${ids.map((id) => `  - id: ${id}\n    name: ${id.toUpperCase()}\n`).join('')}${p
     expect(notes).toEqual([{ address: 'policy.user_delete', message: expect.stringMatching(/^2 users are deleted soft: .*restored/) }]);
     const hard = await h.plan(file([], '  prune: [users]\n  user_delete: hard\n').replace('users:\n', 'users: []\n'));
     expect(hard.plan.document.warnings).toContainEqual({ address: 'policy.user_delete', message: expect.stringMatching(/^2 users are deleted hard: .*messages .*cannot be undone/) });
+    await h.close();
+  });
+
+  it('masks in a delete what the user was applied with as sensitive, and shows custom data by its keys only', async () => {
+    const h = harness(env.emu);
+    const declared = 'version: 1\nusers:\n  - id: tok-1\n    name: Token holder\n    custom: { api_token: "${env:TOKEN}", plan: gold }\npolicy:\n  sensitive_variables: [TOKEN]\n';
+    expect((await h.apply(declared, { env: { TOKEN: 'tok-very-secret-123' } })).result.failed).toEqual([]);
+    const planned = await h.plan('version: 1\nusers: []\npolicy:\n  prune: [users]\n');
+    const del = planned.plan.document.changes.find((c) => c.address === 'user/tok-1')!;
+    expect(del.fields).toContainEqual({ path: '/custom', before: '(sensitive value)', after: null, sensitive: true });
+    expect(del.fields).toContainEqual({ path: '/name', before: 'Token holder', after: null, sensitive: false });
+    expect(JSON.stringify(planned.plan.document)).not.toContain('tok-very-secret-123');
+    for (const format of ['text', 'markdown'] as const) expect(renderPlan(planned.plan.document, format)).not.toContain('tok-very-secret-123');
     await h.close();
   });
 

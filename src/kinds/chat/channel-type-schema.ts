@@ -103,7 +103,7 @@ export const channelTypeSchema = z
       .optional()
       .describe('Channel-level role → the permissions it has in channels of this type (a set). Only the roles listed are managed; each names a role of the app.'),
     permissions: z.array(policy).optional().describe('Legacy permission policies (ordered, managed as a whole list); prefer grants.'),
-    partition_size: z.number().int().min(0).optional().describe('How many members a partition of a large channel holds (0: no partitions).'),
+    partition_size: z.number().int().min(0).optional().describe('How many members a partition of a large channel holds (0: no partitions; under 10 is set by an update after the create).'),
     partition_ttl: z.string().optional().describe('How long a partition lives, as a duration such as "24h".'),
     push_level: z.enum(['all', 'all_mentions', 'mentions', 'direct_mentions', 'none']).optional().describe('The default push level of members: all, all_mentions, mentions, direct_mentions or none.'),
     chat_preferences: z

@@ -96,6 +96,8 @@ describe('command kind', () => {
     expectRejected(commandSchema, { name: 'giphy', description: 'x' }, /giphy is a built-in command/);
     expectRejected(commandSchema, { name: 'open ticket', description: 'x' }, /letters, digits/);
     expectRejected(commandSchema, { name: 'ticket' }, /description/);
+    // Stream reads an empty args or set back as absent: "" could never compare equal.
+    expectRejected(commandSchema, { name: 'ticket', description: 'x', args: '' }, /args must not be empty/);
   });
 
   it('creates, and updates with the description UpdateCommand requires, valid for the spec', () => {

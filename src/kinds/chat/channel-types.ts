@@ -62,6 +62,11 @@ function createRequests(want: Rec): ApiRequest[] {
     createBody.automod_behavior = REQUIRED_DEFAULTS.automod_behavior;
     later.automod_behavior = 'shadow_block';
   }
+  // Create takes a partition size of 10 or more; a smaller one (0: no partitions) is set by the update.
+  if (typeof want.partition_size === 'number' && want.partition_size < 10) {
+    delete createBody.partition_size;
+    later.partition_size = want.partition_size;
+  }
   const create: ApiRequest = { op: 'CreateChannelType', method: 'POST', path: '/api/v2/chat/channeltypes', body: createBody, idempotent: false };
   if (Object.keys(later).length === 0) return [create];
   return [create, { op: 'UpdateChannelType', method: 'PUT', path: '/api/v2/chat/channeltypes/{name}', params: { name }, body: { ...required(createBody, {}), ...later }, idempotent: true }];
@@ -88,9 +93,20 @@ export const channelTypeKind = defineKind({
   setFields: ['/commands', '/grants/*', '/allowed_flag_reasons', '/blocklists'],
   isBuiltin: (live) => live.builtin === true,
   builtins: BUILTIN_CHANNEL_TYPES.map((t) => address(t)),
-  async fetch(api) {
-    const res = await api.send<{ channel_types?: Record<string, Rec> }>(listChannelTypes);
-    return Object.entries(res.channel_types ?? {}).map(([name, t]) => channelTypeLive({ ...t, name }));
+  async fetch(api, desired) {
+    const wantsAll = new Set(desired.filter((t) => (t.fields.commands as string[] | undefined)?.includes(ALL_COMMANDS)).map((t) => t.address));
+    const [res, commands] = await Promise.all([
+      api.send<{ channel_types?: Record<string, Rec> }>(listChannelTypes),
+      wantsAll.size ? api.send<{ commands?: Rec[] }>({ op: 'ListCommands', method: 'GET', path: '/api/v2/chat/commands', idempotent: true }) : undefined,
+    ]);
+    const every = (commands?.commands ?? []).map((c) => String(c.name));
+    return Object.entries(res.channel_types ?? {}).map(([name, t]) => {
+      const live = channelTypeLive({ ...t, name });
+      // Stream reads `commands: [all]` back as every command: a type declared with `all` that has every one has `all`.
+      const names = new Set(live.fields.commands as string[]);
+      if (wantsAll.has(live.address) && every.every((c) => names.has(c))) live.fields.commands = [ALL_COMMANDS];
+      return live;
+    });
   },
   requests({ action, desired, live, fields }) {
     const name = String((desired ?? live)!.fields.name);

@@ -15,8 +15,8 @@ export const commandSchema = z
       .refine((n) => !isBuiltinCommand(n), { error: (issue) => `${String(issue.input)} is a built-in command: channel types name it without declaring it, and Stream does not let it be changed` })
       .describe('Identity: the custom command typed after "/" (`command/<name>`); giphy, ban, unban, mute and unmute are built in.'),
     description: z.string().min(1, 'a command description must not be empty').max(255).describe('What the command does, as chat clients show it in their command list (required by Stream).'),
-    args: z.string().max(255).optional().describe('The arguments help shown after the name, e.g. "[@username] [text]".'),
-    set: z.string().max(255).optional().describe('The group clients list the command under, e.g. fun_set or moderation_set.'),
+    args: z.string().min(1, 'args must not be empty: leave it out for none').max(255).optional().describe('The arguments help shown after the name, e.g. "[@username] [text]".'),
+    set: z.string().min(1, 'set must not be empty: leave it out for none').max(255).optional().describe('The group clients list the command under, e.g. fun_set or moderation_set.'),
   })
   .strict()
   .describe('A custom chat command that channel types may enable (`commands:` of a channel type); your backend handles it through a webhook.');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arrayDelta, clean, formatValue } from './format.js';
+import { arrayDelta, clean, describeField, formatValue } from './format.js';
 
 describe('formatValue', () => {
   it.each<[string, unknown, string]>([
@@ -37,5 +37,14 @@ describe('arrayDelta', () => {
 describe('clean', () => {
   it('writes control characters out as escapes and leaves other text alone', () => {
     expect(clean('a\nb\tc\x1b[0m\u009b\u202eé→')).toBe('a\\nb\\tc\\u001b[0m\\u009b\\u202eé→');
+  });
+});
+
+describe('a delete\'s nested object', () => {
+  it('shows its keys only: custom data may hold values nobody marked sensitive', () => {
+    const f = { path: '/custom', before: { plan: 'gold', token: 'abc-123' }, after: null, sensitive: false };
+    expect(describeField(f, 'delete')).toBe('{"plan", "token"}');
+    expect(describeField({ ...f, before: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`k${i}`, i])) }, 'delete')).toMatch(/"k9", … and 2 more\}$/);
+    expect(describeField({ path: '/words', before: ['a', 'b'], after: null, sensitive: false }, 'delete')).toBe('["a", "b"]');
   });
 });

@@ -113,11 +113,15 @@ export function describeField(f: FieldChange, action: Action, opts: FormatOption
     const v = visible(f, side);
     return f.sensitive && v !== null ? SENSITIVE : formatValue(v, opts);
   };
-  // A delete's fields are what the object had: what goes with it. A nested object shows its keys, not its whole
-  // tree (a call type's settings would fill the screen); `export` keeps a full copy.
+  // A delete's fields are what the object had: what goes with it. A nested object shows its keys only, not its
+  // tree (a call type's settings would fill the screen, and custom data may hold values nobody marked sensitive);
+  // `export` keeps a full copy.
   if (action === 'delete') {
     const v = visible(f, 'before');
-    return !f.sensitive && v !== null && typeof v === 'object' && !Array.isArray(v) ? formatValue(v, opts, MAX_DEPTH - 1) : show('before');
+    if (f.sensitive || v === null || typeof v !== 'object' || Array.isArray(v)) return show('before');
+    const keys = Object.keys(v);
+    const shown = keys.slice(0, MAX_ITEMS).map((k) => clean(JSON.stringify(k)));
+    return `{${[...shown, ...(keys.length > MAX_ITEMS ? [more(keys.length - MAX_ITEMS)] : [])].join(', ')}}`;
   }
   if (action !== 'update') return show('after');
   const before = visible(f, 'before');
