@@ -15,6 +15,8 @@ import { userKind } from './users/user.js';
 import { callTypeKind } from './video/call-types.js';
 import { channelTypeKind } from './chat/channel-types.js';
 import { commandKind } from './chat/commands.js';
+import { moderationConfigKind } from './moderation/configs.js';
+import { moderationRuleKind } from './moderation/rules.js';
 import { sipRuleKind, sipTrunkKind } from './video/sip.js';
 
 /** Every kind stream-sync manages, in the order plans list them. The one registry: nothing else lists kinds. */
@@ -38,6 +40,8 @@ export const KINDS: readonly KindSpec[] = [
   sipRuleKind,
   commandKind,
   channelTypeKind,
+  moderationConfigKind,
+  moderationRuleKind,
 ];
 
 const byName = new Map(KINDS.map((k) => [k.kind, k]));

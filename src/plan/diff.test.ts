@@ -100,3 +100,31 @@ describe('what a delete lists of the object it removes', () => {
     expect(deletedFields(spec, live({ words: ['a'] }))).toEqual([]);
   });
 });
+
+describe('lists keyed by a field (moderation rules by label)', () => {
+  const keyed = { ...spec, keyedLists: { '/rules': 'label' } };
+  const rules = (...items: Record<string, unknown>[]) => items;
+  const d = (fields: Record<string, unknown>) => desired(fields);
+  const k = (dd: DesiredObject, l?: LiveObject) => diffFields(dd, l, { spec: keyed, ignoredFields: [], memory: memory() });
+
+  it('compares item by item on the declared fields, addressed by the key', () => {
+    const have = live({ rules: rules({ label: 'toxic', threshold: 0.7, action: 'flag', severity_rules: [] }, { label: 'threat', threshold: 0.5, action: 'remove' }) });
+    const want = d({ rules: rules({ label: 'threat', threshold: 0.5, action: 'remove' }, { label: 'toxic', threshold: 0.8, action: 'flag' }) });
+    expect(k(want, have)).toEqual([{ path: '/rules/toxic/threshold', before: 0.7, after: 0.8, sensitive: false }]);
+  });
+
+  it('shows an item the file no longer lists as removed, and a new one as added field by field', () => {
+    const have = live({ rules: rules({ label: 'toxic', threshold: 0.7 }, { label: 'spam', threshold: 0.9 }) });
+    const want = d({ rules: rules({ label: 'toxic', threshold: 0.7 }, { label: 'insult', threshold: 0.6 }) });
+    expect(k(want, have)).toEqual([
+      { path: '/rules/insult/label', before: null, after: 'insult', sensitive: false },
+      { path: '/rules/insult/threshold', before: null, after: 0.6, sensitive: false },
+      { path: '/rules/spam', before: { label: 'spam', threshold: 0.9 }, after: null, sensitive: false },
+    ]);
+  });
+
+  it('falls back to comparing the whole list when items do not key cleanly (a key twice, or missing)', () => {
+    const have = live({ rules: rules({ label: 'a' }, { label: 'a' }) });
+    expect(k(d({ rules: rules({ label: 'a' }) }), have)).toEqual([{ path: '/rules', before: [{ label: 'a' }, { label: 'a' }], after: [{ label: 'a' }], sensitive: false }]);
+  });
+});

@@ -6,7 +6,7 @@ import { canonicalJson, sortedSet } from '../core/canonical.js';
 import { matchesAny, overlaps, patternOverlaps, toPointer } from '../core/pointer.js';
 
 export interface DiffOptions {
-  spec: Pick<PlanKind, 'secretFields' | 'writeOnlyFields' | 'setFields' | 'identityFields' | 'caseInsensitiveFields'>;
+  spec: Pick<PlanKind, 'secretFields' | 'writeOnlyFields' | 'setFields' | 'identityFields' | 'caseInsensitiveFields' | 'keyedLists'>;
   /** Pointer patterns that are never compared nor written (`policy.ignore_fields`). */
   ignoredFields: readonly string[];
   memory: WriteOnlyMemory;
@@ -48,6 +48,14 @@ export function diffFields(desired: DesiredObject, live: LiveObject | undefined,
       }
       return;
     }
+    const keyed = keyedListsAt(spec.keyedLists, path, want, have);
+    if (keyed) {
+      for (const key of Object.keys(keyed.want)) walk(keyed.want[key], keyed.have?.[key], [...segments, key]);
+      for (const key of Object.keys(keyed.have ?? {})) {
+        if (!(key in keyed.want)) out.push({ path: toPointer([...segments, key]), before: show(path, keyed.have![key]), after: null, sensitive });
+      }
+      return;
+    }
     if (isPlainObject(want) && !matchesAny(spec.setFields, path)) {
       const haveObj = isPlainObject(have) ? have : undefined;
       for (const key of Object.keys(want)) walk(want[key], haveObj?.[key], [...segments, key]);
@@ -65,6 +73,28 @@ export function diffFields(desired: DesiredObject, live: LiveObject | undefined,
 }
 
 /** Sets of strings the API matches whatever their case: equal when they hold the same strings, lowercased. */
+/** An array of objects keyed by `field` (undefined when an item has no such string field, or two share one). */
+export function byKeyField(items: readonly unknown[], field: string): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const item of items) {
+    const key = isPlainObject(item) ? item[field] : undefined;
+    if (typeof key !== 'string' || key in out) return undefined;
+    out[key] = item;
+  }
+  return out;
+}
+
+/** The declared and live arrays at `path` as maps by their key field, when `path` is a keyed list and both key cleanly. */
+function keyedListsAt(lists: Readonly<Record<string, string>> | undefined, path: string, want: unknown, have: unknown) {
+  if (!lists || !Array.isArray(want)) return undefined;
+  const field = Object.entries(lists).find(([pattern]) => matchesAny([pattern], path))?.[1];
+  if (!field) return undefined;
+  const wantMap = byKeyField(want, field);
+  const haveMap = have === undefined || have === null ? undefined : Array.isArray(have) ? byKeyField(have, field) : undefined;
+  if (!wantMap || (have !== undefined && have !== null && !haveMap)) return undefined;
+  return { want: wantMap, have: haveMap };
+}
+
 function sameFoldedSet(want: unknown, have: unknown): boolean {
   if (!Array.isArray(want) || !Array.isArray(have)) return equal(want, have);
   const fold = (v: unknown) => (typeof v === 'string' ? `s${v.toLowerCase()}` : `j${canonicalJson(v)}`);

@@ -47,6 +47,13 @@ export interface PlanKind {
   /** Arrays compared without order. */
   setFields: readonly string[];
   /**
+   * Arrays of objects compared as maps by one of their fields (pattern → that field: `/automod_toxicity_config/rules`
+   * → `label`): each item is compared on its declared fields at `<array>/<key>/…`, so a plan reads
+   * `/automod_toxicity_config/rules/toxic/threshold: 0.7 → 0.8`; a live item whose key the file does not list is a
+   * removal. The whole array is managed: the kind writes exactly the declared items.
+   */
+  keyedLists?: Readonly<Record<string, string>>;
+  /**
    * Of `setFields`, those whose strings the API matches whatever their case (for this object's fields): compared
    * case-insensitively, as sets; two items equal but for case are a plan warning.
    */

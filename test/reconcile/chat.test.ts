@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runExport } from '../../src/commands/export.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { withApp } from '../support/reconcile.js';
+import { expectConverges, withApp } from '../support/reconcile.js';
 
 /**
  * Chat configuration against the emulator: channel types and custom commands planned, applied, read back and
@@ -242,19 +242,9 @@ describe('chat properties over generated desired states', () => {
     await fc.assert(
       fc.asyncProperty(chatState, chatState, async (before, target) => {
         fc.pre(convergible(before.doc as ChatDoc, target.doc as ChatDoc));
-        await withApp(async (h) => {
-          await h.apply(before.yaml, { allowDeletes: 100 });
-          const { plan } = await h.plan(target.yaml);
-          const pruned = new Set((target.doc.policy as { prune?: string[] } | undefined)?.prune ?? []);
-          const sectionOf: Record<string, string> = { command: 'commands', channel_type: 'channel_types' };
-          for (const c of plan.document.changes.filter((c) => c.action === 'delete')) {
-            expect(pruned.has(sectionOf[c.kind]!), `${c.address} deleted without its section in prune`).toBe(true);
-            expect(c.address).not.toMatch(/^(channel_type\/(messaging|livestream|team|gaming|commerce)|command\/(giphy|ban|unban|mute|unmute))$/);
-          }
-          const applied = await h.apply(target.yaml, { allowDeletes: 100 });
-          expect(applied.result.failed).toEqual([]);
-          expect(applied.notConverged).toEqual([]);
-          expect((await h.plan(target.yaml)).plan.document.changes).toEqual([]);
+        await expectConverges(before, target, {
+          sectionOf: { command: 'commands', channel_type: 'channel_types' },
+          builtin: /^(channel_type\/(messaging|livestream|team|gaming|commerce)|command\/(giphy|ban|unban|mute|unmute))$/,
         });
       }),
       { numRuns: 15 },

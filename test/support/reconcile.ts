@@ -38,8 +38,8 @@ export function harness(emu: RunningEmulator, opts: { concurrency?: number; apiK
   const client = createApiClient({ baseUrl: emu.url, apiKey, apiSecret, concurrency: opts.concurrency ?? 8, minBackoffMs: 5, maxBackoffMs: 50, timeoutMs: opts.timeoutMs });
   const state = StateFile.open(undefined, apiKey, apiSecret);
   // Every request body the engine sends is held to the official spec's request schema (when the spec is present).
-  // Chat operations (channel types, commands) are held to the chat spec, every other one to the video spec.
-  const specs = [loadSpec(), loadSpec('chat')];
+  // Each request is held to the spec that documents its operation: chat's, moderation's, or video's (the common API).
+  const specs = [loadSpec(), loadSpec('chat'), loadSpec('moderation')];
   const specOf = (op: string) => specs.find((s) => s?.has(op));
   const sent: ApiRequest[] = [];
   const violations: string[] = [];
@@ -47,7 +47,7 @@ export function harness(emu: RunningEmulator, opts: { concurrency?: number; apiK
     send(req) {
       sent.push(req);
       const spec = specOf(req.op);
-      if (!spec && specs.every(Boolean)) violations.push(`${req.op}: in neither the video nor the chat spec`);
+      if (!spec && specs.every(Boolean)) violations.push(`${req.op}: in none of the video, chat and moderation specs`);
       if (spec && req.body !== undefined) {
         const errors = spec.validateRequest(req.op, req.body);
         if (errors.length) violations.push(`${req.op}: ${errors.join('; ')} in ${JSON.stringify(req.body).slice(0, 300)}`);
@@ -88,4 +88,26 @@ export async function withApp<T>(fn: (h: Harness) => Promise<T>): Promise<T> {
     await h.close();
     await emu.close();
   }
+}
+
+/**
+ * The convergence property of a kind's generated desired states: `before` applied, then `target` planned (its
+ * deletes only in sections `policy.prune` names, never an address `builtin` matches), applied with no failed
+ * change, and planned again to nothing. `sectionOf` maps a kind to its section.
+ */
+export async function expectConverges(before: { yaml: string }, target: { yaml: string; doc: Record<string, unknown> }, opts: { sectionOf: Record<string, string>; builtin?: RegExp }): Promise<void> {
+  await withApp(async (h) => {
+    await h.apply(before.yaml, { allowDeletes: 100 });
+    const { plan } = await h.plan(target.yaml);
+    const pruned = new Set((target.doc.policy as { prune?: string[] } | undefined)?.prune ?? []);
+    for (const c of plan.document.changes.filter((c) => c.action === 'delete')) {
+      if (!pruned.has(opts.sectionOf[c.kind]!)) throw new Error(`${c.address} deleted without its section in prune`);
+      if (opts.builtin?.test(c.address)) throw new Error(`built-in ${c.address} deleted`);
+    }
+    const applied = await h.apply(target.yaml, { allowDeletes: 100 });
+    if (applied.result.failed.length) throw new Error(`failed: ${JSON.stringify(applied.result.failed)}`);
+    if (applied.notConverged.length) throw new Error(`not converged: ${JSON.stringify(applied.notConverged)}`);
+    const again = (await h.plan(target.yaml)).plan.document.changes;
+    if (again.length) throw new Error(`plan after apply is not empty: ${JSON.stringify(again)}`);
+  });
 }

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import type { Api } from '../../core/api.js';
+import type { LiveObject, Rec } from '../../core/model.js';
+import { byKeyField } from '../../plan/diff.js';
+import type { RefAt } from '../../plan/facets.js';
+import { defineKind, getOrUndefined, isRecord, liveObject, overlay, paginate, pick } from '../define.js';
+import { CONFIG_FIELDS, KEYED_RULES, moderationConfigSchema, SECTION_KEYS } from './config-schema.js';
+
+/** QueryModerationConfigs' and QueryModerationRules' page size (the spec's maximum). */
+export const MODERATION_PAGE = 100;
+
+const address = (key: unknown) => `moderation_config/${String(key)}`;
+
+/**
+ * A ConfigResponse in the file's shape: the sections UpsertConfig takes, each with only the keys it takes (the
+ * answer adds read-only ones), timestamps dropped, no team as absent.
+ */
+export function moderationConfigLive(c: Rec): LiveObject {
+  const fields = pick(c, CONFIG_FIELDS);
+  for (const [section, keys] of Object.entries(SECTION_KEYS)) if (isRecord(fields[section])) fields[section] = pick(fields[section] as Rec, keys);
+  if (!fields.team) delete fields.team;
+  return liveObject('moderation_config', address(c.key), fields);
+}
+
+/** Every config of the app, page by page. */
+export const queryConfigs = (api: Api) =>
+  paginate<{ configs?: Rec[]; next?: string }>(
+    api,
+    (next) => ({ op: 'query_moderation_configs', method: 'POST', path: '/api/v2/moderation/configs', body: next ? { limit: MODERATION_PAGE, next } : { limit: MODERATION_PAGE }, idempotent: true }),
+    (res) => ({ items: res.configs ?? [], next: res.next }),
+  );
+
+/**
+ * `desired` written over `live` for an upsert that replaces the whole config: sections and keys the file does not
+ * declare are kept as the app has them; a rule list keyed by label (or block list) is exactly the declared rules,
+ * each over the app's rule with the same key (so a rule's undeclared fields stay); other lists are the file's.
+ */
+export function mergeConfig(live: Rec, desired: Rec, path = ''): Rec {
+  const out: Rec = { ...live };
+  for (const [k, want] of Object.entries(desired)) {
+    const here = `${path}/${k}`;
+    const have = live[k];
+    const keyField = KEYED_RULES[here];
+    if (keyField && Array.isArray(want)) {
+      const haveByKey = Array.isArray(have) ? (byKeyField(have, keyField) ?? {}) : {};
+      out[k] = want.map((rule) => overlay(haveByKey[String((rule as Rec)[keyField])], rule));
+    } else if (isRecord(want) && isRecord(have)) out[k] = mergeConfig(have, want, here);
+    else out[k] = want;
+  }
+  return out;
+}
+
+/** The block lists a config's block-list rules name, each at its line. */
+function refsAt(fields: Rec): RefAt[] {
+  const rules = ((fields.block_list_config as Rec | undefined)?.rules as Rec[] | undefined) ?? [];
+  return rules.map((r, i) => ({ ref: `blocklist/${String(r.name)}`, path: ['block_list_config', 'rules', String(i), 'name'] }));
+}
+
+/**
+ * Moderation configs (`moderation_config/<key>`): which checks run on content under a key (`chat:messaging`, a
+ * channel type, or a key of your own) and the action per label, threshold or block list. Only what the file
+ * declares is managed; rule lists are compared rule by rule (`/automod_toxicity_config/rules/toxic/threshold`).
+ * UpsertConfig replaces a whole config, so every write sends the file's sections over what the app has.
+ */
+export const moderationConfigKind = defineKind({
+  kind: 'moderation_config',
+  section: 'moderation_configs',
+  schema: z.array(moderationConfigSchema),
+  identityFields: ['key'],
+  immutableFields: ['/team'],
+  // Block lists exist before a config names them, and are let go of before they are deleted.
+  dependsOn: ['blocklist'],
+  releases: ['blocklist'],
+  refs: (fields) => refsAt(fields).map((r) => r.ref),
+  refsAt,
+  keyedLists: KEYED_RULES,
+  setFields: ['/flood_config/allowlist', '/video_call_rule_config/flagged_labels'],
+  async fetch(api) {
+    return (await queryConfigs(api)).map(moderationConfigLive);
+  },
+  requests({ action, desired, live }) {
+    const key = String((desired ?? live)!.fields.key);
+    const team = ((desired ?? live)!.fields.team as string | undefined) || undefined;
+    if (action === 'delete') return [{ op: 'delete_config', method: 'DELETE', path: '/api/v2/moderation/config/{key}', params: { key }, query: { team }, idempotent: true }];
+    const body = action === 'create' ? desired!.fields : mergeConfig(live!.fields, desired!.fields);
+    return [{ op: 'upsert_config', method: 'POST', path: '/api/v2/moderation/config', body, idempotent: true }];
+  },
+  async reread(api, desired) {
+    const res = await getOrUndefined<{ config?: Rec }>(api, { op: 'get_config', method: 'GET', path: '/api/v2/moderation/config/{key}', params: { key: String(desired.fields.key) }, query: { team: (desired.fields.team as string | undefined) || undefined }, idempotent: true });
+    return res?.config ? moderationConfigLive(res.config) : undefined;
+  },
+  toFile: (live) => live.fields,
+});
