@@ -113,14 +113,17 @@ describe('lists keyed by a field (moderation rules by label)', () => {
     expect(k(want, have)).toEqual([{ path: '/rules/toxic/threshold', before: 0.7, after: 0.8, sensitive: false }]);
   });
 
-  it('shows an item the file no longer lists as removed, and a new one as added field by field', () => {
+  it('shows an item the file no longer lists as removed, and a new one field by field (its key is in the path)', () => {
     const have = live({ rules: rules({ label: 'toxic', threshold: 0.7 }, { label: 'spam', threshold: 0.9 }) });
     const want = d({ rules: rules({ label: 'toxic', threshold: 0.7 }, { label: 'insult', threshold: 0.6 }) });
     expect(k(want, have)).toEqual([
-      { path: '/rules/insult/label', before: null, after: 'insult', sensitive: false },
       { path: '/rules/insult/threshold', before: null, after: 0.6, sensitive: false },
       { path: '/rules/spam', before: { label: 'spam', threshold: 0.9 }, after: null, sensitive: false },
     ]);
+  });
+
+  it('adds an item that declares nothing but its key whole', () => {
+    expect(k(d({ rules: rules({ label: 'spam' }) }), live({ rules: [] }))).toEqual([{ path: '/rules/spam', before: null, after: { label: 'spam' }, sensitive: false }]);
   });
 
   it('falls back to comparing the whole list when items do not key cleanly (a key twice, or missing)', () => {

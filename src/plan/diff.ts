@@ -50,7 +50,14 @@ export function diffFields(desired: DesiredObject, live: LiveObject | undefined,
     }
     const keyed = keyedListsAt(spec.keyedLists, path, want, have);
     if (keyed) {
-      for (const key of Object.keys(keyed.want)) walk(keyed.want[key], keyed.have?.[key], [...segments, key]);
+      for (const key of Object.keys(keyed.want)) {
+        // The key is in the path: an item is compared on its other fields, and one with none is added whole.
+        const { [keyed.field]: _key, ...rest } = keyed.want[key] as Rec;
+        const haveItem = keyed.have?.[key];
+        if (Object.keys(rest).length === 0) {
+          if (haveItem === undefined) out.push({ path: toPointer([...segments, key]), before: null, after: show(path, keyed.want[key]), sensitive });
+        } else walk(rest, haveItem, [...segments, key]);
+      }
       for (const key of Object.keys(keyed.have ?? {})) {
         if (!(key in keyed.want)) out.push({ path: toPointer([...segments, key]), before: show(path, keyed.have![key]), after: null, sensitive });
       }
@@ -92,7 +99,7 @@ function keyedListsAt(lists: Readonly<Record<string, string>> | undefined, path:
   const wantMap = byKeyField(want, field);
   const haveMap = have === undefined || have === null ? undefined : Array.isArray(have) ? byKeyField(have, field) : undefined;
   if (!wantMap || (have !== undefined && have !== null && !haveMap)) return undefined;
-  return { want: wantMap, have: haveMap };
+  return { field, want: wantMap, have: haveMap };
 }
 
 function sameFoldedSet(want: unknown, have: unknown): boolean {

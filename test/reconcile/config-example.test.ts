@@ -17,8 +17,13 @@ describe('config.example/stream.yaml against the emulator', () => {
       expect(applied.result.failed).toEqual([]);
       expect(applied.notConverged).toEqual([]);
       // 12 common objects (the app is an update), the video section (2 call types, a SIP trunk and its routing rule)
-      // and the chat section (a command, a custom channel type and the built-in livestream type, an update).
-      expect(applied.plan.document.summary).toEqual({ create: 18, update: 2, delete: 0, unchanged: 0 });
+      // the chat section (a command, a custom channel type and the built-in livestream type, an update) and the
+      // moderation section (a config and an escalation rule).
+      expect(applied.plan.document.summary).toEqual({ create: 20, update: 2, delete: 0, unchanged: 0 });
+      expect(applied.plan.document.changes.filter((c) => c.kind.startsWith('moderation_')).map((c) => `${c.action} ${c.address}`)).toEqual([
+        'create moderation_config/chat:support',
+        'create moderation_rule/repeat-offender',
+      ]);
       expect(applied.plan.document.changes.filter((c) => /^(channel_type|command)$/.test(c.kind)).map((c) => `${c.action} ${c.address}`).sort()).toEqual([
         'create channel_type/support',
         'create command/ticket',
@@ -38,8 +43,10 @@ describe('config.example/stream.yaml against the emulator', () => {
         .replace('members: [agent-ann, agent-bo]', 'members: [agent-ann, agent-bo, lead-cy]')
         .replace('recording: { mode: auto-on, quality: 720p }', 'recording: { mode: auto-on, quality: 1080p }');
       const { plan } = await h.plan(edited);
-      expect(plan.document.changes).toEqual([
+      // By address: the order between independent kinds is the executor's business, not this test's.
+      expect([...plan.document.changes].sort((a, b) => (a.address < b.address ? -1 : 1))).toEqual([
         { address: 'blocklist/banned-words', kind: 'blocklist', action: 'update', fields: [{ path: '/words', before: ['giveaway', 'scam', 'spoiler'], after: ['crypto', 'giveaway', 'scam', 'spoiler'], sensitive: false }] },
+        { address: 'call_type/support-call', kind: 'call_type', action: 'update', fields: [{ path: '/settings/recording/quality', before: '720p', after: '1080p', sensitive: false }] },
         {
           address: 'user_group/support',
           kind: 'user_group',
@@ -49,7 +56,6 @@ describe('config.example/stream.yaml against the emulator', () => {
             { path: '/members', before: ['agent-ann', 'agent-bo'], after: ['agent-ann', 'agent-bo', 'lead-cy'], sensitive: false },
           ],
         },
-        { address: 'call_type/support-call', kind: 'call_type', action: 'update', fields: [{ path: '/settings/recording/quality', before: '720p', after: '1080p', sensitive: false }] },
       ]);
       const second = await h.apply(edited);
       expect(second.result.failed).toEqual([]);

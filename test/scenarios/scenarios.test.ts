@@ -37,10 +37,12 @@ describe('scenarios: desired YAML + seeded live state → plan', () => {
       const emu = await startEmulator({ port: 0, rateLimits: 'off', taskStepMs: 0, apps: [{ key: 'scenario', secret: 'scenario-secret', name: 'acme-prod' }] });
       const h = harness(emu);
       try {
-        // Each seed request is held to the spec that documents it: chat's channel types and commands, or video's.
+        // Each seed request is held to the spec that documents it: chat's, moderation's, or video's (the common API).
         const videoApi = new TestApi(emu, loadSpec());
         const chatApi = new TestApi(emu, loadSpec('chat'));
-        const api = { call: (req: SeedRequest) => (req.path.startsWith('/api/v2/chat/') ? chatApi : videoApi).call(req) };
+        const moderationApi = new TestApi(emu, loadSpec('moderation'));
+        const apiFor = (path: string) => (path.startsWith('/api/v2/chat/') ? chatApi : path.startsWith('/api/v2/moderation/') ? moderationApi : videoApi);
+        const api = { call: (req: SeedRequest) => apiFor(req.path).call(req) };
         const seed = existsSync(join(dir, 'live.json')) ? (JSON.parse(readFileSync(join(dir, 'live.json'), 'utf8')) as SeedRequest[]) : [];
         for (const req of seed) {
           const res = await api.call(req);

@@ -48,3 +48,10 @@ describe('a delete\'s nested object', () => {
     expect(describeField({ path: '/words', before: ['a', 'b'], after: null, sensitive: false }, 'delete')).toBe('["a", "b"]');
   });
 });
+
+describe('an item of a keyed list added or removed', () => {
+  it('reads as a sentence of its fields, not as JSON', () => {
+    expect(describeField({ path: '/automod_toxicity_config/rules/threat', before: { label: 'threat', threshold: 0.5, action: 'remove' }, after: null, sensitive: false }, 'update')).toBe('removed (label "threat", threshold 0.5, action "remove")');
+    expect(describeField({ path: '/rules/spam', before: null, after: { label: 'spam' }, sensitive: false }, 'update')).toBe('added (label "spam")');
+  });
+});

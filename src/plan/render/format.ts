@@ -126,8 +126,20 @@ export function describeField(f: FieldChange, action: Action, opts: FormatOption
   if (action !== 'update') return show('after');
   const before = visible(f, 'before');
   const after = visible(f, 'after');
+  // An item of a keyed list (a moderation rule by label) added or removed: its fields as a sentence, not as JSON.
+  if (!f.sensitive && after === null && isPlainRecord(before)) return `removed (${fieldsOf(before, opts)})`;
+  if (!f.sensitive && before === null && isPlainRecord(after)) return `added (${fieldsOf(after, opts)})`;
   if (!f.sensitive && Array.isArray(before) && Array.isArray(after)) return describeArrayUpdate(before, after, opts);
   return `${show('before')} → ${show('after')}`;
+}
+
+const isPlainRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** `label "threat", threshold 0.5, action "remove"`: an object's fields, one level, values as formatValue shows them. */
+function fieldsOf(obj: Record<string, unknown>, opts: FormatOptions): string {
+  const entries = Object.entries(obj).filter(([, v]) => v !== undefined);
+  const shown = entries.slice(0, MAX_ITEMS).map(([k, v]) => `${clean(k)} ${formatValue(v, opts, 1)}`);
+  return [...shown, ...(entries.length > MAX_ITEMS ? [more(entries.length - MAX_ITEMS)] : [])].join(', ');
 }
 
 /** The three counts of the closing line, from the changes listed: what is printed is what is counted. */
