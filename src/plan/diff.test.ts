@@ -126,6 +126,12 @@ describe('lists keyed by a field (moderation rules by label)', () => {
     expect(k(d({ rules: rules({ label: 'spam' }) }), live({ rules: [] }))).toEqual([{ path: '/rules/spam', before: null, after: { label: 'spam' }, sensitive: false }]);
   });
 
+  it('compares a list holding a sensitive value whole, so the value stays masked', () => {
+    const want = desired({ rules: rules({ label: 'llm', description: 'secret prompt' }) }, ['/rules/0/description']);
+    const out = k(want, live({ rules: rules({ label: 'llm', description: 'old' }) }));
+    expect(out).toEqual([{ path: '/rules', before: SENSITIVE, after: SENSITIVE, sensitive: true }]);
+  });
+
   it('falls back to comparing the whole list when items do not key cleanly (a key twice, or missing)', () => {
     const have = live({ rules: rules({ label: 'a' }, { label: 'a' }) });
     expect(k(d({ rules: rules({ label: 'a' }) }), have)).toEqual([{ path: '/rules', before: [{ label: 'a' }, { label: 'a' }], after: [{ label: 'a' }], sensitive: false }]);

@@ -48,7 +48,8 @@ export function diffFields(desired: DesiredObject, live: LiveObject | undefined,
       }
       return;
     }
-    const keyed = keyedListsAt(spec.keyedLists, path, want, have);
+    // A list holding a substituted sensitive value is compared whole: its pointers are by index, not by key.
+    const keyed = desired.sensitive.some((p) => overlaps(p, path)) ? undefined : keyedListsAt(spec.keyedLists, path, want, have);
     if (keyed) {
       for (const key of Object.keys(keyed.want)) {
         // The key is in the path: an item is compared on its other fields, and one with none is added whole.
