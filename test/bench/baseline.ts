@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { StreamClient } from '@stream-io/node-sdk';
 import { parse } from 'yaml';
+import { UPDATE_ONLY } from '../../src/kinds/chat/channel-type-schema.js';
+import { type ChannelType, createsInTwo } from './workload.js';
 
 /**
  * The baseline: what a user writes by hand with the official `@stream-io/node-sdk` instead of stream-sync. It reads
  * the YAML, gets each object, creates or updates it, one call at a time, and waits and retries when rate limited
  * (the SDK itself never retries). No diffing and no deletes: it is the "script in a repo" stream-sync replaces.
- * Kinds without a get-one endpoint (roles, push providers, external storages) are listed once; upserts are sent
- * as they are.
+ * Kinds without a get-one endpoint (roles, push providers, external storages) are listed once, and so are chat
+ * commands and channel types (one list answers them all); upserts are sent as they are.
  *
  * Run as a child process: `node baseline.js FILE` with STREAM_API_KEY, STREAM_API_SECRET and STREAM_BASE_URL; it
  * prints `{"wall_ms": …, "retries": …}` (its 429s) on its last line. The emulator counts its requests.
@@ -82,6 +84,27 @@ async function main(file: string): Promise<void> {
   for (const t of (doc.call_types ?? []) as Rec[]) {
     if (callTypes[t.name]) await call(() => client.video.updateCallType(t as any));
     else await call(() => client.video.createCallType(t as any));
+  }
+
+  const commands = new Set(((await call(() => client.chat.listCommands())).commands ?? []).map((c) => c.name));
+  for (const c of (doc.commands ?? []) as Rec[]) {
+    if (commands.has(c.name)) await call(() => client.chat.updateCommand(c as any));
+    else await call(() => client.chat.createCommand(c as any));
+  }
+
+  // UpdateChannelType requires max_message_length (every channel type of the file declares it), automod and
+  // automod_behavior on every call; CreateChannelType takes neither the update-only fields nor shadow_block, which an
+  // update right after the create sets.
+  const channelTypes = (await call(() => client.chat.listChannelTypes())).channel_types ?? {};
+  for (const t of (doc.channel_types ?? []) as ChannelType[]) {
+    const have = channelTypes[t.name];
+    const full: Rec = { automod: have?.automod ?? 'disabled', automod_behavior: have?.automod_behavior ?? 'flag', ...t };
+    if (!have) {
+      const create: Rec = { ...full, automod_behavior: full.automod_behavior === 'shadow_block' ? 'flag' : full.automod_behavior };
+      for (const k of UPDATE_ONLY) delete create[k];
+      await call(() => client.chat.createChannelType(create as any));
+    }
+    if (have || createsInTwo(t)) await call(() => client.chat.updateChannelType(full as any));
   }
 
   for (const user of (doc.users ?? []) as Rec[]) {

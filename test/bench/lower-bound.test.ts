@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { earliestFinishMs, lowerBound, mustMake } from './lower-bound.js';
-import { driftWorkload, generateWorkload, QUICK_SCALE } from './workload.js';
+import { BUILTIN_CHANNEL_TYPES_DECLARED, createsInTwo, driftWorkload, generateWorkload, QUICK_SCALE } from './workload.js';
 
 /** The benchmark's lower bound (the benchmark itself runs with `npm run bench`, not in the test suite). */
 const MINUTE = 60_000;
@@ -40,6 +40,20 @@ describe('the lower bound of a scenario', () => {
     expect(must.calls.GetUserGroup).toBe(QUICK_SCALE.userGroups);
     expect(must.calls.QueryUsers).toBe(Math.ceil(QUICK_SCALE.users / 100));
     expect(Object.keys(must.calls).some((op) => !op.startsWith('Get') && !op.startsWith('List') && !op.startsWith('Query'))).toBe(false);
+  });
+
+  it('counts the chat configuration: a create of a channel type with update-only fields is two calls, built-in types are updated', () => {
+    const cold = mustMake('cold apply', base, drift);
+    const custom = base.doc.channel_types.filter((t) => !BUILTIN_CHANNEL_TYPES_DECLARED.some((b) => b === t.name));
+    expect(cold.calls.CreateCommand).toBe(QUICK_SCALE.commands);
+    expect(cold.calls.CreateChannelType).toBe(QUICK_SCALE.channelTypes);
+    expect(custom.filter(createsInTwo).length).toBeGreaterThan(0);
+    expect(cold.calls.UpdateChannelType).toBe(custom.filter(createsInTwo).length + BUILTIN_CHANNEL_TYPES_DECLARED.length);
+    // Read on a new app, and read back.
+    expect([cold.calls.ListCommands, cold.calls.ListChannelTypes]).toEqual([2, 2]);
+    expect(mustMake('unchanged plan', base, drift).calls).toMatchObject({ ListCommands: 1, ListChannelTypes: 1 });
+    const apply = mustMake('1 % drift: apply', base, drift);
+    expect(apply.calls).toMatchObject({ UpdateCommand: 1, UpdateChannelType: 1, ListCommands: 2, ListChannelTypes: 2 });
   });
 
   it('is set by the busiest endpoint, or by the round trips that must follow one another', () => {

@@ -45,6 +45,8 @@ function readPopulated(w: Workload): Calls {
     GetPushTemplates: c.pushProviders,
     ListExternalStorage: 1,
     ListCallTypes: 1,
+    ListCommands: 1,
+    ListChannelTypes: 1,
     QueryUsers: pages(c.users, 100),
     GetUserGroup: c.userGroups,
   };
@@ -52,7 +54,7 @@ function readPopulated(w: Workload): Calls {
 
 /** Reading a new app: one call per kind says it holds nothing of ours (nothing to read per provider or group). */
 function readEmpty(w: Workload): Calls {
-  return { GetApp: 1, ListRoles: 1, ListBlockLists: 1, ListPushProviders: 1, ListExternalStorage: 1, ListCallTypes: 1, QueryUsers: pages(w.counts.users, 100), ListUserGroups: 1 };
+  return { GetApp: 1, ListRoles: 1, ListBlockLists: 1, ListPushProviders: 1, ListExternalStorage: 1, ListCallTypes: 1, ListCommands: 1, ListChannelTypes: 1, QueryUsers: pages(w.counts.users, 100), ListUserGroups: 1 };
 }
 
 function createAll(w: Workload): Calls {
@@ -66,6 +68,10 @@ function createAll(w: Workload): Calls {
     UpsertPushTemplate: c.pushTemplates,
     CreateExternalStorage: c.externalStorages,
     CreateCallType: c.callTypes,
+    CreateCommand: c.commands,
+    CreateChannelType: c.channelTypes - c.builtinChannelTypes,
+    // The fields CreateChannelType does not take, right after the create; the built-in types declared are updates.
+    UpdateChannelType: c.channelTypesCreatedInTwo + c.builtinChannelTypes,
     UpdateUsers: pages(c.users, 100),
     CreateUserGroup: c.userGroups,
     AddUserGroupMembers: c.userGroups * Math.max(0, pages(members, 100) - 1),
@@ -75,7 +81,8 @@ function createAll(w: Workload): Calls {
 export function mustMake(scenario: ScenarioName, base: Workload, drift: Drift): MustMake {
   switch (scenario) {
     case 'cold apply':
-      // Reads; roles; users (they name roles); groups (they list users); read-back.
+      // Reads; roles; users (they name roles); groups (they list users); read-back. The chat chain is as long: reads;
+      // commands, block lists and roles; CreateChannelType; its UpdateChannelType; read-back.
       return { calls: add(add(readEmpty(base), createAll(base)), readPopulated(base)), levels: 5 };
     case 'unchanged plan':
       return { calls: readPopulated(base), levels: 1 };
@@ -90,6 +97,8 @@ export function mustMake(scenario: ScenarioName, base: Workload, drift: Drift): 
         UpsertPushTemplate: d.pushTemplates,
         UpdateExternalStorage: d.externalStorages,
         UpdateCallType: d.callTypes,
+        UpdateCommand: d.commands,
+        UpdateChannelType: d.channelTypes,
         AddUserGroupMembers: d.userGroups,
         RemoveUserGroupMembers: d.userGroups,
         UpdateUsersPartial: pages(d.users, 100),
@@ -101,6 +110,8 @@ export function mustMake(scenario: ScenarioName, base: Workload, drift: Drift): 
         GetPushTemplates: d.pushTemplateProviders,
         ListExternalStorage: d.externalStorages ? 1 : 0,
         ListCallTypes: d.callTypes ? 1 : 0,
+        ListCommands: d.commands ? 1 : 0,
+        ListChannelTypes: d.channelTypes ? 1 : 0,
         GetUserGroup: d.userGroups,
         QueryUsers: pages(d.users, 100),
       };

@@ -50,7 +50,7 @@ export interface BenchReport {
 }
 
 /** Goals from the issue, measured here (never asserted by a test). */
-const GOALS = { boundRatio: 1.3, unchangedCpuMs: 1_000, peakRssMb: 250, baselineSpeedup: 3 } as const;
+const GOALS = { boundRatio: 1.1, unchangedCpuMs: 1_000, peakRssMb: 250, baselineSpeedup: 3 } as const;
 
 export function machine(): string {
   const cpu = cpus();
@@ -66,6 +66,7 @@ function workloadLine(c: Workload['counts'], mode: string): string {
   return (
     `${mode} workload: ${c.blocklists} block lists (+ the built-in one) with ${int(c.words)} words, ${c.roles} custom roles with grants, ` +
     `${c.pushProviders} push providers with ${c.pushTemplates} templates, ${c.externalStorages} external storages, ${c.callTypes} call types, ` +
+    `${c.commands} chat commands, ${c.channelTypes} channel types (${c.builtinChannelTypes} of them built-in) naming them, the block lists and the roles, with grants, ` +
     `${int(c.userGroups)} user groups with ${int(c.members)} memberships, ${int(c.users)} users`
   );
 }

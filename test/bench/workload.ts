@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { UPDATE_ONLY } from '../../src/kinds/chat/channel-type-schema.js';
 import { TEMPLATE_EVENT_TYPES } from '../../src/kinds/push/providers.js';
 
 /**
@@ -16,6 +17,10 @@ export interface Scale {
   externalStorages: number;
   /** Custom call types (Stream Video). No quota is published: 50, as the issue asks. */
   callTypes: number;
+  /** Custom chat commands, named by the channel types. */
+  commands: number;
+  /** Custom chat channel types; the built-in messaging and livestream types are declared (updated) besides them. */
+  channelTypes: number;
   userGroups: number;
   membersPerGroup: number;
   users: number;
@@ -30,6 +35,8 @@ export const FULL_SCALE: Scale = {
   pushProviders: 25,
   externalStorages: 5,
   callTypes: 50,
+  commands: 10,
+  channelTypes: 20,
   userGroups: 2_000,
   membersPerGroup: 50,
   users: 5_000,
@@ -44,6 +51,8 @@ export const QUICK_SCALE: Scale = {
   pushProviders: 3,
   externalStorages: 2,
   callTypes: 3,
+  commands: 3,
+  channelTypes: 4,
   userGroups: 40,
   membersPerGroup: 20,
   users: 150,
@@ -71,6 +80,12 @@ const PERMISSIONS = [
 /** Built-in video permission ids, granted to the custom roles in each call type. */
 const CALL_PERMISSIONS = ['join-call', 'send-audio', 'send-video', 'screenshare', 'read-call', 'create-call', 'start-recording', 'stop-recording'] as const;
 
+/** Built-in channel-level permission ids, granted per role in the chat channel types. */
+const CHANNEL_PERMISSIONS = ['read-channel', 'create-message', 'update-message-owner', 'delete-message-owner', 'create-reaction', 'upload-attachment', 'pin-message', 'flag-message'] as const;
+
+/** The built-in channel types the workload declares (updates of what every app has), besides its custom ones. */
+export const BUILTIN_CHANNEL_TYPES_DECLARED = ['messaging', 'livestream'] as const;
+
 const TEMPLATE = '{"title": "{{ sender.name }}", "body": "{{ message.text }}"}';
 /** A service-account-shaped JSON: the emulator checks that Firebase credentials are a JSON object, nothing more. */
 const FIREBASE_CREDENTIALS = JSON.stringify({ type: 'service_account', project_id: 'bench', private_key_id: 'bench', client_email: 'bench@bench.iam.gserviceaccount.com' });
@@ -82,16 +97,42 @@ type Doc = Record<string, unknown> & {
   push_providers: { type: string; name: string; description: string; firebase_credentials: string; templates: { event_type: string; enable_push: boolean; template: string }[] }[];
   external_storages: { name: string; storage_type: string; bucket: string; path: string; aws_s3: { s3_region: string } }[];
   call_types: { name: string; settings: { audio: { default_device: string; mic_default_on: boolean }; recording: { mode: string; quality: string }; limits: { max_participants: number } }; grants: Record<string, string[]> }[];
+  commands: { name: string; description: string; args: string; set: string }[];
+  channel_types: ChannelType[];
   users: { id: string; name: string; role: string; custom: Record<string, unknown> }[];
   user_groups: { id: string; name: string; description: string; members: string[] }[];
 };
+
+/** A chat channel type as the file declares it (a subset of its fields, the API's names). */
+export type ChannelType = { name: string; max_message_length: number; commands: string[]; grants: Record<string, string[]> } & Record<string, unknown>;
+
+/** Whether creating the channel type takes CreateChannelType and then UpdateChannelType (fields Create does not take). */
+export const createsInTwo = (t: ChannelType) => UPDATE_ONLY.some((k) => t[k] !== undefined) || t.automod_behavior === 'shadow_block';
 
 export interface Workload {
   scale: Scale;
   /** The desired-state document (the API's field names, as a user writes it). */
   doc: Doc;
   /** Declared objects per kind, for the lower bound and the report. */
-  counts: { blocklists: number; words: number; roles: number; pushProviders: number; pushTemplates: number; externalStorages: number; callTypes: number; userGroups: number; members: number; users: number };
+  counts: {
+    blocklists: number;
+    words: number;
+    roles: number;
+    pushProviders: number;
+    pushTemplates: number;
+    externalStorages: number;
+    callTypes: number;
+    commands: number;
+    /** Declared channel types: the custom ones and the built-ins updated. */
+    channelTypes: number;
+    /** Custom channel types whose create is CreateChannelType + UpdateChannelType. */
+    channelTypesCreatedInTwo: number;
+    /** Built-in channel types declared (updated, never created). */
+    builtinChannelTypes: number;
+    userGroups: number;
+    members: number;
+    users: number;
+  };
 }
 
 /** mulberry32: small, fast, and the same sequence on every machine. */
@@ -132,6 +173,8 @@ function sample<T>(random: () => number, from: readonly T[], count: number): T[]
 }
 
 export const roleName = (i: number) => `bench-role-${pad(i + 1, 2)}`;
+const commandName = (i: number) => `bench-cmd-${pad(i + 1, 2)}`;
+const blocklistName = (i: number) => `bench-list-${pad(i + 1, 2)}`;
 const userId = (i: number) => `bench-user-${pad(i + 1, 5)}`;
 
 export function generateWorkload(scale: Scale, seed = 7): Workload {
@@ -142,7 +185,7 @@ export function generateWorkload(scale: Scale, seed = 7): Workload {
   const doc: Doc = {
     version: 1,
     app: { expect_name: 'bench', settings: { grants } },
-    blocklists: Array.from({ length: scale.blocklists }, (_, i) => ({ name: `bench-list-${pad(i + 1, 2)}`, type: 'word', words: words(random, scale.wordsPerList) })),
+    blocklists: Array.from({ length: scale.blocklists }, (_, i) => ({ name: blocklistName(i), type: 'word', words: words(random, scale.wordsPerList) })),
     roles,
     push_providers: Array.from({ length: scale.pushProviders }, (_, i) => ({
       type: 'firebase',
@@ -167,6 +210,14 @@ export function generateWorkload(scale: Scale, seed = 7): Workload {
       },
       grants: Object.fromEntries(sample(random, roles, Math.min(2, roles.length)).map((r) => [r.name, sample(random, CALL_PERMISSIONS, 4).sort()])),
     })),
+    commands: Array.from({ length: scale.commands }, (_, i) => ({
+      name: commandName(i),
+      description: `Bench command ${i + 1}: handled by the backend's webhook`,
+      args: i % 2 === 0 ? '[text]' : '[@username] [text]',
+      set: ['fun_set', 'support_set', 'moderation_set'][i % 3]!,
+    })),
+    // Generated last (below), so the other kinds come out of the seed as they did before there were any.
+    channel_types: [],
     users: userIds.map((id, i) => ({ id, name: `Bench User ${i + 1}`, role: roles.length ? roleName(i % roles.length) : 'user', custom: { tier: i % 3, region: ['eu', 'us', 'ap'][i % 3] } })),
     user_groups: Array.from({ length: scale.userGroups }, (_, i) => ({
       id: `bench-group-${pad(i + 1, 4)}`,
@@ -174,10 +225,63 @@ export function generateWorkload(scale: Scale, seed = 7): Workload {
       description: `Generated group ${i + 1}`,
       members: sample(random, userIds, Math.min(scale.membersPerGroup, userIds.length)).sort(),
     })),
-    policy: { prune: ['blocklists', 'roles', 'push_providers', 'external_storages', 'call_types'], max_deletes: 10 },
+    policy: { prune: ['blocklists', 'roles', 'push_providers', 'external_storages', 'call_types', 'commands', 'channel_types'], max_deletes: 10 },
   };
+  doc.channel_types = chatChannelTypes(random, scale, roles);
   return { scale, doc, counts: countsOf(doc) };
 }
+
+/**
+ * The chat configuration: `scale.channelTypes` custom channel types, each with its features, limits, automod, one of
+ * the workload's block lists, custom commands (and giphy) and grants for channel members and two custom roles; every
+ * other one also declares fields CreateChannelType does not take (quotes, reminders, flag reasons, AI thresholds or
+ * shadow_block), so its create is CreateChannelType + UpdateChannelType. The built-in messaging and livestream types
+ * are declared too: named custom commands, a block list and grants they do not have on a new app (updates).
+ */
+function chatChannelTypes(random: () => number, scale: Scale, roles: { name: string }[]): ChannelType[] {
+  const commands = Array.from({ length: scale.commands }, (_, i) => commandName(i));
+  const blocklist = (i: number) => (scale.blocklists ? { blocklist: blocklistName(i % scale.blocklists), blocklist_behavior: i % 2 === 0 ? 'flag' : 'block' } : {});
+  const grants = (i: number): Record<string, string[]> => ({
+    channel_member: sample(random, CHANNEL_PERMISSIONS, 4).sort(),
+    ...Object.fromEntries(sample(random, roles, Math.min(2, roles.length)).map((r) => [r.name, sample(random, CHANNEL_PERMISSIONS, 3 + (i % 3)).sort()])),
+  });
+  const custom = Array.from({ length: scale.channelTypes }, (_, i): ChannelType => {
+    const later: Record<string, unknown> = [
+      { quotes: true },
+      { reminders: true, allowed_flag_reasons: ['spam', 'harassment', 'off-topic'] },
+      { automod: 'AI', automod_thresholds: { toxic: { flag: 0.6, block: 0.9 }, spam: { flag: 0.7 } } },
+      { automod: 'simple', automod_behavior: 'shadow_block' },
+    ][Math.floor(i / 2) % 4]!;
+    return {
+      name: `bench-chat-${pad(i + 1, 2)}`,
+      typing_events: i % 3 !== 0,
+      read_events: true,
+      reactions: true,
+      replies: i % 2 === 0,
+      uploads: i % 4 !== 3,
+      search: i % 5 !== 0,
+      max_message_length: 1_000 + 250 * (i % 8),
+      message_retention: i % 3 === 0 ? 'infinite' : String(30 * (1 + (i % 12))),
+      automod: 'disabled',
+      automod_behavior: 'flag',
+      ...blocklist(i),
+      commands: ['giphy', ...sample(random, commands, Math.min(commands.length, 2 + (i % 3)))].sort(),
+      grants: grants(i),
+      ...(i % 2 === 0 ? later : {}),
+    };
+  });
+  const builtins = BUILTIN_CHANNEL_TYPES_DECLARED.map((name, i): ChannelType => ({
+    name,
+    ...(name === 'livestream' ? { typing_events: false, reactions: true } : { polls: true }),
+    max_message_length: name === 'livestream' ? 500 : 4_000,
+    ...blocklist(i),
+    commands: [...(name === 'livestream' ? ['ban', 'mute', 'unban', 'unmute'] : ['giphy']), ...commands.slice(0, 2)].sort(),
+    grants: { channel_member: sample(random, CHANNEL_PERMISSIONS, 5).sort() },
+  }));
+  return [...builtins, ...custom];
+}
+
+const isBuiltinDeclared = (t: ChannelType) => (BUILTIN_CHANNEL_TYPES_DECLARED as readonly string[]).includes(t.name);
 
 function countsOf(doc: Doc): Workload['counts'] {
   return {
@@ -188,6 +292,10 @@ function countsOf(doc: Doc): Workload['counts'] {
     pushTemplates: doc.push_providers.reduce((n, p) => n + p.templates.length, 0),
     externalStorages: doc.external_storages.length,
     callTypes: doc.call_types.length,
+    commands: doc.commands.length,
+    channelTypes: doc.channel_types.length,
+    channelTypesCreatedInTwo: doc.channel_types.filter((t) => !isBuiltinDeclared(t) && createsInTwo(t)).length,
+    builtinChannelTypes: doc.channel_types.filter(isBuiltinDeclared).length,
     userGroups: doc.user_groups.length,
     members: doc.user_groups.reduce((n, g) => n + g.members.length, 0),
     users: doc.users.length,
@@ -197,7 +305,20 @@ function countsOf(doc: Doc): Workload['counts'] {
 /** What the drift changed, per kind: the objects the apply must write (and read back). */
 export interface Drift {
   workload: Workload;
-  changed: { blocklists: number; wordsReplaced: number; grants: number; pushProviders: number; pushTemplates: number; pushTemplateProviders: number; externalStorages: number; callTypes: number; userGroups: number; users: number };
+  changed: {
+    blocklists: number;
+    wordsReplaced: number;
+    grants: number;
+    pushProviders: number;
+    pushTemplates: number;
+    pushTemplateProviders: number;
+    externalStorages: number;
+    callTypes: number;
+    commands: number;
+    channelTypes: number;
+    userGroups: number;
+    users: number;
+  };
 }
 
 /** ceil(1 %) of `n`, at least one when there is anything. */
@@ -206,7 +327,8 @@ const share = (n: number) => (n === 0 ? 0 : Math.max(1, Math.ceil(n * DRIFT_SHAR
 /**
  * The same app after someone edited 1 % of it: 1 % of each kind's objects (at least one) change one thing each —
  * a block list swaps 1 % of its words, a role's grants change, a provider's description, a template's text, a
- * storage's path, a call type's participant limit, a group swaps one member, a user is renamed. The objects changed are spread across the file.
+ * storage's path, a call type's participant limit, a command's description, a channel type's message length limit,
+ * commands and one role's grants, a group swaps one member, a user is renamed. The objects changed are spread across the file.
  */
 export function driftWorkload(base: Workload, seed = 11): Drift {
   const random = prng(seed);
@@ -247,6 +369,19 @@ export function driftWorkload(base: Workload, seed = 11): Drift {
   }
   const users = pick(doc.users);
   for (const u of users) u.name = `${u.name} (renamed)`;
+  // The chat kinds last, so the other kinds drift as they did before there were any.
+  const commands = pick(doc.commands);
+  for (const c of commands) c.description = `${c.description} (edited)`;
+  const channelTypes = pick(doc.channel_types);
+  for (const t of channelTypes) {
+    t.max_message_length += 500;
+    const named = new Set(t.commands);
+    const add = doc.commands.find((c) => !named.has(c.name));
+    t.commands = add ? [...t.commands, add.name].sort() : t.commands.slice(1);
+    const [role, granted = []] = Object.entries(t.grants)[0] ?? [];
+    const grant = CHANNEL_PERMISSIONS.find((p) => !granted.includes(p));
+    if (role && grant) t.grants[role] = [...granted, grant].sort();
+  }
 
   return {
     workload: { scale: base.scale, doc, counts: countsOf(doc) },
@@ -259,6 +394,8 @@ export function driftWorkload(base: Workload, seed = 11): Drift {
       pushTemplateProviders: new Set(templates.map(({ p }) => p.name)).size,
       externalStorages: storages.length,
       callTypes: callTypes.length,
+      commands: commands.length,
+      channelTypes: channelTypes.length,
       userGroups: groups.length,
       users: users.length,
     },
