@@ -126,10 +126,20 @@ describe('lists keyed by a field (moderation rules by label)', () => {
     expect(k(d({ rules: rules({ label: 'spam' }) }), live({ rules: [] }))).toEqual([{ path: '/rules/spam', before: null, after: { label: 'spam' }, sensitive: false }]);
   });
 
-  it('compares a list holding a sensitive value whole, so the value stays masked', () => {
-    const want = desired({ rules: rules({ label: 'llm', description: 'secret prompt' }) }, ['/rules/0/description']);
-    const out = k(want, live({ rules: rules({ label: 'llm', description: 'old' }) }));
-    expect(out).toEqual([{ path: '/rules', before: SENSITIVE, after: SENSITIVE, sensitive: true }]);
+  it('masks a substituted sensitive value of an item by its key (the file\'s pointer is by index)', () => {
+    const want = desired({ rules: rules({ label: 'llm', description: 'secret prompt', action: 'flag' }) }, ['/rules/0/description']);
+    const out = k(want, live({ rules: rules({ label: 'llm', description: 'old', action: 'flag' }) }));
+    expect(out).toEqual([{ path: '/rules/llm/description', before: SENSITIVE, after: SENSITIVE, sensitive: true }]);
+  });
+
+  it('shows what the app\'s item has beyond the declared fields as going (the item is the file\'s), empty values aside', () => {
+    const out = k(d({ rules: rules({ label: 'toxic', action: 'flag' }) }), live({ rules: rules({ label: 'toxic', action: 'flag', severity_rules: [{ severity: 'high', action: 'remove' }], note: '' }) }));
+    expect(out).toEqual([{ path: '/rules/toxic/severity_rules', before: [{ severity: 'high', action: 'remove' }], after: null, sensitive: false }]);
+  });
+
+  it('keys items by labels named like object properties', () => {
+    const out = k(d({ rules: rules({ label: 'constructor', action: 'remove' }) }), live({ rules: rules({ label: 'constructor', action: 'flag' }) }));
+    expect(out).toEqual([{ path: '/rules/constructor/action', before: 'flag', after: 'remove', sensitive: false }]);
   });
 
   it('falls back to comparing the whole list when items do not key cleanly (a key twice, or missing)', () => {

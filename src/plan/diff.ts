@@ -28,8 +28,11 @@ export function diffFields(desired: DesiredObject, live: LiveObject | undefined,
   const { spec, ignoredFields, memory } = opts;
   const out: FieldChange[] = [];
   const foldCase = spec.caseInsensitiveFields?.(desired.fields) ?? [];
+  // Sensitive pointers inside keyed lists, said by key (the file's pointers are by index): filled as they are met.
+  const byKey: string[] = [];
   // A value is sensitive when it is, holds or sits inside a secret or a substituted value.
-  const isSensitive = (path: string) => spec.secretFields.some((p) => patternOverlaps(p, path)) || desired.sensitive.some((s) => overlaps(s, path));
+  const isSensitive = (path: string) =>
+    spec.secretFields.some((p) => patternOverlaps(p, path)) || desired.sensitive.some((s) => overlaps(s, path)) || byKey.some((s) => overlaps(s, path));
   const show = (path: string, value: unknown) => {
     if (value === undefined) return null;
     if (isSensitive(path)) return value === null ? null : SENSITIVE;
@@ -48,20 +51,27 @@ export function diffFields(desired: DesiredObject, live: LiveObject | undefined,
       }
       return;
     }
-    // A list holding a substituted sensitive value is compared whole: its pointers are by index, not by key.
-    const keyed = desired.sensitive.some((p) => overlaps(p, path)) ? undefined : keyedListsAt(spec.keyedLists, path, want, have);
+    const keyed = keyedListsAt(spec.keyedLists, path, want, have);
     if (keyed) {
-      for (const key of Object.keys(keyed.want)) {
-        // The key is in the path: an item is compared on its other fields, and one with none is added whole.
-        const { [keyed.field]: _key, ...rest } = keyed.want[key] as Rec;
-        const haveItem = keyed.have?.[key];
-        if (Object.keys(rest).length === 0) {
-          if (haveItem === undefined) out.push({ path: toPointer([...segments, key]), before: null, after: show(path, keyed.want[key]), sensitive });
-        } else walk(rest, haveItem, [...segments, key]);
+      (want as Rec[]).forEach((item, i) => {
+        const at = `${path}/${i}`;
+        for (const p of desired.sensitive) if (p === at || p.startsWith(`${at}/`)) byKey.push(`${toPointer([...segments, String(item[keyed.field])])}${p.slice(at.length)}`);
+      });
+      const gone = (itemSegments: string[], value: unknown) => {
+        const at = toPointer(itemSegments);
+        out.push({ path: at, before: show(at, value), after: null, sensitive: isSensitive(at) });
+      };
+      for (const [key, item] of keyed.want) {
+        // The key is in the path; the item is the file's: compared on its other fields, and what the app's item
+        // has beyond them goes (empty values aside, which the API fills in).
+        const { [keyed.field]: _key, ...rest } = item as Rec;
+        const haveItem = keyed.have?.get(key) as Rec | undefined;
+        const itemSegments = [...segments, key];
+        if (Object.keys(rest).length) walk(rest, haveItem, itemSegments);
+        else if (!haveItem) out.push({ path: toPointer(itemSegments), before: null, after: show(toPointer(itemSegments), item), sensitive: isSensitive(toPointer(itemSegments)) });
+        for (const [field, value] of Object.entries(haveItem ?? {})) if (field !== keyed.field && !(field in rest) && !isEmptyValue(value)) gone([...itemSegments, field], value);
       }
-      for (const key of Object.keys(keyed.have ?? {})) {
-        if (!(key in keyed.want)) out.push({ path: toPointer([...segments, key]), before: show(path, keyed.have![key]), after: null, sensitive });
-      }
+      for (const [key, value] of keyed.have ?? []) if (!keyed.want.has(key)) gone([...segments, key], value);
       return;
     }
     if (isPlainObject(want) && !matchesAny(spec.setFields, path)) {
@@ -82,15 +92,17 @@ export function diffFields(desired: DesiredObject, live: LiveObject | undefined,
 
 /** Sets of strings the API matches whatever their case: equal when they hold the same strings, lowercased. */
 /** An array of objects keyed by `field` (undefined when an item has no such string field, or two share one). */
-export function byKeyField(items: readonly unknown[], field: string): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
+export function byKeyField(items: readonly unknown[], field: string): Map<string, unknown> | undefined {
+  const out = new Map<string, unknown>();
   for (const item of items) {
     const key = isPlainObject(item) ? item[field] : undefined;
-    if (typeof key !== 'string' || key in out) return undefined;
-    out[key] = item;
+    if (typeof key !== 'string' || out.has(key)) return undefined;
+    out.set(key, item);
   }
   return out;
 }
+
+const isEmptyValue = (v: unknown) => v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.keys(v).length === 0);
 
 /** The declared and live arrays at `path` as maps by their key field, when `path` is a keyed list and both key cleanly. */
 function keyedListsAt(lists: Readonly<Record<string, string>> | undefined, path: string, want: unknown, have: unknown) {

@@ -97,6 +97,52 @@ describe('moderation policy as code', () => {
     });
   });
 
+  it('keeps the same key in two teams apart: each is its own address, written with its own team', async () => {
+    await withApp(async (h) => {
+      const yaml = (threshold: number) => `version: 1
+moderation_configs:
+  - key: chat:messaging
+    automod_toxicity_config: { rules: [{ label: toxic, threshold: ${threshold}, action: flag }] }
+  - key: chat:messaging
+    team: blue
+    automod_toxicity_config: { rules: [{ label: toxic, threshold: 0.5, action: remove }] }
+moderation_rules:
+  - name: escalate
+    team: blue
+    rule_type: user
+    config_keys: [chat:messaging]
+    action: { type: flag_user }
+`;
+      const applied = await h.apply(yaml(0.7));
+      expect(applied.result.failed).toEqual([]);
+      expect(actions(applied.plan).sort()).toEqual(['create moderation_config/blue/chat:messaging', 'create moderation_config/chat:messaging', 'create moderation_rule/blue/escalate']);
+      expect((await h.plan(yaml(0.7))).plan.document.changes).toEqual([]);
+      h.sent.length = 0;
+      expect((await h.apply(yaml(0.9))).result.failed).toEqual([]);
+      const upserts = h.sent.filter((r) => r.op === 'upsert_config').map((r) => r.body as Record<string, unknown>);
+      expect(upserts).toHaveLength(1);
+      expect(upserts[0]).not.toHaveProperty('team');
+      expect((await h.plan(yaml(0.9))).plan.document.changes).toEqual([]);
+    });
+  });
+
+  it('switching a rule from conditions to groups, or its action to another type, leaves nothing of the old form in force', async () => {
+    await withApp(async (h) => {
+      await h.apply(MODERATION);
+      const edited = MODERATION.replace(
+        '    conditions:\n      - type: user_flag_count\n        user_flag_count_rule_params: { threshold: 5, time_window: 24h }\n',
+        '    groups:\n      - logic: OR\n        conditions: [{ type: user_flag_count, user_flag_count_rule_params: { threshold: 3, time_window: 24h } }]\n',
+      ).replace('action: { type: ban_user, reason: repeated violations, ban_options: { duration: 1440 } }', 'action: { type: flag_user }');
+      const { plan } = await h.plan(edited);
+      expect(plan.document.changes.flatMap((c) => c.fields.map((f) => f.path)).sort()).toEqual(['/action', '/conditions', '/groups']);
+      expect((await h.apply(edited)).result.failed).toEqual([]);
+      const live = (await h.plan(edited)).live.objects.get('moderation_rule/repeat-offender')!.fields;
+      expect(live.conditions).toEqual([]);
+      expect(live.action).toEqual({ type: 'flag_user' });
+      expect((await h.plan(edited)).plan.document.changes).toEqual([]);
+    });
+  });
+
   it('refuses, before any write, a config naming a block list and a rule naming a config that neither the file nor the app has', async () => {
     await withApp(async (h) => {
       const yaml = `version: 1

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { addressPart } from '../define.js';
+import { callRuleActionSequence, condition, conditionGroup, ruleAction } from './rule-parts.js';
 
 /**
  * A moderation config in the file: the sections of Stream's UpsertConfig (moderation spec v236), by their API
@@ -139,14 +140,29 @@ const harmConfig = z
     severity: z.number().int().optional().describe('The severity from which it acts.'),
     threshold: z.number().int().optional().describe('How many detections lead to the actions.'),
     cooldown_period: z.number().int().optional().describe('Seconds before the rule acts again on the same call.'),
-    action_sequences: z.array(z.record(z.string(), z.unknown())).optional().describe('The actions by violation number, as the API takes them.'),
+    action_sequences: z
+      .array(
+        z
+          .object({
+            action: z.string().optional().describe('The action taken (e.g. mute, kick, end).'),
+            blur: z.boolean().optional().describe('Whether the video is blurred.'),
+            cooldown_period: z.number().int().optional().describe('Seconds before the step acts again.'),
+            threshold: z.number().int().optional().describe('How many detections lead to this step.'),
+            time_window: z.number().int().optional().describe('The window the detections count in, in seconds.'),
+            warning: z.boolean().optional().describe('Whether the user is warned.'),
+            warning_text: z.string().optional().describe('The warning shown.'),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe('The escalating steps of the rule.'),
   })
   .strict();
 
 export const moderationConfigSchema = z
   .object({
     key: addressPart('a moderation config key', 255).describe('Identity: the config\'s key (`moderation_config/<key>`), e.g. chat:messaging for a channel type or a key of your own.'),
-    team: z.string().optional().describe('The team the config belongs to (multi-tenant apps); fixed once created.'),
+    team: addressPart('a team', 255).optional().describe('Identity with the key: the team the config belongs to (multi-tenant apps), addressed `moderation_config/<team>/<key>`.'),
     async: z.boolean().optional().describe('Whether moderation runs after delivery for every check of this config.'),
     block_list_config: z
       .object({
@@ -238,7 +254,23 @@ export const moderationConfigSchema = z
     rule_builder_config: z
       .object({
         async,
-        rules: z.array(z.record(z.string(), z.unknown())).optional().describe('Rule-builder rules as the API takes them (prefer moderation_rules).'),
+        rules: z
+          .array(
+            z
+              .object({
+                rule_type: z.string().min(1).describe('What the rule judges (user, content, call, flood).'),
+                id: z.string().optional().describe('The rule\'s id within the config.'),
+                logic: z.enum(['AND', 'OR']).optional().describe('How conditions (or groups) combine.'),
+                conditions: z.array(condition).optional().describe('The conditions.'),
+                groups: z.array(conditionGroup).optional().describe('Groups of conditions.'),
+                action: ruleAction.optional().describe('What happens when the rule matches.'),
+                action_sequences: z.array(callRuleActionSequence).optional().describe('Escalating actions by violation number.'),
+                cooldown_period: z.string().optional().describe('How long before the rule acts again, e.g. "24h".'),
+              })
+              .strict(),
+          )
+          .optional()
+          .describe('Rule-builder rules kept in the config (prefer moderation_rules).'),
       })
       .strict()
       .optional()

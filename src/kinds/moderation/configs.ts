@@ -1,15 +1,18 @@
 import { z } from 'zod';
 import type { Api } from '../../core/api.js';
 import type { LiveObject, Rec } from '../../core/model.js';
-import { byKeyField } from '../../plan/diff.js';
 import type { RefAt } from '../../plan/facets.js';
-import { defineKind, getOrUndefined, isRecord, liveObject, overlay, paginate, pick } from '../define.js';
+import { defineKind, getOrUndefined, isRecord, liveObject, paginate, pick } from '../define.js';
 import { CONFIG_FIELDS, KEYED_RULES, moderationConfigSchema, SECTION_KEYS } from './config-schema.js';
 
 /** QueryModerationConfigs' and QueryModerationRules' page size (the spec's maximum). */
 export const MODERATION_PAGE = 100;
 
-const address = (key: unknown) => `moderation_config/${String(key)}`;
+/**
+ * A config's address: `moderation_config/<key>`, or `moderation_config/<team>/<key>` for a team's config (Stream
+ * keys configs by key and team: two teams may each have `chat:messaging`).
+ */
+export const configAddress = (key: unknown, team?: unknown) => (team ? `moderation_config/${String(team)}/${String(key)}` : `moderation_config/${String(key)}`);
 
 /**
  * A ConfigResponse in the file's shape: the sections UpsertConfig takes, each with only the keys it takes (the
@@ -19,7 +22,7 @@ export function moderationConfigLive(c: Rec): LiveObject {
   const fields = pick(c, CONFIG_FIELDS);
   for (const [section, keys] of Object.entries(SECTION_KEYS)) if (isRecord(fields[section])) fields[section] = pick(fields[section] as Rec, keys);
   if (!fields.team) delete fields.team;
-  return liveObject('moderation_config', address(c.key), fields);
+  return liveObject('moderation_config', configAddress(c.key, fields.team), fields);
 }
 
 /** Every config of the app, page by page. */
@@ -32,20 +35,14 @@ export const queryConfigs = (api: Api) =>
 
 /**
  * `desired` written over `live` for an upsert that replaces the whole config: sections and keys the file does not
- * declare are kept as the app has them; a rule list keyed by label (or block list) is exactly the declared rules,
- * each over the app's rule with the same key (so a rule's undeclared fields stay); other lists are the file's.
+ * declare are kept as the app has them; lists (rule lists among them) are the file's, each rule as declared (the
+ * plan shows what of the app's rules goes).
  */
-export function mergeConfig(live: Rec, desired: Rec, path = ''): Rec {
+export function mergeConfig(live: Rec, desired: Rec): Rec {
   const out: Rec = { ...live };
   for (const [k, want] of Object.entries(desired)) {
-    const here = `${path}/${k}`;
     const have = live[k];
-    const keyField = KEYED_RULES[here];
-    if (keyField && Array.isArray(want)) {
-      const haveByKey = Array.isArray(have) ? (byKeyField(have, keyField) ?? {}) : {};
-      out[k] = want.map((rule) => overlay(haveByKey[String((rule as Rec)[keyField])], rule));
-    } else if (isRecord(want) && isRecord(have)) out[k] = mergeConfig(have, want, here);
-    else out[k] = want;
+    out[k] = isRecord(want) && isRecord(have) ? mergeConfig(have, want) : want;
   }
   return out;
 }
@@ -65,9 +62,11 @@ function refsAt(fields: Rec): RefAt[] {
 export const moderationConfigKind = defineKind({
   kind: 'moderation_config',
   section: 'moderation_configs',
-  schema: z.array(moderationConfigSchema),
-  identityFields: ['key'],
-  immutableFields: ['/team'],
+  schema: z
+    .array(moderationConfigSchema)
+    .describe('Moderation configs, one per item (addressed `moderation_config/<key>`, or `moderation_config/<team>/<key>` for a team); undeclared ones are deleted only when `policy.prune` lists this section.'),
+  identityFields: ['key', 'team'],
+  address: (fields) => configAddress(fields.key, fields.team),
   // Block lists exist before a config names them, and are let go of before they are deleted.
   dependsOn: ['blocklist'],
   releases: ['blocklist'],

@@ -36,11 +36,11 @@ describe('moderation config requests', () => {
     expect(Object.keys(live.fields).sort()).toEqual(['ai_text_config', 'async', 'automod_toxicity_config', 'flood_config', 'key']);
   });
 
-  it('plans nothing when the declared rules match, in any order and whatever else the app has', () => {
-    expect(plan({ key: 'chat:messaging', automod_toxicity_config: { rules: [{ label: 'threat', threshold: 0.5, action: 'remove' }, { label: 'toxic', threshold: 0.7, action: 'flag' }] }, ai_text_config: { rules: [{ label: 'SPAM', action: 'flag' }] } }, LIVE)).toEqual([]);
+  it('plans nothing when the declared rules match, in any order, whatever sections the app has beyond them', () => {
+    expect(plan({ key: 'chat:messaging', automod_toxicity_config: { rules: [{ label: 'threat', threshold: 0.5, action: 'remove' }, { label: 'toxic', threshold: 0.7, action: 'flag' }] }, ai_text_config: { rules: [{ label: 'SPAM', action: 'flag', severity_rules: [{ severity: 'high', action: 'remove' }] }] } }, LIVE)).toEqual([]);
   });
 
-  it('upserts the whole config: the file\'s rules over the app\'s, the undeclared sections and rule fields kept, valid for the spec', () => {
+  it('upserts the whole config: the file\'s rules as declared, the undeclared sections kept, valid for the spec', () => {
     const reqs = plan({ key: 'chat:messaging', ai_text_config: { rules: [{ label: 'SPAM', action: 'remove' }] } }, LIVE);
     expect(reqs).toHaveLength(1);
     expect(reqs[0]).toMatchObject({ op: 'upsert_config', method: 'POST', path: '/api/v2/moderation/config' });
@@ -48,15 +48,16 @@ describe('moderation config requests', () => {
       key: 'chat:messaging',
       async: false,
       automod_toxicity_config: LIVE.automod_toxicity_config,
-      ai_text_config: { enabled: true, rules: [{ label: 'SPAM', action: 'remove', severity_rules: [{ severity: 'high', action: 'remove' }] }] },
+      // A label's action replaces its severity rules: the plan shows them going.
+      ai_text_config: { enabled: true, rules: [{ label: 'SPAM', action: 'remove' }] },
       flood_config: { identical: { enabled: true, threshold: 3 } },
     });
     expectValidRequests(reqs);
   });
 
-  it('merges keyed rule lists to exactly the declared rules', () => {
-    expect(mergeConfig({ automod_toxicity_config: { rules: [{ label: 'a', threshold: 0.1, action: 'flag' }, { label: 'b', threshold: 0.2, action: 'flag' }] } }, { automod_toxicity_config: { rules: [{ label: 'b', threshold: 0.3 }] } })).toEqual({
-      automod_toxicity_config: { rules: [{ label: 'b', threshold: 0.3, action: 'flag' }] },
+  it('writes rule lists as the file declares them, sections over the app\'s', () => {
+    expect(mergeConfig({ automod_toxicity_config: { enabled: true, rules: [{ label: 'a', threshold: 0.1, action: 'flag' }, { label: 'b', threshold: 0.2, action: 'flag' }] } }, { automod_toxicity_config: { rules: [{ label: 'b', threshold: 0.3, action: 'flag' }] } })).toEqual({
+      automod_toxicity_config: { enabled: true, rules: [{ label: 'b', threshold: 0.3, action: 'flag' }] },
     });
   });
 
@@ -77,9 +78,10 @@ describe('moderation rule', () => {
     expectRejected(moderationRuleSchema, { name: 'r', rule_type: 'user', action: { type: 'explode' } }, /action.type/);
   });
 
-  it('upserts the file\'s fields over the app\'s (never its id), and deletes by the id the app gave it', () => {
+  it('upserts the file\'s fields over the app\'s, each whole (never its id), and deletes by the id the app gave it', () => {
     const reqs = plan({ name: 'escalate', rule_type: 'user', action: { type: 'ban_user' } }, RULE);
-    expect(reqs[0]!.body).toEqual({ name: 'escalate', rule_type: 'user', description: '', enabled: true, config_keys: ['chat:messaging'], action: { type: 'ban_user', reason: 'x' } });
+    // The action is replaced whole: a new type does not keep the old one's reason or options.
+    expect(reqs[0]!.body).toEqual({ name: 'escalate', rule_type: 'user', description: '', enabled: true, config_keys: ['chat:messaging'], conditions: [], groups: [], action: { type: 'ban_user' } });
     expectValidRequests(reqs);
     const live = moderationRuleLive(RULE);
     expect(moderationRuleKind.requests({ action: 'delete', address: live.address, live, fields: [] })).toEqual([{ op: 'delete_moderation_rule', method: 'DELETE', path: '/api/v2/moderation/moderation_rule/{id}', params: { id: 'r-1' }, idempotent: true }]);

@@ -1,53 +1,8 @@
 import { z } from 'zod';
 import type { LiveObject, Rec } from '../../core/model.js';
-import { addressPart, defineKind, liveObject, noDuplicates, overlay, paginate, pick } from '../define.js';
-import { MODERATION_PAGE } from './configs.js';
-
-const ACTION_TYPES = [
-  'ban_user', 'flag_user', 'flag_content', 'block_content', 'shadow_content', 'bounce_flag_content', 'bounce_content', 'bounce_remove_content',
-  'mute_video', 'mute_audio', 'blur', 'call_blur', 'end_call', 'kick_user', 'warning', 'call_warning', 'webhook_only',
-] as const;
-
-const callOptions = z
-  .object({
-    duration: z.number().int().min(0).optional().describe('How long the action lasts, in seconds.'),
-    flag_reason: z.string().optional().describe('The reason a flag carries.'),
-    kick_reason: z.string().optional().describe('The reason a kick carries.'),
-    mute_audio: z.boolean().optional().describe('Whether the user\'s audio is muted.'),
-    mute_video: z.boolean().optional().describe('Whether the user\'s video is muted.'),
-    reason: z.string().optional().describe('The reason shown.'),
-    warning_text: z.string().optional().describe('The warning shown to the user.'),
-  })
-  .strict();
-
-const ruleAction = z
-  .object({
-    type: z.enum(ACTION_TYPES).describe('What the rule does: ban_user, flag_user, flag_content, block_content, shadow_content, bounce_*, warning, webhook_only, or a call action.'),
-    reason: z.string().optional().describe('The reason recorded with the action (reviewers and users see it).'),
-    skip_inbox: z.boolean().optional().describe('Whether the action skips the moderation review queue.'),
-    ban_options: z
-      .object({
-        duration: z.number().int().min(0).optional().describe('How long the ban lasts, in minutes (absent: for good).'),
-        reason: z.string().optional().describe('The ban\'s reason.'),
-        shadow_ban: z.boolean().optional().describe('Whether the ban is a shadow ban (the user is not told).'),
-        ip_ban: z.boolean().optional().describe('Whether the user\'s IP address is banned too.'),
-        delete_messages: z.enum(['soft', 'pruning', 'hard']).optional().describe('Whether and how the user\'s messages are deleted: soft, pruning or hard.'),
-      })
-      .strict()
-      .optional()
-      .describe('How a ban_user action bans.'),
-    flag_user_options: z.object({ reason: z.string().optional().describe('The flag\'s reason.') }).strict().optional().describe('How a flag_user action flags.'),
-    call_options: callOptions.optional().describe('How a call action (mute, kick, end, warning) acts.'),
-  })
-  .strict();
-
-/** A condition: its type, an optional confidence, and the parameters object its type takes (`text_rule_params`, …). */
-const condition = z
-  .object({
-    type: z.string().min(1).describe('The condition type (e.g. text_rule, user_flag_count, content_count).'),
-    confidence: z.number().min(0).max(1).optional().describe('The confidence (0 to 1) from which the condition holds.'),
-  })
-  .catchall(z.record(z.string(), z.unknown()));
+import { addressPart, defineKind, liveObject, noDuplicates, paginate, pick } from '../define.js';
+import { configAddress, MODERATION_PAGE } from './configs.js';
+import { callRuleActionSequence, condition, conditionGroup, ruleAction } from './rule-parts.js';
 
 export const moderationRuleSchema = z
   .object({
@@ -55,23 +10,13 @@ export const moderationRuleSchema = z
     rule_type: z.enum(['user', 'content', 'call', 'flood']).describe('What the rule judges: user (a user\'s history), content (a message), call, or flood.'),
     description: z.string().optional().describe('What the rule is for, for reviewers.'),
     enabled: z.boolean().optional().describe('Whether the rule is in force (default true).'),
-    team: z.string().optional().describe('The team the rule belongs to (multi-tenant apps); fixed once created.'),
+    team: addressPart('a team', 255).optional().describe('Identity with the name: the team the rule belongs to (multi-tenant apps), addressed `moderation_rule/<team>/<name>`; its config_keys name configs of that team.'),
     config_keys: z.array(z.string().min(1)).superRefine(noDuplicates('config_keys')).optional().describe('The moderation configs (keys) the rule applies under (a set; each names a moderation_configs key).'),
     logic: z.enum(['AND', 'OR']).optional().describe('How conditions (or groups) combine: AND or OR.'),
     conditions: z.array(condition).optional().describe('The conditions (type, confidence and the type\'s parameters), combined by logic.'),
-    groups: z
-      .array(
-        z
-          .object({
-            logic: z.enum(['AND', 'OR']).optional().describe('How the group\'s conditions combine.'),
-            conditions: z.array(condition).optional().describe('The group\'s conditions.'),
-          })
-          .strict(),
-      )
-      .optional()
-      .describe('Groups of conditions, each combined by its own logic, the groups by the rule\'s.'),
-    action: ruleAction.optional().describe('What happens when the rule matches.'),
-    action_sequences: z.array(z.record(z.string(), z.unknown())).optional().describe('Escalating actions by violation number (call rules), as the API takes them.'),
+    groups: z.array(conditionGroup).optional().describe('Groups of conditions, each combined by its own logic, the groups by the rule\'s (instead of conditions).'),
+    action: ruleAction.optional().describe('What happens when the rule matches (compared whole: a new type drops the old type\'s options).'),
+    action_sequences: z.array(callRuleActionSequence).optional().describe('Escalating actions by violation number (call rules).'),
     cooldown_period: z
       .string()
       .regex(/^\d+[smhd]$/, 'cooldown_period must be a number and a unit, such as "24h" or "7d"')
@@ -85,14 +30,27 @@ const FIELDS = Object.keys(moderationRuleSchema.shape);
 /** The API's id of a rule: not a file field (never declared, never compared), needed to delete it. */
 const RULE_ID = 'id';
 
-const address = (name: unknown) => `moderation_rule/${String(name)}`;
+/** A rule's address: `moderation_rule/<name>`, or `moderation_rule/<team>/<name>` for a team's rule. */
+const ruleAddress = (name: unknown, team?: unknown) => (team ? `moderation_rule/${String(team)}/${String(name)}` : `moderation_rule/${String(name)}`);
 
 /** A ModerationRuleV2Response in the file's shape, with its id kept aside for deletes. */
 export function moderationRuleLive(r: Rec): LiveObject {
   const fields = pick(r, FIELDS);
   if (!fields.team) delete fields.team;
+  // None reads as none, as a file says it when it switches to the other form (see exclusive).
+  for (const k of ['conditions', 'groups'] as const) fields[k] ??= [];
   fields[RULE_ID] = r.id;
-  return liveObject('moderation_rule', address(r.name), fields);
+  return liveObject('moderation_rule', ruleAddress(r.name, fields.team), fields);
+}
+
+/**
+ * A rule's conditions are either `conditions` or `groups`: declaring one clears the other (as `[]`, which the plan
+ * shows), so a rule switched from one form to the other does not keep the old conditions in force.
+ */
+function exclusive(fields: Rec): Rec {
+  if (fields.groups !== undefined && fields.conditions === undefined) return { ...fields, conditions: [] };
+  if (fields.conditions !== undefined && fields.groups === undefined) return { ...fields, groups: [] };
+  return fields;
 }
 
 /**
@@ -103,15 +61,21 @@ export function moderationRuleLive(r: Rec): LiveObject {
 export const moderationRuleKind = defineKind({
   kind: 'moderation_rule',
   section: 'moderation_rules',
-  schema: z.array(moderationRuleSchema),
-  identityFields: ['name'],
-  immutableFields: ['/team'],
+  schema: z
+    .array(moderationRuleSchema)
+    .describe('Moderation rules, one per item (addressed `moderation_rule/<name>`, or `moderation_rule/<team>/<name>` for a team); undeclared ones are deleted only when `policy.prune` lists this section.'),
+  identityFields: ['name', 'team'],
+  address: (fields) => ruleAddress(fields.name, fields.team),
   // Rules apply under configs: the configs exist first, and a rule lets go of one before it is deleted.
   dependsOn: ['moderation_config'],
   releases: ['moderation_config'],
-  refs: (fields) => ((fields.config_keys as string[] | undefined) ?? []).map((k) => `moderation_config/${k}`),
-  refsAt: (fields) => ((fields.config_keys as string[] | undefined) ?? []).map((k, i) => ({ ref: `moderation_config/${k}`, path: ['config_keys', String(i)] })),
-  setFields: ['/config_keys'],
+  // A rule's config keys name configs of its own team.
+  refs: (fields) => ((fields.config_keys as string[] | undefined) ?? []).map((k) => configAddress(k, fields.team)),
+  refsAt: (fields) => ((fields.config_keys as string[] | undefined) ?? []).map((k, i) => ({ ref: configAddress(k, fields.team), path: ['config_keys', String(i)] })),
+  // Compared whole (conditions and groups without order): an action's options belong to its type, a condition's
+  // parameters to the condition.
+  setFields: ['/config_keys', '/action', '/conditions', '/groups', '/action_sequences'],
+  entries: (items) => (items as Rec[]).map((fields, i) => ({ kind: 'moderation_rule', fields: exclusive(fields), path: ['moderation_rules', i] })),
   async fetch(api) {
     const rules = await paginate<{ rules?: Rec[]; next?: string }>(
       api,
@@ -123,7 +87,8 @@ export const moderationRuleKind = defineKind({
   requests({ action, desired, live }) {
     if (action === 'delete') return [{ op: 'delete_moderation_rule', method: 'DELETE', path: '/api/v2/moderation/moderation_rule/{id}', params: { id: String(live!.fields[RULE_ID]) }, idempotent: true }];
     const { [RULE_ID]: _id, ...have } = live?.fields ?? {};
-    const body = action === 'create' ? desired!.fields : (overlay(have, desired!.fields) as Rec);
+    // Upsert replaces the rule: the file's fields over the app's, each whole.
+    const body = action === 'create' ? desired!.fields : { ...have, ...desired!.fields };
     return [{ op: 'upsert_moderation_rule', method: 'POST', path: '/api/v2/moderation/moderation_rule', body, idempotent: true }];
   },
   toFile: ({ fields: { [RULE_ID]: _id, ...fields } }) => fields,
