@@ -9,7 +9,8 @@ import { type ChannelType, createsInTwo } from './workload.js';
  * the YAML, gets each object, creates or updates it, one call at a time, and waits and retries when rate limited
  * (the SDK itself never retries). No diffing and no deletes: it is the "script in a repo" stream-sync replaces.
  * Kinds without a get-one endpoint (roles, push providers, external storages) are listed once, and so are chat
- * commands and channel types (one list answers them all); upserts are sent as they are.
+ * commands and channel types (one list answers them all) and moderation configs and rules (one query each); upserts
+ * are sent as they are.
  *
  * Run as a child process: `node baseline.js FILE` with STREAM_API_KEY, STREAM_API_SECRET and STREAM_BASE_URL; it
  * prints `{"wall_ms": …, "retries": …}` (its 429s) on its last line. The emulator counts its requests.
@@ -106,6 +107,13 @@ async function main(file: string): Promise<void> {
     }
     if (have || createsInTwo(t)) await call(() => client.chat.updateChannelType(full as any));
   }
+
+  // Moderation: block lists (above) before the configs that name them, configs before the rules that name them. Both
+  // upserts create or replace, so one query of each kind stands for the reads.
+  await call(() => client.moderation.queryModerationConfigs({ limit: 100 }));
+  for (const c of (doc.moderation_configs ?? []) as Rec[]) await call(() => client.moderation.upsertConfig(c as any));
+  await call(() => client.moderation.queryModerationRules({ limit: 100 }));
+  for (const r of (doc.moderation_rules ?? []) as Rec[]) await call(() => client.moderation.upsertModerationRule(r as any));
 
   for (const user of (doc.users ?? []) as Rec[]) {
     await call(() => client.queryUsers({ payload: { filter_conditions: { id: user.id } } }));

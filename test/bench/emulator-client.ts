@@ -81,6 +81,12 @@ export interface Tally {
   rateLimitedByOp: Record<string, number>;
 }
 
+/**
+ * Reads sent as POST: Stream's moderation queries take their filter and cursor in a body. They change nothing, so
+ * they are reads (a plan sends them), not writes.
+ */
+export const READ_POSTS: ReadonlySet<string> = new Set(['query_moderation_configs', 'query_moderation_rules']);
+
 export function tally(counts: Counts): Tally {
   const t: Tally = { requests: 0, writes: 0, rateLimited: 0, byOp: {}, rateLimitedByOp: {} };
   for (const [key, byStatus] of Object.entries(counts)) {
@@ -92,8 +98,8 @@ export function tally(counts: Counts): Tally {
         t.rateLimited += n;
         t.rateLimitedByOp[op] = (t.rateLimitedByOp[op] ?? 0) + n;
       }
-      // A write is a request that is not a GET, refused or not: a plan must not even try one.
-      if (method !== 'GET') t.writes += n;
+      // A write is a request that is not a GET (nor a query sent as POST), refused or not: a plan must not even try one.
+      if (method !== 'GET' && !READ_POSTS.has(op)) t.writes += n;
     }
   }
   return t;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { READ_POSTS } from './emulator-client.js';
 import { earliestFinishMs, lowerBound, mustMake } from './lower-bound.js';
 import { BUILTIN_CHANNEL_TYPES_DECLARED, createsInTwo, driftWorkload, generateWorkload, QUICK_SCALE } from './workload.js';
 
@@ -39,7 +40,8 @@ describe('the lower bound of a scenario', () => {
     const must = mustMake('unchanged plan', base, drift);
     expect(must.calls.GetUserGroup).toBe(QUICK_SCALE.userGroups);
     expect(must.calls.QueryUsers).toBe(Math.ceil(QUICK_SCALE.users / 100));
-    expect(Object.keys(must.calls).some((op) => !op.startsWith('Get') && !op.startsWith('List') && !op.startsWith('Query'))).toBe(false);
+    // Reads only: gets, lists, queries (the moderation ones are POSTs, counted as reads).
+    expect(Object.keys(must.calls).filter((op) => !/^(Get|List|Query)/.test(op) && !READ_POSTS.has(op))).toEqual([]);
   });
 
   it('counts the chat configuration: a create of a channel type with update-only fields is two calls, built-in types are updated', () => {
@@ -54,6 +56,27 @@ describe('the lower bound of a scenario', () => {
     expect(mustMake('unchanged plan', base, drift).calls).toMatchObject({ ListCommands: 1, ListChannelTypes: 1 });
     const apply = mustMake('1 % drift: apply', base, drift);
     expect(apply.calls).toMatchObject({ UpdateCommand: 1, UpdateChannelType: 1, ListCommands: 2, ListChannelTypes: 2 });
+  });
+
+  it('counts the moderation policy: an upsert per config and rule, one query page of each in every read and read-back', () => {
+    const cold = mustMake('cold apply', base, drift);
+    expect(base.counts.moderationConfigs).toBe(QUICK_SCALE.channelTypes + 1);
+    expect(cold.calls).toMatchObject({ upsert_config: base.counts.moderationConfigs, upsert_moderation_rule: QUICK_SCALE.moderationRules });
+    expect([cold.calls.query_moderation_configs, cold.calls.query_moderation_rules]).toEqual([2, 2]);
+    // Block lists, then the configs that name them, then the rules that name those: as long as the other chains.
+    expect(cold.levels).toBe(5);
+    expect(mustMake('unchanged plan', base, drift).calls).toMatchObject({ query_moderation_configs: 1, query_moderation_rules: 1 });
+    expect(drift.changed).toMatchObject({ moderationConfigs: 2, moderationRules: 1 });
+    const apply = mustMake('1 % drift: apply', base, drift);
+    expect(apply.calls).toMatchObject({ upsert_config: 2, upsert_moderation_rule: 1, query_moderation_configs: 2, query_moderation_rules: 2 });
+  });
+
+  it('names only block lists and configs the workload declares', () => {
+    const lists = new Set(base.doc.blocklists.map((b) => b.name));
+    const keys = new Set(base.doc.moderation_configs.map((c) => c.key));
+    expect(base.doc.moderation_configs.flatMap((c) => c.block_list_config?.rules ?? []).every((r) => lists.has(r.name))).toBe(true);
+    expect(base.doc.moderation_rules.flatMap((r) => r.config_keys).every((k) => keys.has(k))).toBe(true);
+    expect(keys.has('chat:messaging')).toBe(true);
   });
 
   it('is set by the busiest endpoint, or by the round trips that must follow one another', () => {

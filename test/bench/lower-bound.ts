@@ -1,3 +1,4 @@
+import { MODERATION_PAGE } from '../../src/kinds/moderation/configs.js';
 import type { Drift, Workload } from './workload.js';
 
 /**
@@ -5,9 +6,10 @@ import type { Drift, Workload } from './workload.js';
  * limits let those requests finish.
  *
  * "Must make" is computed from the workload, not from what stream-sync sent: the fewest calls the API allows
- * (UpdateUsers carries 100 users, CreateUserGroup 100 member ids, one ListBlockLists page 200 lists; group members
- * are only readable one group at a time with GetUserGroup), including the read-back of what an apply wrote (the
- * product contract makes it part of apply). A kind that is not pruned is read by id, never listed.
+ * (UpdateUsers carries 100 users, CreateUserGroup 100 member ids, one ListBlockLists page 200 lists, one moderation
+ * config or rule query page 100; group members are only readable one group at a time with GetUserGroup), including
+ * the read-back of what an apply wrote (the product contract makes it part of apply). A kind that is not pruned is
+ * read by id, never listed.
  *
  * The bound is the larger of
  *  - the busiest endpoint: the earliest its calls can all be admitted under Stream's fixed windows (per minute, and
@@ -47,6 +49,9 @@ function readPopulated(w: Workload): Calls {
     ListCallTypes: 1,
     ListCommands: 1,
     ListChannelTypes: 1,
+    // Pruned kinds, read whole: POST queries (reads), 100 a page.
+    query_moderation_configs: pages(c.moderationConfigs, MODERATION_PAGE),
+    query_moderation_rules: pages(c.moderationRules, MODERATION_PAGE),
     QueryUsers: pages(c.users, 100),
     GetUserGroup: c.userGroups,
   };
@@ -54,7 +59,7 @@ function readPopulated(w: Workload): Calls {
 
 /** Reading a new app: one call per kind says it holds nothing of ours (nothing to read per provider or group). */
 function readEmpty(w: Workload): Calls {
-  return { GetApp: 1, ListRoles: 1, ListBlockLists: 1, ListPushProviders: 1, ListExternalStorage: 1, ListCallTypes: 1, ListCommands: 1, ListChannelTypes: 1, QueryUsers: pages(w.counts.users, 100), ListUserGroups: 1 };
+  return { GetApp: 1, ListRoles: 1, ListBlockLists: 1, ListPushProviders: 1, ListExternalStorage: 1, ListCallTypes: 1, ListCommands: 1, ListChannelTypes: 1, query_moderation_configs: 1, query_moderation_rules: 1, QueryUsers: pages(w.counts.users, 100), ListUserGroups: 1 };
 }
 
 function createAll(w: Workload): Calls {
@@ -72,6 +77,8 @@ function createAll(w: Workload): Calls {
     CreateChannelType: c.channelTypes - c.builtinChannelTypes,
     // The fields CreateChannelType does not take, right after the create; the built-in types declared are updates.
     UpdateChannelType: c.channelTypesCreatedInTwo + c.builtinChannelTypes,
+    upsert_config: c.moderationConfigs,
+    upsert_moderation_rule: c.moderationRules,
     UpdateUsers: pages(c.users, 100),
     CreateUserGroup: c.userGroups,
     AddUserGroupMembers: c.userGroups * Math.max(0, pages(members, 100) - 1),
@@ -82,7 +89,9 @@ export function mustMake(scenario: ScenarioName, base: Workload, drift: Drift): 
   switch (scenario) {
     case 'cold apply':
       // Reads; roles; users (they name roles); groups (they list users); read-back. The chat chain is as long: reads;
-      // commands, block lists and roles; CreateChannelType; its UpdateChannelType; read-back.
+      // commands, block lists and roles; CreateChannelType; its UpdateChannelType; read-back. So is moderation's: reads;
+      // block lists; the configs that name them (upsert_config); the rules that name those (upsert_moderation_rule);
+      // read-back.
       return { calls: add(add(readEmpty(base), createAll(base)), readPopulated(base)), levels: 5 };
     case 'unchanged plan':
       return { calls: readPopulated(base), levels: 1 };
@@ -99,6 +108,8 @@ export function mustMake(scenario: ScenarioName, base: Workload, drift: Drift): 
         UpdateCallType: d.callTypes,
         UpdateCommand: d.commands,
         UpdateChannelType: d.channelTypes,
+        upsert_config: d.moderationConfigs,
+        upsert_moderation_rule: d.moderationRules,
         AddUserGroupMembers: d.userGroups,
         RemoveUserGroupMembers: d.userGroups,
         UpdateUsersPartial: pages(d.users, 100),
@@ -112,10 +123,13 @@ export function mustMake(scenario: ScenarioName, base: Workload, drift: Drift): 
         ListCallTypes: d.callTypes ? 1 : 0,
         ListCommands: d.commands ? 1 : 0,
         ListChannelTypes: d.channelTypes ? 1 : 0,
+        query_moderation_configs: d.moderationConfigs ? 1 : 0,
+        query_moderation_rules: d.moderationRules ? 1 : 0,
         GetUserGroup: d.userGroups,
         QueryUsers: pages(d.users, 100),
       };
-      // Reads; the writes (none depends on another); read-back.
+      // Reads; the writes (none depends on another: a rule's update needs its configs to exist, not to be updated
+      // first); read-back.
       return { calls: add(add(readPopulated(drift.workload), writes), readBack), levels: 3 };
     }
   }

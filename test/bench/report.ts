@@ -67,6 +67,7 @@ function workloadLine(c: Workload['counts'], mode: string): string {
     `${mode} workload: ${c.blocklists} block lists (+ the built-in one) with ${int(c.words)} words, ${c.roles} custom roles with grants, ` +
     `${c.pushProviders} push providers with ${c.pushTemplates} templates, ${c.externalStorages} external storages, ${c.callTypes} call types, ` +
     `${c.commands} chat commands, ${c.channelTypes} channel types (${c.builtinChannelTypes} of them built-in) naming them, the block lists and the roles, with grants, ` +
+    `${c.moderationConfigs} moderation configs naming the block lists, ${c.moderationRules} moderation rules naming the configs, ` +
     `${int(c.userGroups)} user groups with ${int(c.members)} memberships, ${int(c.users)} users`
   );
 }

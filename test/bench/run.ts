@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   const drift = driftWorkload(base);
   const d = drift.changed;
   // Addresses the drift touches: the app (grants) counts once.
-  const driftChanges = d.blocklists + (d.grants ? 1 : 0) + d.pushProviders + d.pushTemplates + d.externalStorages + d.callTypes + d.commands + d.channelTypes + d.userGroups + d.users;
+  const driftChanges = d.blocklists + (d.grants ? 1 : 0) + d.pushProviders + d.pushTemplates + d.externalStorages + d.callTypes + d.commands + d.channelTypes + d.moderationConfigs + d.moderationRules + d.userGroups + d.users;
   const dir = mkdtempSync(join(tmpdir(), 'stream-sync-bench-'));
   const files = { base: join(dir, 'stream.yaml'), drift: join(dir, 'stream-drift.yaml'), state: join(dir, 'state.json'), usage: join(dir, 'usage.json'), reads: join(dir, 'reads.txt') };
   writeFileSync(files.base, toYaml(base));

@@ -21,6 +21,8 @@ export interface Scale {
   commands: number;
   /** Custom chat channel types; the built-in messaging and livestream types are declared (updated) besides them. */
   channelTypes: number;
+  /** Moderation rules, each naming moderation configs (one config per custom channel type and `chat:messaging`). */
+  moderationRules: number;
   userGroups: number;
   membersPerGroup: number;
   users: number;
@@ -37,6 +39,7 @@ export const FULL_SCALE: Scale = {
   callTypes: 50,
   commands: 10,
   channelTypes: 20,
+  moderationRules: 10,
   userGroups: 2_000,
   membersPerGroup: 50,
   users: 5_000,
@@ -53,6 +56,7 @@ export const QUICK_SCALE: Scale = {
   callTypes: 3,
   commands: 3,
   channelTypes: 4,
+  moderationRules: 3,
   userGroups: 40,
   membersPerGroup: 20,
   users: 150,
@@ -99,12 +103,34 @@ type Doc = Record<string, unknown> & {
   call_types: { name: string; settings: { audio: { default_device: string; mic_default_on: boolean }; recording: { mode: string; quality: string }; limits: { max_participants: number } }; grants: Record<string, string[]> }[];
   commands: { name: string; description: string; args: string; set: string }[];
   channel_types: ChannelType[];
+  moderation_configs: ModerationConfig[];
+  moderation_rules: ModerationRule[];
   users: { id: string; name: string; role: string; custom: Record<string, unknown> }[];
   user_groups: { id: string; name: string; description: string; members: string[] }[];
 };
 
 /** A chat channel type as the file declares it (a subset of its fields, the API's names). */
 export type ChannelType = { name: string; max_message_length: number; commands: string[]; grants: Record<string, string[]> } & Record<string, unknown>;
+
+/** A moderation config as the file declares it: block-list rules, automod toxicity thresholds, sometimes LLM labels. */
+export type ModerationConfig = {
+  key: string;
+  block_list_config?: { enabled: boolean; rules: { name: string; action: string }[] };
+  automod_toxicity_config: { enabled: boolean; rules: { label: string; threshold: number; action: string }[] };
+  llm_config?: { enabled: boolean; app_context: string; rules: { label: string; action: string }[] };
+};
+
+/** A moderation rule as the file declares it: conditions on a user's or a message's history, an action, its configs. */
+export type ModerationRule = {
+  name: string;
+  rule_type: string;
+  description: string;
+  config_keys: string[];
+  logic: string;
+  conditions: Record<string, unknown>[];
+  action: { type: string; reason?: string; ban_options?: { duration: number } };
+  cooldown_period: string;
+};
 
 /** Whether creating the channel type takes CreateChannelType and then UpdateChannelType (fields Create does not take). */
 export const createsInTwo = (t: ChannelType) => UPDATE_ONLY.some((k) => t[k] !== undefined) || t.automod_behavior === 'shadow_block';
@@ -129,6 +155,8 @@ export interface Workload {
     channelTypesCreatedInTwo: number;
     /** Built-in channel types declared (updated, never created). */
     builtinChannelTypes: number;
+    moderationConfigs: number;
+    moderationRules: number;
     userGroups: number;
     members: number;
     users: number;
@@ -218,6 +246,8 @@ export function generateWorkload(scale: Scale, seed = 7): Workload {
     })),
     // Generated last (below), so the other kinds come out of the seed as they did before there were any.
     channel_types: [],
+    moderation_configs: [],
+    moderation_rules: [],
     users: userIds.map((id, i) => ({ id, name: `Bench User ${i + 1}`, role: roles.length ? roleName(i % roles.length) : 'user', custom: { tier: i % 3, region: ['eu', 'us', 'ap'][i % 3] } })),
     user_groups: Array.from({ length: scale.userGroups }, (_, i) => ({
       id: `bench-group-${pad(i + 1, 4)}`,
@@ -225,9 +255,12 @@ export function generateWorkload(scale: Scale, seed = 7): Workload {
       description: `Generated group ${i + 1}`,
       members: sample(random, userIds, Math.min(scale.membersPerGroup, userIds.length)).sort(),
     })),
-    policy: { prune: ['blocklists', 'roles', 'push_providers', 'external_storages', 'call_types', 'commands', 'channel_types'], max_deletes: 10 },
+    policy: { prune: ['blocklists', 'roles', 'push_providers', 'external_storages', 'call_types', 'commands', 'channel_types', 'moderation_configs', 'moderation_rules'], max_deletes: 10 },
   };
   doc.channel_types = chatChannelTypes(random, scale, roles);
+  // After the chat kinds, so they (and every other kind) come out of the seed as they did before moderation.
+  doc.moderation_configs = moderationConfigs(random, scale, doc.channel_types);
+  doc.moderation_rules = moderationRules(random, scale, doc.moderation_configs);
   return { scale, doc, counts: countsOf(doc) };
 }
 
@@ -281,6 +314,54 @@ function chatChannelTypes(random: () => number, scale: Scale, roles: { name: str
   return [...builtins, ...custom];
 }
 
+/** Automod toxicity labels, with thresholds and actions to pick from. */
+const TOXICITY_LABELS = ['toxic', 'insult', 'threat', 'obscene', 'identity_hate', 'severe_toxic'] as const;
+const FILTER_ACTIONS = ['flag', 'shadow', 'remove', 'bounce_flag'] as const;
+const LLM_LABELS = ['SCAM', 'HARASSMENT', 'HATE_SPEECH', 'SPAM'] as const;
+
+/**
+ * The moderation policy: a config per custom channel type (`chat:<type>`) and one for `chat:messaging`, each with an
+ * action per block list for one or two of the workload's block lists, three or four automod toxicity labels with a
+ * threshold and an action each, and (every third) LLM labels with the app's context.
+ */
+function moderationConfigs(random: () => number, scale: Scale, channelTypes: ChannelType[]): ModerationConfig[] {
+  const lists = Array.from({ length: scale.blocklists }, (_, i) => blocklistName(i));
+  const keys = channelTypes.filter((t) => t.name === 'messaging' || !isBuiltinDeclared(t)).map((t) => `chat:${t.name}`);
+  return keys.map((key, i): ModerationConfig => ({
+    key,
+    ...(lists.length
+      ? { block_list_config: { enabled: true, rules: sample(random, lists, Math.min(lists.length, 1 + (i % 2))).map((name, j) => ({ name, action: j === 0 ? 'flag' : 'remove' })) } }
+      : {}),
+    automod_toxicity_config: {
+      enabled: true,
+      rules: sample(random, TOXICITY_LABELS, 3 + (i % 2)).map((label) => ({ label, threshold: Math.round((0.5 + random() * 0.45) * 100) / 100, action: FILTER_ACTIONS[Math.floor(random() * FILTER_ACTIONS.length)]! })),
+    },
+    ...(i % 3 === 0
+      ? { llm_config: { enabled: true, app_context: `Bench chat ${key.slice(5)}: a community app; be strict with scams`, rules: sample(random, LLM_LABELS, 2).map((label) => ({ label, action: 'flag' })) } }
+      : {}),
+  }));
+}
+
+/** `scale.moderationRules` rules: escalations on a user's flags, or on a message's content, each under one to three configs. */
+function moderationRules(random: () => number, scale: Scale, configs: ModerationConfig[]): ModerationRule[] {
+  const keys = configs.map((c) => c.key);
+  return Array.from({ length: scale.moderationRules }, (_, i): ModerationRule => {
+    const user = i % 2 === 0;
+    return {
+      name: `bench-rule-${pad(i + 1, 2)}`,
+      rule_type: user ? 'user' : 'content',
+      description: user ? `Ban users flagged ${3 + (i % 4)} times within a day` : `Flag messages about ${['money', 'links', 'contact details', 'accounts', 'gifts'][i % 5]}`,
+      config_keys: sample(random, keys, Math.min(keys.length, 1 + (i % 3))).sort(),
+      logic: 'AND',
+      conditions: user
+        ? [{ type: 'user_flag_count', user_flag_count_rule_params: { threshold: 3 + (i % 4), time_window: '24h' } }]
+        : [{ type: 'text_rule', confidence: 0.8, text_rule_params: { contains: [`bench-term-${i + 1}`] } }],
+      action: user ? { type: 'ban_user', reason: 'repeated violations', ban_options: { duration: 60 * (1 + (i % 24)) } } : { type: 'flag_content', reason: 'matched a bench rule' },
+      cooldown_period: `${1 + (i % 3)}h`,
+    };
+  });
+}
+
 const isBuiltinDeclared = (t: ChannelType) => (BUILTIN_CHANNEL_TYPES_DECLARED as readonly string[]).includes(t.name);
 
 function countsOf(doc: Doc): Workload['counts'] {
@@ -296,6 +377,8 @@ function countsOf(doc: Doc): Workload['counts'] {
     channelTypes: doc.channel_types.length,
     channelTypesCreatedInTwo: doc.channel_types.filter((t) => !isBuiltinDeclared(t) && createsInTwo(t)).length,
     builtinChannelTypes: doc.channel_types.filter(isBuiltinDeclared).length,
+    moderationConfigs: doc.moderation_configs.length,
+    moderationRules: doc.moderation_rules.length,
     userGroups: doc.user_groups.length,
     members: doc.user_groups.reduce((n, g) => n + g.members.length, 0),
     users: doc.users.length,
@@ -316,6 +399,8 @@ export interface Drift {
     callTypes: number;
     commands: number;
     channelTypes: number;
+    moderationConfigs: number;
+    moderationRules: number;
     userGroups: number;
     users: number;
   };
@@ -328,7 +413,9 @@ const share = (n: number) => (n === 0 ? 0 : Math.max(1, Math.ceil(n * DRIFT_SHAR
  * The same app after someone edited 1 % of it: 1 % of each kind's objects (at least one) change one thing each —
  * a block list swaps 1 % of its words, a role's grants change, a provider's description, a template's text, a
  * storage's path, a call type's participant limit, a command's description, a channel type's message length limit,
- * commands and one role's grants, a group swaps one member, a user is renamed. The objects changed are spread across the file.
+ * commands and one role's grants, a group swaps one member, a user is renamed; two moderation configs each change a
+ * toxicity threshold and an action, and one moderation rule its action (a longer ban, or blocking
+ * instead of flagging). The objects changed are spread across the file.
  */
 export function driftWorkload(base: Workload, seed = 11): Drift {
   const random = prng(seed);
@@ -382,6 +469,15 @@ export function driftWorkload(base: Workload, seed = 11): Drift {
     const grant = CHANNEL_PERMISSIONS.find((p) => !granted.includes(p));
     if (role && grant) t.grants[role] = [...granted, grant].sort();
   }
+  // Moderation last, so every kind before it drifts as it did before there was any.
+  const configs = sample(random, doc.moderation_configs, Math.min(2, doc.moderation_configs.length));
+  for (const c of configs) {
+    const [first, second] = c.automod_toxicity_config.rules;
+    if (first) first.threshold = Math.round((first.threshold >= 0.9 ? first.threshold - 0.1 : first.threshold + 0.05) * 100) / 100;
+    if (second) second.action = second.action === 'remove' ? 'flag' : 'remove';
+  }
+  const rules = pick(doc.moderation_rules);
+  for (const r of rules) r.action = r.action.ban_options ? { ...r.action, ban_options: { duration: r.action.ban_options.duration * 2 } } : { ...r.action, type: 'block_content' };
 
   return {
     workload: { scale: base.scale, doc, counts: countsOf(doc) },
@@ -396,6 +492,8 @@ export function driftWorkload(base: Workload, seed = 11): Drift {
       callTypes: callTypes.length,
       commands: commands.length,
       channelTypes: channelTypes.length,
+      moderationConfigs: configs.length,
+      moderationRules: rules.length,
       userGroups: groups.length,
       users: users.length,
     },
