@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
 import { StateLock } from '../../src/runtime/lock.js';
 import { CLI, ROOT, runCli, spawnCli } from '../support/cli.js';
+import { isWrite } from '../support/emulator.js';
 
 /**
  * `apply` as a team runs it, in a terminal and in CI: interrupted gracefully, showing progress, one writer at a
@@ -50,7 +51,7 @@ describe('apply in a team', () => {
   const listNames = () => ours().map(([, b]) => String(b.name)).sort();
   const list = (name: string) => ours().find(([, b]) => b.name === name)?.[1];
   const removeList = (name: string) => app().blocklists.delete(ours().find(([, b]) => b.name === name)![0]);
-  const writes = () => requests().filter((r) => r.method !== 'GET').length;
+  const writes = () => requests().filter(isWrite).length;
 
   beforeAll(async () => {
     emu = await startEmulator({ port: 0, rateLimits: 'off', apps: [{ key: KEY, secret: SECRET, name: 'team-app' }, { key: INTERRUPTED_KEY, secret: SECRET, name: 'interrupted-app' }] });

@@ -11,6 +11,7 @@ import { connectionOf } from '../../src/runtime/connection.js';
 import { applyPlan, planFor } from '../../src/runtime/engine.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { openSession, type Session } from '../../src/runtime/session.js';
+import { isWrite } from '../support/emulator.js';
 
 /**
  * `diff --env staging --env prod` against one emulator serving both apps: the command's function is called with
@@ -103,7 +104,7 @@ describe('stream-sync diff --env staging --env prod', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   const sessions: Session[] = [];
-  const writes = () => emu.requests.filter((r) => r.method !== 'GET').length;
+  const writes = () => emu.requests.filter(isWrite).length;
   const logger = createLogger({ level: 'silent', format: 'json' });
 
   const open = async (name: 'staging' | 'prod'): Promise<Session> => {

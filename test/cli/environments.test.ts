@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
 import { ROOT, runCli } from '../support/cli.js';
+import { isWrite } from '../support/emulator.js';
 
 /**
  * One repository, several apps: a base and an overlay per environment, selected by `--env` with the app's own
@@ -35,7 +36,7 @@ describe('environments and layers', () => {
   let dir: string;
   const env = () => ({ STAGING_API_SECRET: STAGING.secret, PROD_API_SECRET: PROD.secret, SQS_SECRET, STREAM_BASE_URL: emu.url });
   const names = (key: string) => [...emu.app(key).blocklists.values()].map((b) => String(b.name)).sort();
-  const writesTo = (key: string) => emu.requests.filter((r) => r.apiKey === key && r.method !== 'GET').length;
+  const writesTo = (key: string) => emu.requests.filter((r) => r.apiKey === key && isWrite(r)).length;
 
   beforeAll(async () => {
     emu = await startEmulator({ port: 0, rateLimits: 'off', apps: [STAGING, PROD] });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
 import { runCli } from '../support/cli.js';
+import { isWrite } from '../support/emulator.js';
 
 const SECRET = 'sentinel-sqs-secret-7f3a';
 const FILE = `version: 1
@@ -34,7 +35,7 @@ describe('stream-sync validate, plan, apply and export', () => {
     return p;
   };
   const blocklistNamed = (name: string) => [...emu.app('cli-key').blocklists.values()].find((b) => b.name === name)!;
-  const writes = () => emu.requests.filter((r) => r.method !== 'GET').length;
+  const writes = () => emu.requests.filter(isWrite).length;
 
   beforeAll(async () => {
     emu = await startEmulator({ port: 0, rateLimits: 'off', apps: [{ key: 'cli-key', secret: 'cli-secret-value', name: 'cli-app' }] });

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { type Logger, pino } from 'pino';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
 import { type Daemon, type DaemonOptions, startDaemon } from '../../src/daemon/watch.js';
+import { isWrite } from '../support/emulator.js';
 
 export const APP = { key: 'daemon-key', secret: 'daemon-secret-value-0123456789', name: 'daemon-app' };
 
@@ -82,7 +83,7 @@ export async function withEmulator(): Promise<RunningEmulator> {
   return startEmulator({ port: 0, rateLimits: 'off', taskStepMs: 0, apps: [APP] });
 }
 
-export const writes = (emu: RunningEmulator) => emu.requests.filter((r) => r.method !== 'GET');
+export const writes = (emu: RunningEmulator) => emu.requests.filter(isWrite);
 export const words = (emu: RunningEmulator) => [...emu.app(APP.key).blocklists.values()].find((b) => b.name === 'banned-words')?.words as string[] | undefined;
 
 export function tempConfig(yaml: string): { dir: string; file: string; write(text: string): void } {

@@ -11,6 +11,7 @@ import { KINDS } from '../../src/kinds/registry.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import { runCli } from '../support/cli.js';
 import { desiredFromYaml, harness } from '../support/reconcile.js';
+import { isWrite } from '../support/emulator.js';
 
 /**
  * Deletion safety, one named test per promise. Some are also covered elsewhere: test/cli/reconcile-commands.test.ts
@@ -54,7 +55,7 @@ async function withApp(fn: (emu: RunningEmulator, h: ReturnType<typeof harness>)
 const lists = (emu: RunningEmulator) => [...emu.app(KEY).blocklists.values()].map((b) => String(b.name)).sort();
 const customRoles = (emu: RunningEmulator) => [...emu.app(KEY).roles.values()].filter((r) => r.custom !== false).map((r) => String(r.name)).sort();
 const allRoles = (emu: RunningEmulator) => [...emu.app(KEY).roles.values()].map((r) => String(r.name)).sort();
-const writesSince = (emu: RunningEmulator, from: number) => emu.requests.slice(from).filter((r) => r.method !== 'GET');
+const writesSince = (emu: RunningEmulator, from: number) => emu.requests.slice(from).filter(isWrite);
 const deletesSince = (emu: RunningEmulator, from: number) => emu.requests.slice(from).filter((r) => r.method === 'DELETE').map((r) => decodeURIComponent(r.path.split('/').pop()!)).sort();
 const cliEnv = (emu: RunningEmulator) => ({ STREAM_API_KEY: KEY, STREAM_API_SECRET: SECRET, STREAM_BASE_URL: emu.url });
 const tempFile = (text: string) => {

@@ -21,3 +21,9 @@ export function useEmulator(options: EmulatorOptions = {}): EmulatorFixture {
   });
   return fixture;
 }
+
+/**
+ * Whether the emulator's answered request wrote something: any method but GET, except the queries Stream serves as
+ * POST (QueryPolls, query_moderation_configs, query_moderation_rules), which only read.
+ */
+export const isWrite = (r: { method: string; op: string }): boolean => r.method !== 'GET' && !/^query/i.test(r.op);

@@ -7,6 +7,7 @@ import { type RunningEmulator, startEmulator } from '../../src/emulator/server.j
 import { CLI, runCli } from '../support/cli.js';
 import { Actions, type Files, type JobResult, Repo, WORKFLOW, edits, parseKeyValueFile, runBash } from './actions.js';
 import { evaluate } from './expressions.js';
+import { isWrite } from '../support/emulator.js';
 
 /* The GitHub Actions example (config.example/github-actions/stream-sync.yml) replayed against an emulator
  * app: the workflow's own `run:` steps, read from the file, with the built CLI as $STREAM_SYNC, a simulated
@@ -57,7 +58,7 @@ describe.runIf(hasJq)('the GitHub Actions example, replayed against the emulator
         .sort(([a], [b]) => a.localeCompare(b)),
     );
   const names = () => Object.keys(blocklists());
-  const writes = () => emu.requests.filter((r) => r.apiKey === KEY && r.method !== 'GET').length;
+  const writes = () => emu.requests.filter((r) => r.apiKey === KEY && isWrite(r)).length;
   const env = () => ({ STREAM_API_KEY: KEY, STREAM_API_SECRET: SECRET, STREAM_BASE_URL: emu.url });
 
   /** Fails with the job's whole log, which is what one reads on GitHub too. */

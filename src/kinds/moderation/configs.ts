@@ -65,7 +65,7 @@ export const moderationConfigKind = defineKind({
   schema: z
     .array(moderationConfigSchema)
     .describe('Moderation configs, one per item (addressed `moderation_config/<key>`, or `moderation_config/<team>/<key>` for a team); undeclared ones are deleted only when `policy.prune` lists this section.'),
-  identityFields: ['key', 'team'],
+  identityFields: ['team', 'key'],
   address: (fields) => configAddress(fields.key, fields.team),
   // Block lists exist before a config names them, and are let go of before they are deleted.
   dependsOn: ['blocklist'],

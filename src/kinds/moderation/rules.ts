@@ -64,7 +64,7 @@ export const moderationRuleKind = defineKind({
   schema: z
     .array(moderationRuleSchema)
     .describe('Moderation rules, one per item (addressed `moderation_rule/<name>`, or `moderation_rule/<team>/<name>` for a team); undeclared ones are deleted only when `policy.prune` lists this section.'),
-  identityFields: ['name', 'team'],
+  identityFields: ['team', 'name'],
   address: (fields) => ruleAddress(fields.name, fields.team),
   // Rules apply under configs: the configs exist first, and a rule lets go of one before it is deleted.
   dependsOn: ['moderation_config'],
