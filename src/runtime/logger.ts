@@ -28,7 +28,8 @@ export function createLogger(opts: { level?: string; format?: LogFormat; fd?: 1 
   const tty = Boolean((fd === 1 ? process.stdout : process.stderr).isTTY);
   const format = opts.format ?? (tty ? 'pretty' : 'json');
   const base = { level: opts.level ?? 'info', redact: { paths: REDACT, censor: '(redacted)' } };
-  if (format === 'pretty') return pino(base, loadPretty()({ colorize: !process.env.NO_COLOR && tty, destination: fd, sync: true }));
+  // Pretty is for a person at a terminal: one line per entry (its fields inline), without pid, host and run id.
+  if (format === 'pretty') return pino(base, loadPretty()({ colorize: !process.env.NO_COLOR && tty, destination: fd, sync: true, singleLine: true, ignore: 'pid,hostname,reconcile_id' }));
   return pino({ ...base, ...JSON_LINES }, pino.destination({ dest: fd, sync: true }));
 }
 

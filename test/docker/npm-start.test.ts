@@ -41,8 +41,10 @@ describe('npm start', () => {
       await expect.poll(async () => (await fetch(`${url}/readyz`)).status, { timeout: 30_000 }).toBe(200);
       expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^stream_sync_reconcile_total\{.*result="success".*\} 1$/m);
       expect(p.stderr()).toMatch(/^ {2}export STREAM_BASE_URL=http:\/\/\S+ STREAM_API_KEY=\S+ STREAM_API_SECRET=\S+$/m);
-      // Pretty, not JSON lines.
+      // Pretty, not JSON lines: one line per change, its fields inline.
       expect(p.stdout()).not.toMatch(/^\{"level"/m);
+      expect(p.stdout()).toMatch(/^\[[\d:.]+\] INFO: create role\/support-agent \{.*"action":"create".*\}$/m);
+      expect(p.stdout()).toMatch(/^\[[\d:.]+\] INFO: create moderation_config\/chat:support \{.*\}$/m);
     } finally {
       p.child.kill('SIGTERM');
     }
