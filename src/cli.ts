@@ -188,7 +188,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       for (const w of desired.warnings) output().stderr(w.location ? `${formatLocation(w.location)}: warning: ${w.message}` : `warning: ${w.message}`);
       const counts = new Map<string, number>();
       for (const o of desired.objects.values()) counts.set(o.kind, (counts.get(o.kind) ?? 0) + 1);
-      const summary = [...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'no objects';
+      const summary = [...counts].map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`).join(', ') || 'no objects';
       output().stdout(`${flags.env ? `environment ${flags.env}` : files.join(' + ')}: valid (${desired.files.length} file${desired.files.length === 1 ? '' : 's'}: ${summary})`);
       if (flags.explain) output().stdout(explainText(desired, flags.explain));
       setExit(0);

@@ -53,6 +53,12 @@ describe('stream-sync validate, plan, apply and export', () => {
       expect(r.stdout).toMatch(/valid \(1 file: 1 app, 1 role, 1 blocklist\)/);
     });
 
+    it('counts what it read in plurals where there are several (the example: 2 roles, 3 users)', async () => {
+      const r = await runCli(['validate', '-f', 'config.example/stream.yaml'], {});
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/: 1 app, 2 roles, 2 blocklists, .*3 users, 1 user_group, 2 call_types,/);
+    });
+
     it.each([
       ['an unknown key', 'version: 1\nblocklists:\n  - name: a\n    words: [x]\n    colour: red\n', /bad\.yaml:5:5: unknown key "colour" in blocklists\[0\]/],
       ['a wrong type', 'version: 1\nblocklists:\n  - name: a\n    words: yes\n', /bad\.yaml:4:12: blocklists\[0\]\.words: /],
