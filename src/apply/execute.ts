@@ -54,7 +54,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
   const stopped = () => opts.signal?.aborted === true;
   const broken = new Set<string>();
   const byNode = new Map<string, PlannedChange[]>();
-  const ORDER = orderOf(KINDS, upsertingKinds(plan.levels.flat()));
+  const order = orderOf(KINDS, upsertingKinds(plan.levels.flat()));
   for (const change of plan.levels.flat()) {
     const n = nodeOf(change);
     if (!byNode.has(n)) byNode.set(n, []);
@@ -151,7 +151,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<App
     let p = runs.get(n);
     if (!p) {
       const changes = byNode.get(n) ?? [];
-      p = Promise.all([...(ORDER.get(n) ?? [])].map(run))
+      p = Promise.all([...(order.get(n) ?? [])].map(run))
         .then(() => (broke || changes.length === 0 ? undefined : stopped() ? changes.forEach(interrupted) : runNode(n, changes)))
         .catch((err: unknown) => void (broke ??= { err }))
         // Whatever did not run is done too: nothing waits for it any longer.

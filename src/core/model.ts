@@ -3,6 +3,9 @@
  * address → Plan → apply. Types only.
  */
 export type Rec = Record<string, unknown>;
+
+/** A plain object (a JSON object), not an array or null. */
+export const isRecord = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
 export type Action = 'create' | 'update' | 'delete';
 
 export interface SourceLocation {

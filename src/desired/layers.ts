@@ -1,5 +1,5 @@
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
-import type { DesiredObject, FieldOrigin, Rec, SourceLocation } from '../core/model.js';
+import { type DesiredObject, type FieldOrigin, isRecord, type Rec, type SourceLocation } from '../core/model.js';
 import { fromPointer, matchesGlob, overlaps, toPointer } from '../core/pointer.js';
 import type { ParsedFile, Substitution } from './yaml/document.js';
 import type { YamlPath } from './yaml/locate.js';
@@ -51,12 +51,11 @@ export interface Merged {
   locate(address: string, path: readonly string[], key?: boolean): SourceLocation | undefined;
 }
 
-const isPlainObject = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** `over` merged onto `base`: plain objects key by key, anything else (lists, values) replaced. */
 function mergeFields(base: Rec, over: Rec): Rec {
   const out: Rec = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isPlainObject(v) && isPlainObject(base[k]) ? mergeFields(base[k], v) : v;
+  for (const [k, v] of Object.entries(over)) out[k] = isRecord(v) && isRecord(base[k]) ? mergeFields(base[k], v) : v;
   return out;
 }
 
@@ -64,9 +63,9 @@ function mergeFields(base: Rec, over: Rec): Rec {
 function sets(fields: Rec, pointer: string): boolean {
   let cur: unknown = fields;
   for (const seg of fromPointer(pointer)) {
-    if (!isPlainObject(cur) || !(seg in cur)) return false;
+    if (!isRecord(cur) || !(seg in cur)) return false;
     cur = cur[seg];
-    if (!isPlainObject(cur)) return true;
+    if (!isRecord(cur)) return true;
   }
   return true;
 }
@@ -159,13 +158,13 @@ function mergePolicy(base: Rec, over: Rec): Rec {
   for (const key of ADDITIVE) {
     if (Array.isArray(base[key]) && Array.isArray(over[key])) out[key] = [...new Set([...(base[key] as unknown[]), ...(over[key] as unknown[])])];
   }
-  if (isPlainObject(base.ignore_fields) && isPlainObject(over.ignore_fields)) out.ignore_fields = { ...base.ignore_fields, ...over.ignore_fields };
+  if (isRecord(base.ignore_fields) && isRecord(over.ignore_fields)) out.ignore_fields = { ...base.ignore_fields, ...over.ignore_fields };
   return out;
 }
 
 /** Every value of an object that is not a plain object, by pointer (a list is one value). */
 function leaves(fields: Rec, prefix: string[] = []): [string, unknown][] {
-  return Object.entries(fields).flatMap(([k, v]): [string, unknown][] => (isPlainObject(v) && Object.keys(v).length ? leaves(v, [...prefix, k]) : [[toPointer([...prefix, k]), v]]));
+  return Object.entries(fields).flatMap(([k, v]): [string, unknown][] => (isRecord(v) && Object.keys(v).length ? leaves(v, [...prefix, k]) : [[toPointer([...prefix, k]), v]]));
 }
 
 function layerOf(layers: readonly Layer[], d: Declared): string {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Api, ApiRequest } from '../core/api.js';
-import type { Change, DesiredObject, LiveObject, Rec } from '../core/model.js';
+import { type Change, type DesiredObject, isRecord, type LiveObject, type Rec } from '../core/model.js';
 import { isNotFound } from '../core/errors.js';
 import type { KindSpec, LiveCheck } from './types.js';
 import { fromPointer } from '../core/pointer.js';
@@ -95,7 +95,7 @@ export function overlay(live: unknown, desired: unknown): unknown {
   return out;
 }
 
-export const isRecord = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
+export { isRecord } from '../core/model.js';
 
 /** Identifier-ish names used in addresses: no slashes, no control characters (C0, DEL and C1 alike). */
 export const addressPart = (what: string, max: number) =>

@@ -1,5 +1,5 @@
 import equal from 'fast-deep-equal';
-import type { DesiredObject, FieldChange, LiveObject, Rec, WriteOnlyMemory } from '../core/model.js';
+import { type DesiredObject, type FieldChange, isRecord, type LiveObject, type Rec, type WriteOnlyMemory } from '../core/model.js';
 import { SENSITIVE } from '../core/secrets.js';
 import type { PlanKind } from './facets.js';
 import { canonicalJson, sortedSet } from '../core/canonical.js';
@@ -12,7 +12,6 @@ export interface DiffOptions {
   memory: WriteOnlyMemory;
 }
 
-const isPlainObject = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * The field changes that make `live` equal to `desired` on the fields the desired object declares. Pure.
@@ -74,8 +73,8 @@ export function diffFields(desired: DesiredObject, live: LiveObject | undefined,
       for (const [key, value] of keyed.have ?? []) if (!keyed.want.has(key)) gone([...segments, key], value);
       return;
     }
-    if (isPlainObject(want) && !matchesAny(spec.setFields, path)) {
-      const haveObj = isPlainObject(have) ? have : undefined;
+    if (isRecord(want) && !matchesAny(spec.setFields, path)) {
+      const haveObj = isRecord(have) ? have : undefined;
       for (const key of Object.keys(want)) walk(want[key], haveObj?.[key], [...segments, key]);
       // An explicitly empty object is a declared value of its own.
       if (Object.keys(want).length === 0 && !equal(want, have ?? {})) out.push({ path, before: show(path, have), after: {}, sensitive });
@@ -92,17 +91,17 @@ export function diffFields(desired: DesiredObject, live: LiveObject | undefined,
 
 /** Sets of strings the API matches whatever their case: equal when they hold the same strings, lowercased. */
 /** An array of objects keyed by `field` (undefined when an item has no such string field, or two share one). */
-export function byKeyField(items: readonly unknown[], field: string): Map<string, unknown> | undefined {
+function byKeyField(items: readonly unknown[], field: string): Map<string, unknown> | undefined {
   const out = new Map<string, unknown>();
   for (const item of items) {
-    const key = isPlainObject(item) ? item[field] : undefined;
+    const key = isRecord(item) ? item[field] : undefined;
     if (typeof key !== 'string' || out.has(key)) return undefined;
     out.set(key, item);
   }
   return out;
 }
 
-const isEmptyValue = (v: unknown) => v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.keys(v).length === 0);
+const isEmptyValue = (v: unknown) => v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isRecord(v) && Object.keys(v).length === 0);
 
 /** The declared and live arrays at `path` as maps by their key field, when `path` is a keyed list and both key cleanly. */
 function keyedListsAt(lists: Readonly<Record<string, string>> | undefined, path: string, want: unknown, have: unknown) {
@@ -185,7 +184,7 @@ export function deletedFields(spec: Pick<PlanKind, 'fileFields' | 'secretFields'
     // Nothing empty or off: a delete reads as what the object had, not as a list of features it did not use.
     if (spec.identityFields.includes(key) || value === undefined || value === null || value === '' || value === false) continue;
     if (matchesAny(spec.writeOnlyFields, path) || matchesAny(spec.secretFields, path)) continue;
-    if ((isPlainObject(value) && Object.keys(value).length === 0) || (Array.isArray(value) && value.length === 0)) continue;
+    if ((isRecord(value) && Object.keys(value).length === 0) || (Array.isArray(value) && value.length === 0)) continue;
     if (spec.secretFields.some((p) => patternOverlaps(p, path)) || recorded.some((p) => overlaps(p, path))) out.push({ path, before: SENSITIVE, after: null, sensitive: true });
     else out.push({ path, before: matchesAny(spec.setFields, path) && Array.isArray(value) ? sortedSet(value) : value, after: null, sensitive: false });
   }

@@ -1,5 +1,5 @@
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
-import type { Change, DesiredObject, DesiredState, LiveObject, LiveState, PlanDocument, PlanWarning, SourceLocation, WriteOnlyMemory } from '../core/model.js';
+import { type Change, type DesiredObject, type DesiredState, isRecord, type LiveObject, type LiveState, type PlanDocument, type PlanWarning, type SourceLocation, type WriteOnlyMemory } from '../core/model.js';
 import { canonicalJson, sha256 } from '../core/canonical.js';
 import { caseDuplicates, deletedFields, diffFields } from './diff.js';
 import { kindIn, kindOfAddress, type PlanKind } from './facets.js';
@@ -172,7 +172,6 @@ export function dependencies(addresses: readonly string[], desired: DesiredState
 
 /** `value` cut down to the keys `shape` has, recursively through plain objects (arrays and values whole). */
 function projection(value: unknown, shape: unknown): unknown {
-  const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   if (!isRecord(shape) || !isRecord(value) || Object.keys(shape).length === 0) return value ?? null;
   return Object.fromEntries(Object.keys(shape).map((k) => [k, projection(value[k], shape[k])]));
 }

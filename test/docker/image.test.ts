@@ -23,6 +23,13 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { na
 /** The image's default command. */
 const CMD = execForm(last(runtime, 'CMD').rest);
 
+/** The health server's URL once the daemon's output (read again on each poll) says it is serving. */
+async function servingUrl(output: () => string): Promise<string> {
+  const serving = /serving \/healthz, \/readyz and \/metrics at (http:\/\/[\d.:]+)/;
+  await expect.poll(() => serving.exec(output())?.[1], { timeout: 30_000 }).toBeDefined();
+  return serving.exec(output())![1]!;
+}
+
 describe('Dockerfile', () => {
   it('is multi-stage with a Node 22 slim or distroless runtime that runs as a numeric non-root user', () => {
     expect(dockerfile.stages.map((s) => s.name)).toEqual(['build', 'deps', 'runtime']);
@@ -178,8 +185,7 @@ describe('the image, built and run without Docker', () => {
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exit = new Promise<number | null>((r) => child.on('exit', r));
     try {
-      await expect.poll(() => /serving \/healthz, \/readyz and \/metrics at (http:\/\/[\d.:]+)/.exec(out)?.[1], { timeout: 30_000 }).toBeDefined();
-      const url = /at (http:\/\/[\d.:]+)/.exec(out)![1]!;
+      const url = await servingUrl(() => out);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       await expect.poll(async () => (await fetch(`${url}/readyz`)).status, { timeout: 30_000 }).toBe(200);
 
@@ -227,8 +233,7 @@ describe('the image, built and run without Docker', () => {
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
       const exit = new Promise<number | null>((r) => child.on('exit', r));
       try {
-        await expect.poll(() => /serving \/healthz, \/readyz and \/metrics at (http:\/\/[\d.:]+)/.exec(out)?.[1], { timeout: 30_000 }).toBeDefined();
-        const url = /at (http:\/\/[\d.:]+)/.exec(out)![1]!;
+        const url = await servingUrl(() => out);
         await expect.poll(async () => (await fetch(`${url}/readyz`)).status, { timeout: 30_000 }).toBe(200);
         // The process the runtime started is node itself (env exec'd it in place): it is the one that gets the signal.
         if (existsSync(`/proc/${child.pid}/exe`)) expect(readlinkSync(`/proc/${child.pid}/exe`)).toBe(readlinkSync('/proc/self/exe'));

@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { startEmulator } from '../../src/emulator/server.js';
-import { harness } from '../support/reconcile.js';
+import { type Harness, withApp } from '../support/reconcile.js';
 
 /**
  * Properties of the whole engine against the emulator, over generated desired states: apply then plan is
@@ -64,18 +63,10 @@ function convergible(before: Doc, target: Doc): boolean {
   return (before.users ?? []).every((u) => u.role === 'user' || kept.has(u.role) || (redeclared.has(u.id) && (redeclared.get(u.id) === 'user' || kept.has(redeclared.get(u.id)!))));
 }
 
-async function withApp<T>(fn: (h: ReturnType<typeof harness>) => Promise<T>): Promise<T> {
-  const emu = await startEmulator({ port: 0, taskStepMs: 0, rateLimits: { defaultPerMinute: 600_000, perMinute: { UpdateApp: 600_000, UpdateUsers: 600_000, UpdateUsersPartial: 600_000, QueryUsers: 600_000 } } });
-  const h = harness(emu);
-  try {
-    return await fn(h);
-  } finally {
-    await h.close();
-    await emu.close();
-  }
-}
+/** Limits far above what the properties send (their runs check convergence, not pacing); tasks done at once. */
+const FAST = { taskStepMs: 0, rateLimits: { defaultPerMinute: 600_000, perMinute: { UpdateApp: 600_000, UpdateUsers: 600_000, UpdateUsersPartial: 600_000, QueryUsers: 600_000 } } };
 
-const snapshot = async (h: ReturnType<typeof harness>, yaml: string) => {
+const snapshot = async (h: Harness, yaml: string) => {
   const { live } = await h.plan(yaml);
   return JSON.stringify([...live.objects.values()].sort((a, b) => (a.address < b.address ? -1 : 1)));
 };
@@ -95,7 +86,7 @@ describe('engine properties over generated desired states', () => {
           const second = await h.apply(target.yaml, { allowDeletes: 1000 });
           expect(second.plan.document.changes).toEqual([]);
           expect(await snapshot(h, target.yaml)).toBe(once);
-        });
+        }, FAST);
       }),
       { numRuns: 25 },
     );
@@ -114,7 +105,7 @@ describe('engine properties over generated desired states', () => {
             expect(desired.objects.has(c.address)).toBe(false);
             expect(['role/user', 'role/admin', 'role/guest', 'role/anonymous', 'role/channel_member', 'role/channel_moderator', 'blocklist/profanity_en_2020_v1']).not.toContain(c.address);
           }
-        }),
+        }, FAST),
       ),
       { numRuns: 25 },
     );

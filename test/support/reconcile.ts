@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDesired } from '../../src/desired/load.js';
 import { type Applied, applyPlan, checkDeleteGuard, type EngineDeps, type Planned, planFor } from '../../src/runtime/engine.js';
-import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
+import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
 import { type ApiClient, createApiClient } from '../../src/live/client.js';
 import type { DesiredState } from '../../src/core/model.js';
 import type { Api, ApiRequest } from '../../src/core/api.js';
@@ -78,9 +78,12 @@ export function harness(emu: RunningEmulator, opts: { concurrency?: number; apiK
   };
 }
 
-/** Runs `fn` against a fresh emulator (port 0, no rate limits, tasks done at once) and a harness on it, then closes both. */
-export async function withApp<T>(fn: (h: Harness) => Promise<T>): Promise<T> {
-  const emu = await startEmulator({ port: 0, taskStepMs: 0, rateLimits: 'off' });
+/**
+ * Runs `fn` against a fresh emulator on port 0 (by default no rate limits, tasks done at once) and a harness on it,
+ * then closes both.
+ */
+export async function withApp<T>(fn: (h: Harness) => Promise<T>, options: Omit<EmulatorOptions, 'port'> = { taskStepMs: 0, rateLimits: 'off' }): Promise<T> {
+  const emu = await startEmulator({ ...options, port: 0 });
   const h = harness(emu);
   try {
     return await fn(h);

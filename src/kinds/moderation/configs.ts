@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Api } from '../../core/api.js';
 import type { LiveObject, Rec } from '../../core/model.js';
 import type { RefAt } from '../../plan/facets.js';
-import { defineKind, getOrUndefined, isRecord, liveObject, paginate, pick } from '../define.js';
+import { defineKind, getOrUndefined, isRecord, liveObject, overlay, paginate, pick } from '../define.js';
 import { CONFIG_FIELDS, KEYED_RULES, moderationConfigSchema, SECTION_KEYS } from './config-schema.js';
 
 /** QueryModerationConfigs' and QueryModerationRules' page size (the spec's maximum). */
@@ -32,20 +32,6 @@ export const queryConfigs = (api: Api) =>
     (next) => ({ op: 'query_moderation_configs', method: 'POST', path: '/api/v2/moderation/configs', body: next ? { limit: MODERATION_PAGE, next } : { limit: MODERATION_PAGE }, idempotent: true }),
     (res) => ({ items: res.configs ?? [], next: res.next }),
   );
-
-/**
- * `desired` written over `live` for an upsert that replaces the whole config: sections and keys the file does not
- * declare are kept as the app has them; lists (rule lists among them) are the file's, each rule as declared (the
- * plan shows what of the app's rules goes).
- */
-export function mergeConfig(live: Rec, desired: Rec): Rec {
-  const out: Rec = { ...live };
-  for (const [k, want] of Object.entries(desired)) {
-    const have = live[k];
-    out[k] = isRecord(want) && isRecord(have) ? mergeConfig(have, want) : want;
-  }
-  return out;
-}
 
 /** The block lists a config's block-list rules name, each at its line. */
 function refsAt(fields: Rec): RefAt[] {
@@ -81,7 +67,9 @@ export const moderationConfigKind = defineKind({
     const key = String((desired ?? live)!.fields.key);
     const team = ((desired ?? live)!.fields.team as string | undefined) || undefined;
     if (action === 'delete') return [{ op: 'delete_config', method: 'DELETE', path: '/api/v2/moderation/config/{key}', params: { key }, query: { team }, idempotent: true }];
-    const body = action === 'create' ? desired!.fields : mergeConfig(live!.fields, desired!.fields);
+    // Sections and keys the file does not declare are kept as the app has them; lists (rule lists among them) are the
+    // file's, each rule as declared (the plan shows what of the app's rules goes).
+    const body = action === 'create' ? desired!.fields : (overlay(live!.fields, desired!.fields) as Rec);
     return [{ op: 'upsert_config', method: 'POST', path: '/api/v2/moderation/config', body, idempotent: true }];
   },
   async reread(api, desired) {

@@ -3,7 +3,7 @@ import { expectRejected, expectValidRequests, plannedRequests } from '../../../t
 import { loadSpec } from '../../../test/support/spec.js';
 import type { Rec } from '../../core/model.js';
 import { CONFIG_FIELDS, moderationConfigSchema, SECTION_KEYS } from './config-schema.js';
-import { mergeConfig, moderationConfigKind, moderationConfigLive } from './configs.js';
+import { moderationConfigKind, moderationConfigLive } from './configs.js';
 import { moderationRuleKind, moderationRuleLive, moderationRuleSchema } from './rules.js';
 
 /** A ConfigResponse as the API answers it, trimmed (read-only keys included, as the answer has them). */
@@ -56,9 +56,9 @@ describe('moderation config requests', () => {
   });
 
   it('writes rule lists as the file declares them, sections over the app\'s', () => {
-    expect(mergeConfig({ automod_toxicity_config: { enabled: true, rules: [{ label: 'a', threshold: 0.1, action: 'flag' }, { label: 'b', threshold: 0.2, action: 'flag' }] } }, { automod_toxicity_config: { rules: [{ label: 'b', threshold: 0.3, action: 'flag' }] } })).toEqual({
-      automod_toxicity_config: { enabled: true, rules: [{ label: 'b', threshold: 0.3, action: 'flag' }] },
-    });
+    const live = { key: 'k', automod_toxicity_config: { enabled: true, rules: [{ label: 'a', threshold: 0.1, action: 'flag' }, { label: 'b', threshold: 0.2, action: 'flag' }] } };
+    const reqs = plan({ key: 'k', automod_toxicity_config: { rules: [{ label: 'b', threshold: 0.3, action: 'flag' }] } }, live);
+    expect(reqs[0]!.body).toEqual({ key: 'k', automod_toxicity_config: { enabled: true, rules: [{ label: 'b', threshold: 0.3, action: 'flag' }] } });
   });
 
   it('deletes by key (and team), and names the block lists its rules use', () => {

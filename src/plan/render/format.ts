@@ -2,7 +2,7 @@
  * Value formatting shared by the text and Markdown renderers: one way to show a field change, so a plan reads the
  * same in a terminal and in a pull request. Pure.
  */
-import type { Action, FieldChange } from '../../core/model.js';
+import { type Action, type FieldChange, isRecord } from '../../core/model.js';
 import { canonicalJson } from '../../core/canonical.js';
 import { SENSITIVE } from '../../core/secrets.js';
 
@@ -127,13 +127,11 @@ export function describeField(f: FieldChange, action: Action, opts: FormatOption
   const before = visible(f, 'before');
   const after = visible(f, 'after');
   // An item of a keyed list (a moderation rule by label) added or removed: its fields as a sentence, not as JSON.
-  if (!f.sensitive && after === null && isPlainRecord(before)) return `removed (${fieldsOf(before, opts)})`;
-  if (!f.sensitive && before === null && isPlainRecord(after)) return `added (${fieldsOf(after, opts)})`;
+  if (!f.sensitive && after === null && isRecord(before)) return `removed (${fieldsOf(before, opts)})`;
+  if (!f.sensitive && before === null && isRecord(after)) return `added (${fieldsOf(after, opts)})`;
   if (!f.sensitive && Array.isArray(before) && Array.isArray(after)) return describeArrayUpdate(before, after, opts);
   return `${show('before')} → ${show('after')}`;
 }
-
-const isPlainRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** `label "threat", threshold 0.5, action "remove"`: an object's fields, one level, values as formatValue shows them. */
 function fieldsOf(obj: Record<string, unknown>, opts: FormatOptions): string {
