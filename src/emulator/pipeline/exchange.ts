@@ -15,6 +15,10 @@ export interface RequestRecord {
   query: string;
   status: number;
   apiKey: string | null;
+  /** When it was answered, on the emulator's clock (ms since epoch). */
+  at: number;
+  /** The client that sent it: its `X-Stream-Client` header (the SDKs' and stream-sync's), else its User-Agent. */
+  client?: string;
 }
 
 /** What every request of one running emulator shares. */
@@ -118,6 +122,8 @@ export function send(x: Exchange, code: number, body: Rec | string): void {
   x.status = code;
   x.answered = true;
   x.res.writeHead(code, {
+    // The server's clock, as any HTTP server sends it: a client whose clock is off can tell by how much.
+    date: new Date(x.env.now()).toUTCString(),
     ...x.headers,
     'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
