@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { READ_POSTS } from './emulator-client.js';
-import { earliestFinishMs, lowerBound, mustMake } from './lower-bound.js';
+import { budgetLeft, earliestFinishMs, lowerBound, mustMake } from './lower-bound.js';
 import { BUILTIN_CHANNEL_TYPES_DECLARED, createsInTwo, driftWorkload, generateWorkload, QUICK_SCALE } from './workload.js';
 
 /** The benchmark's lower bound (the benchmark itself runs with `npm run bench`, not in the test suite). */
@@ -85,5 +85,25 @@ describe('the lower bound of a scenario', () => {
     expect(lowerBound(must, budgets(must.calls), start, 20)).toMatchObject({ ms: 90_000, bottleneck: 'CreateUserGroup', bottleneckCalls: 2_000 });
     const few = { calls: { CreateUserGroup: 3 }, levels: 5 };
     expect(lowerBound(few, budgets(few.calls), start, 20)).toMatchObject({ ms: 100, bottleneck: '5 round trips' });
+  });
+});
+
+describe('the lower bound on the budget left beside another client', () => {
+  it('is min(share × limit, limit − the others’ use) a minute, a thirtieth of that a second, the window’s remaining in proportion', () => {
+    // Default share 50 % beside a backend at 40 %: min(500, 600) = 500 a minute.
+    expect(budgetLeft(whole(1_000), 0.5, 400)).toEqual({ ...whole(1_000), limit: 500, remaining: 500 });
+    // A backend at 70 % leaves less than the share: 300.
+    expect(budgetLeft(whole(1_000), 0.5, 700)).toMatchObject({ limit: 300, remaining: 300 });
+    expect(budgetLeft({ ...whole(300), remaining: 150 }, 0.5, 120)).toMatchObject({ limit: 150, remaining: 75 });
+    // Never nothing: at least one call a minute.
+    expect(budgetLeft(whole(60), 0.5, 60).limit).toBe(1);
+  });
+
+  it('bounds the scenario on that budget: 2,000 GetUserGroup at 500 a minute, 16 a second', () => {
+    const must = { calls: { GetUserGroup: 2_000, UpdateUsers: 10 }, levels: 1 };
+    const budgets = { GetUserGroup: whole(1_000), UpdateUsers: whole(300) };
+    expect(lowerBound(must, budgets, start, 20).ms).toBe(90_000);
+    // 500 per window (31 s of 16 a second), four windows: the 2,000th call in the fourth window's second 31.
+    expect(lowerBound(must, budgets, start, 20, { share: 0.5, others: { GetUserGroup: 400 } })).toMatchObject({ bottleneck: 'GetUserGroup', ms: 3 * MINUTE + 31_000 });
   });
 });

@@ -188,11 +188,40 @@ export interface LowerBound {
   calls: Calls;
 }
 
-export function lowerBound(must: MustMake, budgets: Record<string, Budget>, startMs: number, rttMs: number): LowerBound {
+/**
+ * How stream-sync shares an app's budget with other clients (the shared-budget scenarios): `share` is its
+ * `--rate-share` (a fraction, 0–1) and `others` the other clients' steady use of each endpoint per minute window.
+ */
+export interface Sharing {
+  share: number;
+  others: Record<string, number>;
+}
+
+/**
+ * The part of one endpoint's budget left to stream-sync when it shares the app. Per minute window it may use its
+ * share of the limit, and no more than the others leave:
+ *
+ *   allowed   = min(floor(share × limit), limit − others)      (at least 1)
+ *   per second: floor(allowed / 30)                          (what earliestFinishMs derives from the limit it is given)
+ *   remaining = floor(remaining × allowed / limit)          (the current window's use so far, in proportion)
+ *
+ * The remaining is an approximation for the first (partial) window only: the limiter's count mixes every client's
+ * use, and a new stream-sync process does not know its own share of it either.
+ *
+ * E.g. the default share of 50 % beside a backend at 40 %: min(50 %, 60 %) = 50 % of the limit.
+ */
+export function budgetLeft(budget: Budget, share: number, others = 0): Budget {
+  const allowed = Math.max(1, Math.min(Math.floor(share * budget.limit), budget.limit - others));
+  return { limit: allowed, remaining: Math.floor((budget.remaining * allowed) / budget.limit), reset: budget.reset };
+}
+
+/** `sharing`: bound what stream-sync can do with the budget left to it (`budgetLeft`), not with the whole budget. */
+export function lowerBound(must: MustMake, budgets: Record<string, Budget>, startMs: number, rttMs: number, sharing?: Sharing): LowerBound {
   let best: LowerBound = { ms: must.levels * rttMs, bottleneck: `${must.levels} round trips`, bottleneckCalls: must.levels, calls: must.calls };
   for (const [op, n] of Object.entries(must.calls)) {
-    const budget = budgets[op];
-    if (!budget) throw new Error(`no rate-limit budget for ${op}`);
+    const whole = budgets[op];
+    if (!whole) throw new Error(`no rate-limit budget for ${op}`);
+    const budget = sharing ? budgetLeft(whole, sharing.share, sharing.others[op]) : whole;
     const ms = earliestFinishMs(n, budget, startMs, rttMs);
     if (ms > best.ms) best = { ms, bottleneck: op, bottleneckCalls: n, calls: must.calls };
   }
