@@ -63,6 +63,8 @@ export interface SharedGroup {
   scenarios: SharedScenarioResult[];
   /** What the backend counted itself over the whole group, per endpoint. */
   backend: Record<string, { requests: number; rateLimited: number; failed: number }>;
+  /** What the backend counted itself: requests sent per minute window (its start, ISO). */
+  backend_by_window: Record<string, number>;
   /** The limits-lowered scenario: the factor, and when (ms after its start) the limits were lowered (absent: it ended before). */
   lowered: { scale: number; after_ms: number; at_ms?: number };
   /** Chart files, as the Markdown links them (relative to the report's directory). */

@@ -295,6 +295,7 @@ async function sharedGroup(s: Setup, quick: boolean, flag: boolean, chartsDir: s
     backend_per_minute: perMinute,
     scenarios,
     backend: counts.byOp,
+    backend_by_window: Object.fromEntries(Object.entries(counts.byWindow).map(([start, n]) => [new Date(Number(start)).toISOString(), n])),
     lowered,
     charts,
   };
