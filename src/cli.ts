@@ -10,7 +10,8 @@ import { runPlan } from './commands/plan.js';
 import { runDiff } from './commands/diff.js';
 import { type EmbeddedEmulator, openSession, type Session } from './runtime/session.js';
 import { loadDesired } from './desired/load.js';
-import { ConfigError, formatIssue, formatLocation, UsageError } from './core/errors.js';
+import { ConfigError, errorMessage, formatIssue, formatLocation, StoppedError, UsageError } from './core/errors.js';
+import { DEFAULT_DEADLINE, startDeadline } from './runtime/deadline.js';
 import { DEFAULT_ENVIRONMENTS_FILE, loadEnvironments } from './desired/environments.js';
 import { type Connection, connectionOf } from './runtime/connection.js';
 import { redactError, sensitiveValues } from './core/secrets.js';
@@ -33,6 +34,10 @@ interface CommonFlags {
   logLevel: string;
   logFormat?: LogFormat;
   concurrency: number;
+  /** `--rate-share`: wins over the file's `policy.rate_share`. */
+  rateShare?: number;
+  /** `--deadline`, in ms. */
+  deadline: number;
   target: string[];
   stateFile?: string;
 }
@@ -60,6 +65,8 @@ interface SessionNeeds {
   lockTimeoutMs?: number;
   /** An interrupt: the command finishes gracefully (apply). Without one, SIGINT/SIGTERM end the command at once. */
   signal?: AbortSignal;
+  /** The command, as the deadline's message names it. */
+  command: string;
 }
 
 /**
@@ -78,42 +85,79 @@ function target(flags: CommonFlags, opts: { offline?: boolean } = {}): { files: 
   return { files: env!.files, vars: { ...process.env, ...env!.variables }, connection: opts.offline ? undefined : connectionOf(env!), stateFile: flags.stateFile ?? env!.stateFile };
 }
 
-async function withSession<T>(flags: CommonFlags, fn: (desired: DesiredState, session: Session) => Promise<T>, opts: SessionNeeds = {}): Promise<T> {
+async function withSession(flags: CommonFlags, fn: (desired: DesiredState, session: Session) => Promise<number>, opts: SessionNeeds): Promise<number> {
   const { files, vars, connection, stateFile } = opts.needsFile !== false ? target(flags) : { files: flags.file, vars: process.env, stateFile: undefined, connection: undefined };
   // The file is read and validated before any connection: a bad file fails fast and offline.
   const desired = opts.needsFile !== false ? loadDesired(files, { env: vars }) : (undefined as unknown as DesiredState);
   // Without an interrupt of its own (apply's), a command ends at once on a signal.
   const restoreSignals = opts.signal ? () => {} : endOnSignal();
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, fd: 2 });
-  const session = await openSession({
-    // The state file goes beside the last layer (an environment's overlay) unless named.
-    configPath: files[files.length - 1]!,
-    stateFile,
-    connection,
-    concurrency: flags.concurrency,
-    emulator: Boolean(flags.emulator),
-    env: process.env,
-    logger,
-    startEmulator: embeddedEmulator,
-    checkState: opts.writesState ? 'write' : undefined,
-    signal: opts.signal,
-  });
-  let release = () => {};
   try {
-    if (opts.lock && session.statePath) {
-      release = await lockStateFile(session.statePath, { timeoutMs: opts.lockTimeoutMs ?? 0, signal: opts.signal, onWait: (message) => output().stderr(message) });
-      // A second interrupt exits at once: the lock goes with it, rather than waiting out its staleness.
-      process.once('exit', release);
-    }
-    return await fn(desired, session);
+    return await withDeadline(opts.command, flags.deadline, opts.signal, async (signal) => {
+      const session = await openSession({
+        // The state file goes beside the last layer (an environment's overlay) unless named.
+        configPath: files[files.length - 1]!,
+        stateFile,
+        connection,
+        concurrency: flags.concurrency,
+        // The flag wins over the file.
+        client: { rateShare: flags.rateShare ?? desired?.policy.rate_share },
+        emulator: Boolean(flags.emulator),
+        env: process.env,
+        logger,
+        startEmulator: embeddedEmulator,
+        checkState: opts.writesState ? 'write' : undefined,
+        signal,
+      });
+      let release = () => {};
+      try {
+        if (opts.lock && session.statePath) {
+          release = await lockStateFile(session.statePath, { timeoutMs: opts.lockTimeoutMs ?? 0, signal, onWait: (message) => output().stderr(message) });
+          // A second interrupt exits at once: the lock goes with it, rather than waiting out its staleness.
+          process.once('exit', release);
+        }
+        return await fn(desired, session);
+      } finally {
+        release();
+        process.off('exit', release);
+        await session.close();
+      }
+    });
   } catch (err) {
     // The last output an error reaches: whatever it quotes of the file's secrets is hidden here too.
     throw desired ? redactError(err, sensitiveValues(desired.objects.values(), secretFieldsOf)) : err;
   } finally {
-    release();
-    process.off('exit', release);
     restoreSignals();
-    await session.close();
+  }
+}
+
+/** After the deadline, the requests in flight have this long to end before the process exits at once. */
+const DEADLINE_GRACE_MS = 30_000;
+
+/**
+ * Runs `fn` under `--deadline`: when it passes, the signal `fn` gets aborts (with `interrupt`, either aborts it): as
+ * on an interrupt, no new request starts and the requests in flight finish; past a grace period the process exits
+ * at once. A run that the deadline cut short exits 1, with the deadline said in its error.
+ */
+async function withDeadline(command: string, ms: number, interrupt: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const deadline = startDeadline(command, ms, (err) => {
+    output().stderr(`${err.message}: finishing the requests in flight; no new request starts`);
+    setTimeout(() => {
+      output().stderr(`${command} still running ${DEADLINE_GRACE_MS / 1000} s after its deadline: exiting now; a request in flight may or may not have landed (plan again to see)`);
+      process.exit(1);
+    }, DEADLINE_GRACE_MS).unref();
+  });
+  const signal = interrupt ? AbortSignal.any([interrupt, deadline.signal]) : deadline.signal;
+  try {
+    const code = await fn(signal);
+    return deadline.passed ? Math.max(code, 1) : code;
+  } catch (err) {
+    if (!deadline.passed) throw err;
+    // What was cut short says so (a request refused for the stop is only its symptom).
+    const passed = deadline.signal.reason as Error;
+    throw new Error(err instanceof StoppedError ? `${passed.message}: stopped; nothing was written` : `${passed.message}: ${errorMessage(err)}`);
+  } finally {
+    deadline.clear();
   }
 }
 
@@ -165,7 +209,9 @@ function commonOptions(cmd: Command, opts: { file?: boolean; manyEnvs?: boolean 
     .option('--emulator', 'start an embedded Stream API emulator and target it (demo, tests)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn'))
     .addOption(new Option('--log-format <format>', 'log format (default: pretty on a TTY, JSON otherwise)').choices(['json', 'pretty']))
-    .addOption(new Option('--concurrency <n>', 'requests in flight at once').default(8).argParser(intArg('--concurrency', 1, 64)));
+    .addOption(new Option('--concurrency <n>', 'requests in flight at once').default(8).argParser(intArg('--concurrency', 1, 64)))
+    .addOption(rateShareOption())
+    .addOption(deadlineOption(opts.manyEnvs ? 'stop a reconcile still running after this long (e.g. 10m, 1h); the next trigger runs again' : 'give up when the command is still running after this long (e.g. 10m, 1h): as on an interrupt, exit 1'));
   if (!file) return cmd;
   return cmd
     .option('--target <address>', 'restrict to these addresses and what they depend on (repeatable; * matches any characters)', collect, [])
@@ -202,7 +248,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--explain <address>', 'also show, on stderr, which layer (file:line:col) set each value of this object')
     .action(async (flags: CommonFlags & { format: PlanFormat; out?: string; detailedExitcode?: boolean; lockTimeout?: number; explain?: string }) => {
       // A plan saved for apply is not made while another stream-sync is writing the app: it would be stale at once.
-      const needs = { lock: flags.out !== undefined, lockTimeoutMs: flags.lockTimeout };
+      const needs = { command: 'plan', lock: flags.out !== undefined, lockTimeoutMs: flags.lockTimeout };
       setExit(
         await withSession(
           flags,
@@ -226,19 +272,19 @@ export function buildProgram(setExit: (code: number) => void): Command {
       // An apply records fingerprints and the user inventory: a state file it cannot write fails it before any
       // write, and a second writer on the same state file is refused (or waited for) before anything is read.
       const writes = !apply.dryRun;
-      setExit(await interruptible((signal) => withSession(flags, (desired, session) => runApply(desired, apply, session, output()), { writesState: writes, lock: writes, lockTimeoutMs: flags.lockTimeout, signal })));
+      setExit(await interruptible((signal) => withSession(flags, (desired, session) => runApply(desired, apply, session, output()), { command: 'apply', writesState: writes, lock: writes, lockTimeoutMs: flags.lockTimeout, signal })));
     });
 
   commonOptions(program.command('check').description('run the live checks Stream offers for what the file declares (exit 0 all pass, 1 any fails)'))
     .action(async (flags: CommonFlags) => {
-      setExit(await withSession(flags, (desired, session) => runCheck(desired, { targets: flags.target }, session, output())));
+      setExit(await withSession(flags, (desired, session) => runCheck(desired, { targets: flags.target }, session, output()), { command: 'check' }));
     });
 
   commonOptions(program.command('export').description('write the live configuration as a desired-state file (secrets as ${env:…} placeholders)'), { file: false })
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .option('--kinds <list>', `comma-separated kinds to export (${EXPORTABLE_SECTIONS.join(', ')})`, (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .action(async (flags: CommonFlags & { output?: string; kinds?: string[] }) => {
-      setExit(await withSession({ ...flags, file: [flags.output ?? '.'] }, (_d, session) => runExport({ output: flags.output, kinds: flags.kinds }, session, output()), { needsFile: false }));
+      setExit(await withSession({ ...flags, file: [flags.output ?? '.'] }, (_d, session) => runExport({ output: flags.output, kinds: flags.kinds }, session, output()), { command: 'export', needsFile: false }));
     });
 
   program
@@ -254,12 +300,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn'))
     .addOption(new Option('--log-format <format>', 'log format (default: pretty on a TTY, JSON otherwise)').choices(['json', 'pretty']))
     .addOption(new Option('--concurrency <n>', 'requests in flight at once, per app').default(8).argParser(intArg('--concurrency', 1, 64)))
+    .addOption(rateShareOption())
+    .addOption(deadlineOption('give up when the command is still running after this long (e.g. 10m, 1h): exit 1'))
     .action(async (flags: DiffCliFlags) => {
       setExit(await diffEnvironments(flags));
     });
 
   commonOptions(program.command('watch').description('daemon: reconcile now, then on every change of the file(s) and every interval (exit 0 on SIGTERM/SIGINT)'), { manyEnvs: true })
-    .option('--interval <duration>', 'resync period, shortened by up to 10% jitter (e.g. 30s, 5m, 1h)', '5m')
+    .option('--interval <duration>', "resync period, shortened by up to 10% jitter (e.g. 30s, 5m, 1h), or auto: the shortest that keeps the daemon under its --rate-share of every endpoint", '5m')
     .option('--dry-run', 'only report drift (a log line per drifted address, and a gauge); apply nothing')
     .option('--listen <host:port>', 'serve /healthz, /readyz and /metrics there (e.g. 127.0.0.1:9464)')
     .option('--poll', 'poll the file system instead of relying on its events (network filesystems)')
@@ -301,7 +349,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       if (flags.emulator) throw new UsageError('watch: --emulator works with -f only');
       if (flags.stateFile) throw new UsageError('watch: --state-file works with -f only (an environment names its state_file)');
       const { runWatchEnvironments } = await import('./daemon/environments.js');
-      const many = { environmentsFile: flags.environments ?? DEFAULT_ENVIRONMENTS_FILE, names: envs, listen: flags.listen, poll: flags.poll, concurrency: flags.concurrency, targets: flags.target, readyFailures: flags.readyFailures, interval: flags.interval, dryRun: flags.dryRun };
+      const many = { environmentsFile: flags.environments ?? DEFAULT_ENVIRONMENTS_FILE, names: envs, listen: flags.listen, poll: flags.poll, concurrency: flags.concurrency, targets: flags.target, readyFailures: flags.readyFailures, interval: flags.interval, dryRun: flags.dryRun, rateShare: flags.rateShare, deadline: flags.deadline };
       setExit(await runWatchEnvironments(many, io));
     });
 
@@ -362,6 +410,8 @@ interface DiffCliFlags {
   logLevel: string;
   logFormat?: LogFormat;
   concurrency: number;
+  rateShare?: number;
+  deadline: number;
 }
 
 /** `diff --env SOURCE --env TARGET`: a session per environment (its own credentials and state file), reads only. */
@@ -371,27 +421,34 @@ async function diffEnvironments(flags: DiffCliFlags): Promise<number> {
   const environments = loadEnvironments(flags.environments ?? DEFAULT_ENVIRONMENTS_FILE).select([from, to]);
   const restoreSignals = endOnSignal();
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, fd: 2 });
-  const sessions: Session[] = [];
   try {
-    for (const e of environments) {
-      sessions.push(
-        await openSession({
-          configPath: e.files[e.files.length - 1]!,
-          connection: connectionOf(e),
-          stateFile: e.stateFile,
-          concurrency: flags.concurrency,
-          emulator: false,
-          env: process.env,
-          logger,
-          startEmulator: embeddedEmulator,
-        }),
-      );
-    }
-    const diff = { format: flags.format, kinds: flags.kinds, prune: Boolean(flags.prune), detailedExitcode: Boolean(flags.detailedExitcode), targets: flags.target, names: { source: from, target: to } };
-    return await runDiff(diff, sessions[0]!, sessions[1]!, output());
+    return await withDeadline('diff', flags.deadline, undefined, async (signal) => {
+      const sessions: Session[] = [];
+      try {
+        for (const e of environments) {
+          sessions.push(
+            await openSession({
+              configPath: e.files[e.files.length - 1]!,
+              connection: connectionOf(e),
+              stateFile: e.stateFile,
+              concurrency: flags.concurrency,
+              client: { rateShare: flags.rateShare },
+              emulator: false,
+              env: process.env,
+              logger,
+              startEmulator: embeddedEmulator,
+              signal,
+            }),
+          );
+        }
+        const diff = { format: flags.format, kinds: flags.kinds, prune: Boolean(flags.prune), detailedExitcode: Boolean(flags.detailedExitcode), targets: flags.target, names: { source: from, target: to } };
+        return await runDiff(diff, sessions[0]!, sessions[1]!, output());
+      } finally {
+        await Promise.all(sessions.map((s) => s.close()));
+      }
+    });
   } finally {
     restoreSignals();
-    await Promise.all(sessions.map((s) => s.close()));
   }
 }
 
@@ -430,6 +487,28 @@ function explainText(desired: DesiredState, address: string): string {
   if (!origins) throw new UsageError(`--explain: ${address} is not declared in ${desired.files.join(', ')}`);
   const lines = origins.map((o) => `  ${o.path} = ${o.sensitive ? '(sensitive value)' : JSON.stringify(o.value)}    ${formatLocation(o.location)}`);
   return `${address}:\n${lines.join('\n')}`;
+}
+
+function rateShareOption(): Option {
+  return new Option('--rate-share <percent>', "the percentage of each Stream endpoint's rate-limit window stream-sync may use, leaving the rest to the app's own backend (default: policy.rate_share, else 50)").argParser(
+    intArg('--rate-share', 1, 100),
+  );
+}
+
+function deadlineOption(help: string): Option {
+  return new Option('--deadline <duration>', help).default(parseDuration('--deadline', DEFAULT_DEADLINE), DEFAULT_DEADLINE).argParser(durationArg('--deadline'));
+}
+
+function durationArg(flag: string) {
+  return (v: string): number => {
+    try {
+      const ms = parseDuration(flag, v);
+      if (ms < 1000) throw new UsageError(`${flag} must be at least 1s`);
+      return ms;
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
 }
 
 function lockTimeoutOption(): Option {

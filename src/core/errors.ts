@@ -1,3 +1,5 @@
+import { formatDuration } from './duration.js';
+
 /** Every error class stream-sync throws, and the questions callers ask of an error. Caught once, at the entry points. */
 import type { SourceLocation } from './model.js';
 
@@ -74,6 +76,17 @@ export class StoppedError extends Error {
   constructor(what: string) {
     super(`${what}${StoppedError.SUFFIX}`);
     this.name = 'StoppedError';
+  }
+}
+
+/** A command or a reconcile ran past its deadline (`--deadline`): stopped as an interrupt stops it. */
+export class DeadlineError extends Error {
+  constructor(
+    readonly what: string,
+    readonly ms: number,
+  ) {
+    super(`${what} did not finish within its deadline (${formatDuration(ms)}, --deadline)`);
+    this.name = 'DeadlineError';
   }
 }
 

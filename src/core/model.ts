@@ -37,6 +37,8 @@ export interface LiveObject {
 export interface Policy {
   prune: string[];
   max_deletes?: number;
+  /** The percentage of each endpoint's rate-limit window stream-sync may use (`--rate-share` wins). */
+  rate_share?: number;
   protect: string[];
   ignore: string[];
   ignore_fields: Record<string, string[]>;

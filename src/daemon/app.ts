@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import { formatDuration } from '../core/duration.js';
+import type { ApiClient, ClientStats } from '../live/client.js';
 import { sensitiveValues } from '../core/secrets.js';
 import { secretFieldsOf } from '../kinds/registry.js';
 import type { Connection } from '../runtime/connection.js';
@@ -6,7 +8,8 @@ import { StateLock } from '../runtime/lock.js';
 import { type EmbeddedEmulator, openSession } from '../runtime/session.js';
 import { abortableSleep, stoppableApi } from '../runtime/stopping.js';
 import { ReconcileLoop, type Trigger } from './loop.js';
-import type { DaemonMetrics } from './metrics.js';
+import type { AppMetrics, DaemonMetrics } from './metrics.js';
+import { autoInterval, MIN_AUTO_INTERVAL_MS } from './pace.js';
 import type { DaemonNotifications } from './notifications.js';
 import { createReconciler } from './reconcile.js';
 import { ConfigSource } from './source.js';
@@ -27,7 +30,8 @@ export interface AppOptions {
   emulator?: boolean;
   /** Default: `.stream-sync/state.json` beside the last layer (as `apply -f … -f …` keeps it). */
   stateFile?: string;
-  intervalMs: number;
+  /** The resync period, or `auto`: the shortest that keeps the daemon under its share of every endpoint. */
+  intervalMs: number | 'auto';
   dryRun: boolean;
 }
 
@@ -49,6 +53,10 @@ export interface AppTuning {
   clientNow?: () => number;
   /** `/readyz` answers 503 once this many runs in a row have failed since the last success. Default 3. */
   readyFailureThreshold?: number;
+  /** `--rate-share`: wins over each file's `policy.rate_share`. */
+  rateShare?: number;
+  /** `--deadline`: a run still going after this long is stopped. */
+  runDeadlineMs?: number;
 }
 
 export interface AppContext {
@@ -97,6 +105,8 @@ export async function startApp(app: AppOptions, ctx: AppContext): Promise<Runnin
 
   try {
     let runLog = log;
+    // The current run's stop signal (the daemon's, or the run's deadline): pacing and back-off waits end with it.
+    let runSignal = ctx.signal;
     const session = await openSession({
       configPath: app.files[app.files.length - 1]!,
       connection: app.connection,
@@ -116,8 +126,9 @@ export async function startApp(app: AppOptions, ctx: AppContext): Promise<Runnin
         // Per-request lines at debug, waits over 2 s at warn: on the current run's logger, with its reconcile_id.
         logger: { debug: ((obj: object, msg?: string) => runLog.debug(obj, msg)) as Logger['debug'], warn: ((obj: object, msg?: string) => runLog.warn(obj, msg)) as Logger['warn'] },
         onRequest: metrics.onRequest,
-        // Back-off and pacing waits end when the daemon stops: no new attempt starts after SIGTERM.
-        sleep: (ms) => abortableSleep(ms, ctx.signal),
+        // Back-off and pacing waits end when the daemon stops (no new attempt starts after SIGTERM) or the run's deadline passes.
+        sleep: (ms) => abortableSleep(ms, runSignal),
+        rateShare: tuning.rateShare,
       },
     });
     closers.push(() => session.close());
@@ -146,6 +157,11 @@ export async function startApp(app: AppOptions, ctx: AppContext): Promise<Runnin
       openState: session.openState,
       lock: statePath && !app.dryRun ? new StateLock(statePath, { staleMs: tuning.lockStaleMs, retryMs: tuning.lockRetryMs }) : undefined,
       signal: ctx.signal,
+      rateShare: tuning.rateShare,
+      deadlineMs: tuning.runDeadlineMs,
+      useRunSignal: (s) => {
+        runSignal = s;
+      },
       metrics,
       status,
       logger: log,
@@ -154,10 +170,12 @@ export async function startApp(app: AppOptions, ctx: AppContext): Promise<Runnin
       },
       onRun,
     });
+    metrics.watchBudget(client);
+    const pace = pacing(app.intervalMs, client, metrics, log);
     const loop = new ReconcileLoop({
-      run: reconcile,
-      intervalMs: app.intervalMs,
-      minBackoffMs: Math.min(tuning.minBackoffMs ?? 1000, app.intervalMs),
+      run: (triggers) => pace.around(() => reconcile(triggers)),
+      intervalMs: pace.intervalMs,
+      minBackoffMs: Math.min(tuning.minBackoffMs ?? 1000, pace.intervalMs()),
       onScheduled: (trigger, ms) => log.debug({ trigger, in_ms: ms }, trigger === 'retry' ? 'retrying after back-off' : 'next resync scheduled'),
     });
 
@@ -184,7 +202,7 @@ export async function startApp(app: AppOptions, ctx: AppContext): Promise<Runnin
       trigger: (reason) => loop.trigger(reason),
       start() {
         const file = app.files.length === 1 ? { file: app.files[0] } : { files: app.files };
-        log.info({ ...file, interval_ms: app.intervalMs, dry_run: app.dryRun, poll: tuning.poll, state_file: statePath ?? '(memory)', target: conn.baseUrl }, 'watching');
+        log.info({ ...file, ...(app.intervalMs === 'auto' ? { interval: 'auto' } : { interval_ms: app.intervalMs }), dry_run: app.dryRun, poll: tuning.poll, state_file: statePath ?? '(memory)', target: conn.baseUrl }, 'watching');
         loop.trigger('startup');
       },
       stopLoop: () => loop.stop(),
@@ -194,4 +212,43 @@ export async function startApp(app: AppOptions, ctx: AppContext): Promise<Runnin
     await close();
     throw err;
   }
+}
+
+/**
+ * The resync period of one app: fixed, or (`--interval auto`) worked out after each run from what it sent and the
+ * daemon's allowance for each endpoint, said in the log and the `stream_sync_resync_interval_seconds` gauge.
+ */
+function pacing(interval: number | 'auto', client: ApiClient, metrics: AppMetrics, log: Logger) {
+  let ms = interval === 'auto' ? MIN_AUTO_INTERVAL_MS : interval;
+  metrics.interval(ms / 1000);
+  return {
+    intervalMs: () => ms,
+    async around<T>(run: () => Promise<T>): Promise<T> {
+      const before = client.stats().requests;
+      const started = Date.now();
+      try {
+        return await run();
+      } finally {
+        if (interval === 'auto') {
+          const sent = requestsSince(before, client.stats().requests);
+          const next = autoInterval(sent, (op) => client.allowance(op), Date.now() - started);
+          ms = next.ms;
+          metrics.interval(ms / 1000);
+          const b = next.bound;
+          log.info(
+            { interval_ms: ms, ...(b ? { bound_by: b.op, requests: b.requests, allowance_per_window: b.allowance } : {}) },
+            b
+              ? `--interval auto: next run in ${formatDuration(ms)} (${b.requests} ${b.op} requests take ${formatDuration(b.ms)} at ${b.allowance} a minute, the daemon's share)`
+              : `--interval auto: next run in ${formatDuration(ms)} (the shortest auto interval; the last run used little of any endpoint's share)`,
+          );
+        }
+      }
+    },
+  };
+}
+
+/** Requests (every attempt) per operation between two `stats().requests` snapshots. */
+function requestsSince(before: ClientStats['requests'], after: ClientStats['requests']): Record<string, number> {
+  const total = (byStatus: Record<string, number> | undefined) => Object.values(byStatus ?? {}).reduce((a, b) => a + b, 0);
+  return Object.fromEntries(Object.entries(after).map(([op, byStatus]) => [op, total(byStatus) - total(before[op])]));
 }

@@ -18,8 +18,11 @@ export interface WatchEnvironmentsOptions {
   /** `--target ADDRESS`, for every app. */
   targets: readonly string[];
   readyFailures?: number;
-  /** `--interval`: the period of an environment that sets none. Default 5m. */
+  /** `--interval`: the period of an environment that sets none (a duration, or `auto`). Default 5m. */
   interval?: string;
+  rateShare?: number;
+  /** `--deadline` of each run, in ms. */
+  deadline?: number;
   /** `--dry-run`: every app only reports drift (an environment's `dry_run: true` does so on its own). */
   dryRun?: boolean;
   /** Delivery tuning of the notifications (tests). */
@@ -56,6 +59,8 @@ export async function runWatchEnvironments(opts: WatchEnvironmentsOptions, io: D
       concurrency: opts.concurrency,
       targets: opts.targets,
       readyFailureThreshold: opts.readyFailures,
+      rateShare: opts.rateShare,
+      runDeadlineMs: opts.deadline,
       notify: file.notifications(names),
       notifyTuning: opts.notifyTuning,
     },

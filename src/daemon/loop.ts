@@ -20,8 +20,11 @@ export interface Timers {
 
 export interface LoopOptions {
   run(triggers: readonly Trigger[]): Promise<Outcome>;
-  /** The resync period (`--interval`), and the ceiling of the error back-off. */
-  intervalMs: number;
+  /**
+   * The resync period (`--interval`), and the ceiling of the error back-off; a function is asked after each run
+   * (`--interval auto`: it depends on what the run sent).
+   */
+  intervalMs: number | (() => number);
   /** The first back-off after an error; it doubles with each consecutive error. Default 1 s. */
   minBackoffMs?: number;
   /**
@@ -51,8 +54,8 @@ export class ReconcileLoop {
   #stopped = false;
 
   constructor(opts: LoopOptions) {
-    if (!(opts.intervalMs > 0)) throw new Error('the interval must be positive');
     this.#opts = opts;
+    if (!(this.#interval() > 0)) throw new Error('the interval must be positive');
     this.#timers = opts.timers ?? realTimers;
     this.#random = opts.random ?? Math.random;
   }
@@ -108,8 +111,13 @@ export class ReconcileLoop {
       this.#start();
       return;
     }
-    if (outcome === 'error') this.#schedule('retry', Math.min(this.#opts.intervalMs, (this.#opts.minBackoffMs ?? 1000) * 2 ** (this.#failures - 1)));
-    else this.#schedule('interval', this.#opts.intervalMs);
+    if (outcome === 'error') this.#schedule('retry', Math.min(this.#interval(), (this.#opts.minBackoffMs ?? 1000) * 2 ** (this.#failures - 1)));
+    else this.#schedule('interval', this.#interval());
+  }
+
+  #interval(): number {
+    const i = this.#opts.intervalMs;
+    return typeof i === 'function' ? i() : i;
   }
 
   #schedule(trigger: 'interval' | 'retry', ms: number): void {

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { WindowUsage } from '../live/budget.js';
 import type { RequestEvent } from '../live/client.js';
 import { VERSION } from '../core/version.js';
 
@@ -78,6 +79,31 @@ export class DaemonMetrics {
     registers: [this.registry],
   });
 
+  readonly resyncInterval = new Gauge({
+    name: 'stream_sync_resync_interval_seconds',
+    help: 'The resync period of the app: --interval, or with --interval auto the one chosen after the last run (the shortest that keeps the daemon under its share of every endpoint).',
+    labelNames: ['app'],
+    registers: [this.registry],
+  });
+
+  readonly rateShare = new Gauge({
+    name: 'stream_sync_rate_share_ratio',
+    help: "The share of each Stream endpoint's rate-limit window the daemon may use for the app (--rate-share, policy.rate_share): 0.5 is half.",
+    labelNames: ['app'],
+    registers: [this.registry],
+  });
+
+  /** Per app, what its client knows of each endpoint's last complete rate-limit window (read at each scrape). */
+  readonly #budgets = new Map<string, BudgetSource>();
+
+  readonly windowUse = new Gauge({
+    name: 'stream_sync_rate_window_used_ratio',
+    help: "Of each Stream endpoint's per-minute rate limit, the part used in the last complete window, by app, operation and client: stream_sync (this daemon) or others (the app's other server-side clients, as the rate-limit headers showed; a lower bound).",
+    labelNames: ['app', 'operation', 'client'],
+    registers: [this.registry],
+    collect: () => this.#collectWindows(),
+  });
+
   constructor() {
     new Gauge({ name: 'stream_sync_build_info', help: 'Always 1; the version label is the running stream-sync.', labelNames: ['version'], registers: [this.registry] }).set({ version: VERSION }, 1);
     // The event-loop-lag histogram samples on a timer: prom-client's default of every 10 ms wakes an idle daemon a
@@ -90,6 +116,22 @@ export class DaemonMetrics {
     return new AppMetrics(this, app);
   }
 
+  /** Reads `source` at each scrape for `app`'s rate-limit windows and share. */
+  watchBudget(app: string, source: BudgetSource): void {
+    this.#budgets.set(app, source);
+  }
+
+  #collectWindows(): void {
+    this.windowUse.reset();
+    for (const [app, source] of this.#budgets) {
+      this.rateShare.set({ app }, source.rateShare / 100);
+      for (const w of source.lastWindows()) {
+        this.windowUse.set({ app, operation: w.op, client: 'stream_sync' }, w.own / w.limit);
+        this.windowUse.set({ app, operation: w.op, client: 'others' }, w.others / w.limit);
+      }
+    }
+  }
+
   text(): Promise<string> {
     return this.registry.metrics();
   }
@@ -100,6 +142,12 @@ export class DaemonMetrics {
 }
 
 type Action = 'create' | 'update' | 'delete';
+
+/** What an app's API client says of its rate budget. */
+export interface BudgetSource {
+  readonly rateShare: number;
+  lastWindows(): WindowUsage[];
+}
 
 /** The series of one app, labelled with its name. What a run records goes through here. */
 export class AppMetrics {
@@ -130,6 +178,15 @@ export class AppMetrics {
 
   succeeded(unixSeconds: number): void {
     this.daemon.lastSuccess.set({ app: this.app }, unixSeconds);
+  }
+
+  /** The app's client: its share and each endpoint's last window, read at each scrape. */
+  watchBudget(source: BudgetSource): void {
+    this.daemon.watchBudget(this.app, source);
+  }
+
+  interval(seconds: number): void {
+    this.daemon.resyncInterval.set({ app: this.app }, seconds);
   }
 
   configValid(valid: boolean): void {

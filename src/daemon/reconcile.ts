@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { EngineDeps } from '../runtime/engine.js';
 import { outcomeOf, reconcileOnce } from '../runtime/reconcile.js';
-import { ConfigError, errorMessage, formatIssue, GuardError } from '../core/errors.js';
+import { ConfigError, DeadlineError, errorMessage, formatIssue, GuardError, StoppedError } from '../core/errors.js';
+import { DEFAULT_RATE_SHARE } from '../live/pacer.js';
+import { startDeadline } from '../runtime/deadline.js';
+import { stoppableApi } from '../runtime/stopping.js';
 import { redactError, sensitiveValues } from '../core/secrets.js';
 import { secretFieldsOf } from '../kinds/registry.js';
 import type { Api } from '../core/api.js';
@@ -23,7 +26,13 @@ export interface ReconcilerDeps {
   source: ConfigSource;
   /** The API as the daemon sends to it (requests refused once stopping). */
   api: Api;
-  client: { stats(): ClientStats; seedFromApi(): Promise<boolean>; renewToken(): void };
+  client: { stats(): ClientStats; seedFromApi(): Promise<boolean>; renewToken(): void; setRateShare(percent: number): void };
+  /** `--rate-share`: wins over the file's `policy.rate_share` (default `DEFAULT_RATE_SHARE`). */
+  rateShare?: number;
+  /** `--deadline`: a run still going after this long is stopped (as on a stop: no new request; what landed is recorded). */
+  deadlineMs?: number;
+  /** The current run's signal (the daemon's stop, or the run's deadline): the client's waits end when it aborts. */
+  useRunSignal?(signal: AbortSignal): void;
   target: { base_url: string; api_key: string };
   concurrency: number;
   targets: readonly string[];
@@ -123,14 +132,22 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
     log.debug({ triggers }, 'reconcile started');
     // Filled in as the run goes, so a run that fails (or is stopped) midway still reports what it had done.
     const progress: RunReport = { result: 'error', changes: { create: 0, update: 0, delete: 0 }, applied: 0, failed: 0, notConverged: 0 };
+    const deadline = deps.deadlineMs ? startDeadline('reconcile', deps.deadlineMs, (err) => log.warn({ deadline_ms: err.ms }, `${err.message}: no new request starts; the requests in flight finish`)) : undefined;
+    const signal = deadline ? AbortSignal.any([deps.signal, deadline.signal]) : deps.signal;
+    deps.useRunSignal?.(signal);
     let report: RunReport;
     try {
-      report = await run(log, progress);
+      report = await run(log, progress, signal);
     } catch (err) {
-      const message = err instanceof ConfigError ? err.issues.map(formatIssue).join('; ') : errorMessage(redactError(err, inForce ? sensitiveValues(inForce.objects.values(), secretFieldsOf) : []));
-      const refused = err instanceof GuardError || err instanceof ConfigError;
+      // Cut short by its deadline: that is the error (a request refused for the stop is only its symptom).
+      const cause = deadline?.passed && !deps.signal.aborted && err instanceof StoppedError ? (deadline.signal.reason as Error) : err;
+      const message = cause instanceof ConfigError ? cause.issues.map(formatIssue).join('; ') : errorMessage(redactError(cause, inForce ? sensitiveValues(inForce.objects.values(), secretFieldsOf) : []));
+      const refused = cause instanceof GuardError || cause instanceof ConfigError;
       if (!deps.signal.aborted) log.error({ err: message }, refused ? 'reconcile refused: nothing was applied' : 'reconcile failed');
       report = { ...progress, result: refused ? 'refused' : 'error', error: message };
+    } finally {
+      deadline?.clear();
+      deps.useRunSignal?.(deps.signal);
     }
     const after = deps.client.stats();
     const durationMs = now() - started;
@@ -179,7 +196,7 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
     return report.result === 'error' ? 'error' : 'terminal';
   };
 
-  async function run(log: Logger, progress: RunReport): Promise<RunReport> {
+  async function run(log: Logger, progress: RunReport, signal: AbortSignal): Promise<RunReport> {
     const loaded = deps.source.load();
     deps.metrics.configValid(!loaded.problem);
     if (loaded.problem) {
@@ -194,10 +211,11 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
     // Only what reacts to runs needs it (a digest of a large configuration is not free).
     if (deps.onRun) progress.desiredHash = desiredHash(desired);
     progress.expectName = desired.expectName;
+    deps.client.setRateShare(deps.rateShare ?? desired.policy.rate_share ?? DEFAULT_RATE_SHARE);
 
     const release = deps.lock
       ? await deps.lock.acquire({
-          signal: deps.signal,
+          signal,
           onWait: (h) => log.info({ lock: deps.lock!.path, holder: h ? { pid: h.pid, hostname: h.hostname, since: h.acquired_at } : undefined }, 'waiting for the state-file lock: another stream-sync is reconciling this app'),
         })
       : () => {};
@@ -205,7 +223,7 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
       // With the signal, a stop ends the apply with what landed recorded and counted, instead of failing the
       // read-back that follows it.
       const state = deps.openState();
-      const engine: EngineDeps = { api: deps.api, state, target: deps.target, concurrency: deps.concurrency, logger: log, signal: deps.signal };
+      const engine: EngineDeps = { api: stoppableApi(deps.api, signal), state, target: deps.target, concurrency: deps.concurrency, logger: log, signal };
       // A token signed for this run: one cached across runs may have expired at Stream if this clock is behind.
       deps.client.renewToken();
       const reconciled = await reconcileOnce({ ...engine, client: deps.client }, desired, {
@@ -249,7 +267,8 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
       progress.notes = { drift: progress.notes?.drift ?? [], planned: progress.notes?.planned ?? [], applied: plan.document.changes.filter((c) => done.has(c.address)).map((c) => note(c)), broken: brokenNotes(plan.document.changes, applied) };
       for (const s of result.skipped) log.warn({ address: s.address }, `skipped: ${s.reason}`);
       if (applied.interrupted) {
-        return { ...progress, result: 'error', changes: o.planned, applied: result.applied.length, failed: o.failed, notConverged: 0, error: `stopped with ${result.interrupted.length} change(s) not carried out` };
+        const why = signal.reason instanceof DeadlineError ? signal.reason.message : 'stopped';
+        return { ...progress, result: 'error', changes: o.planned, applied: result.applied.length, failed: o.failed, notConverged: 0, error: `${why}: ${result.interrupted.length} change(s) not carried out` };
       }
       return {
         ...progress,

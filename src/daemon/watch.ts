@@ -27,7 +27,7 @@ export interface DaemonTuning extends AppTuning {
 export interface DaemonOptions extends DaemonTuning {
   /** One path, or the layers in order. */
   file: string | readonly string[];
-  intervalMs: number;
+  intervalMs: number | 'auto';
   dryRun: boolean;
   emulator: boolean;
   stateFile?: string;
@@ -161,6 +161,9 @@ export interface WatchFlags {
   concurrency: number;
   target: string[];
   readyFailures?: number;
+  rateShare?: number;
+  /** `--deadline` of each run, in ms. */
+  deadline?: number;
 }
 
 /** `stream-sync watch -f …` until `signal` aborts (SIGTERM, SIGINT): 0 after a clean stop. Bad flags throw (exit 1). */
@@ -181,6 +184,8 @@ export async function runWatch(flags: WatchFlags, io: DaemonIo & { signal: Abort
       concurrency: flags.concurrency,
       targets: flags.target,
       readyFailureThreshold: flags.readyFailures,
+      rateShare: flags.rateShare,
+      runDeadlineMs: flags.deadline,
     },
     io,
   );
@@ -188,8 +193,9 @@ export async function runWatch(flags: WatchFlags, io: DaemonIo & { signal: Abort
   return 0;
 }
 
-/** A resync period: a duration of at least 1 s. */
-export function intervalOf(what: string, text: string): number {
+/** A resync period: a duration of at least 1 s, or `auto` (the shortest that keeps the daemon under its share). */
+export function intervalOf(what: string, text: string): number | 'auto' {
+  if (text.trim() === 'auto') return 'auto';
   const ms = parseDuration(what, text);
   if (ms < 1000) throw new UsageError(`${what} must be at least 1s`);
   return ms;

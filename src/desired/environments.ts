@@ -38,8 +38,8 @@ const environmentSchema = z
     api_secret: z.string().min(1),
     /** Default: `.stream-sync/<name>.json` beside the environments file. */
     state_file: z.string().min(1).optional(),
-    /** `watch`: the resync period of this app. */
-    interval: duration.optional(),
+    /** `watch`: the resync period of this app, or `auto` (the shortest that keeps the daemon under its rate share). */
+    interval: z.union([z.literal('auto'), duration]).optional(),
     /** `watch`: only report drift for this app. */
     dry_run: z.boolean().optional(),
   })

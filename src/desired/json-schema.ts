@@ -23,6 +23,8 @@ const TOP_LEVEL: Record<string, string> = {
 const POLICY: Record<string, string> = {
   prune: 'Kinds where the file is authoritative: undeclared live objects are deleted.',
   max_deletes: 'A plan with more deletes refuses to apply unless `--allow-deletes N`.',
+  rate_share:
+    "The percentage (1–100, default 50) of each Stream endpoint's rate-limit window stream-sync may use; it uses less when the app's other clients need more. `--rate-share` wins over it.",
   protect: 'Addresses (globs) never deleted, whatever the file says.',
   ignore: 'Addresses (globs) left alone and never shown as drift.',
   ignore_fields: 'Kind, address or address glob → JSON pointers of fields never compared nor written.',

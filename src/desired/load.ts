@@ -275,6 +275,7 @@ function toPolicy(raw: Rec): Policy {
   return {
     prune: (raw.prune as string[] | undefined) ?? [],
     max_deletes: raw.max_deletes as number | undefined,
+    rate_share: raw.rate_share as number | undefined,
     protect: (raw.protect as string[] | undefined) ?? [],
     ignore: (raw.ignore as string[] | undefined) ?? [],
     ignore_fields: (raw.ignore_fields as Record<string, string[]> | undefined) ?? {},

@@ -20,6 +20,8 @@ export const policySchema = z
     prune: z.array(z.enum(PRUNABLE_SECTIONS as [string, ...string[]])).optional(),
     /** A plan with more deletes refuses to apply unless `--allow-deletes N`. */
     max_deletes: z.number().int().min(0).optional(),
+    /** The percentage of each endpoint's rate-limit window stream-sync may use (`--rate-share` wins over it). */
+    rate_share: z.number().int().min(1).max(100).optional(),
     /** Addresses (globs) never deleted, whatever the file says. */
     protect: z.array(addressGlob).optional(),
     /** Addresses (globs) left alone and never shown as drift. */

@@ -5,8 +5,9 @@ import { ApiError, UsageError } from '../core/errors.js';
 import type { Api, ApiRequest } from '../core/api.js';
 import type { Rec } from '../core/model.js';
 import { VERSION } from '../core/version.js';
-import { notJsonError, provedNotProcessed, tokenExpired, toApiError, toTransportError } from './errors.js';
-import { type Grant, Pacer, readRateLimitHeaders, Semaphore, sleepMs } from './pacer.js';
+import { notJsonError, provedNotProcessed, tokenRefusedForTime, toApiError, toTransportError } from './errors.js';
+import type { WindowUsage } from './budget.js';
+import { type Grant, Pacer, readRateLimitHeaders, Semaphore, sleepMs, type WaitReason } from './pacer.js';
 import { type FailedAttempt, retryCallback, retryInterceptor } from './retry.js';
 import { ServerToken } from './token.js';
 import { parseBaseUrl, requestPath } from './url.js';
@@ -39,6 +40,11 @@ export interface ApiClientOptions {
   /** Requests in flight at once (`--concurrency`). Default 8. */
   concurrency?: number;
   /**
+   * The percentage of every endpoint's rate-limit window stream-sync may use (`--rate-share`, 1–100); it uses less
+   * when other clients of the app need more. Default `DEFAULT_RATE_SHARE` (50).
+   */
+  rateShare?: number;
+  /**
    * Per attempt: the longest wait for the answer's headers, and between body chunks. Default 10 s. undici
    * checks these on a coarse timer, so expect up to about a second more.
    */
@@ -58,6 +64,13 @@ export interface ApiClientOptions {
   /** A dispatcher to send through instead of the client's own Pool (not closed by `close()`). */
   dispatcher?: Dispatcher;
 }
+
+/** Why a request waits for its endpoint's budget, as the warning says it. */
+const WAIT_REASONS: Record<WaitReason, (share: number) => string> = {
+  share: (share) => `its share of the rate-limit window (${share} %) is used`,
+  reserve: () => "the rest of the rate-limit window is the app's other clients' (their pace until it ends)",
+  spent: () => 'its rate-limit window is spent',
+};
 
 /** Waits at least this long are said at warn: a quiet pause of this length already looks like a hang. */
 const LONG_WAIT_MS = 2_000;
@@ -104,7 +117,15 @@ export class ApiClient implements Api {
     this.log = opts.logger;
     this.onRequest = opts.onRequest;
     // An attempt is never in flight longer than its timeout (undici checks it on a coarse timer, hence the slack).
-    this.pacer = new Pacer({ now: this.now, sleep: this.sleep, maxResetWaitMs: maxBackoffMs, inFlightCapMs: this.timeoutMs + 2_000, onWait: (op, ms) => this.noteWait(op, ms, 'its rate-limit window is spent') });
+    this.pacer = new Pacer({
+      now: this.now,
+      sleep: this.sleep,
+      maxResetWaitMs: maxBackoffMs,
+      inFlightCapMs: this.timeoutMs + 2_000,
+      share: opts.rateShare,
+      serverOffsetMs: () => this.#token.serverOffsetMs,
+      onWait: (op, ms, why) => this.noteWait(op, ms, WAIT_REASONS[why](this.pacer.sharePercent)),
+    });
     this.slots = new Semaphore(concurrency);
 
     if (!opts.dispatcher) {
@@ -122,9 +143,28 @@ export class ApiClient implements Api {
     this.dispatcher = (opts.dispatcher ?? this.pool!).compose(retryInterceptor({ maxRetries: opts.maxRetries ?? 5, minBackoffMs, maxBackoffMs }));
   }
 
-  /** Preloads per-minute limits (GetRateLimits), so pacing is right before the first answer's headers. */
+  /** Preloads per-minute limits (tests): pacing is then right before the first answer's headers. */
   seed(limits: Record<string, number>): void {
     this.pacer.seed(limits);
+  }
+
+  /** Changes the share of every endpoint's window stream-sync may use (percent, 1–100). */
+  setRateShare(percent: number): void {
+    this.pacer.setShare(percent);
+  }
+
+  get rateShare(): number {
+    return this.pacer.sharePercent;
+  }
+
+  /** Each endpoint's last complete rate-limit window: its limit, this client's requests and other clients'. */
+  lastWindows(): WindowUsage[] {
+    return this.pacer.lastWindows();
+  }
+
+  /** How many requests of `op` this client may make per window now (undefined while its limit is unknown). */
+  allowance(op: string): number | undefined {
+    return this.pacer.allowance(op);
   }
 
   /**
@@ -185,10 +225,10 @@ export class ApiClient implements Api {
     try {
       return await this.exchange<T>(req, path, body, grant, sentWith);
     } catch (err) {
-      // Stream saw a cached token expire before this machine's clock did (it runs behind): the request was refused
-      // before anything happened, so it is sent once more, with a newer token. (A token refused as expired when
-      // new means a clock far behind: terminal, as every auth failure.)
-      if (!tokenExpired(err) || !this.#token.refusedAsExpired(sentWith.token)) throw err;
+      // Stream refused the token for its time (expired, or not valid yet: this machine's clock is off, and the
+      // answer's Date has now said by how much): the request was refused before anything happened, so it is sent once
+      // more, with a token signed by Stream's clock. (One refused again when new is terminal, as every auth failure.)
+      if (!tokenRefusedForTime(err) || !this.#token.refusedForTime(sentWith.token)) throw err;
       return await this.exchange<T>(req, path, body, await this.pacer.retryTurn(req.op), sentWith);
     } finally {
       grant();
@@ -222,7 +262,9 @@ export class ApiClient implements Api {
     let turn = grant;
 
     const retry = retryCallback({
-      now: this.now,
+      observe: (f) => this.observeDate(f.headers),
+      // A 429's Reset is on Stream's clock.
+      now: () => this.now() + this.#token.serverOffsetMs,
       random: this.random,
       sleep: this.sleep,
       onRetry: (f: FailedAttempt, _retry, delayMs) => {
@@ -281,12 +323,22 @@ export class ApiClient implements Api {
     }
   }
 
+  /** Stream's clock, from an answer's `Date`: tokens and rate-limit windows are on it. */
+  private observeDate(headers: FailedAttempt['headers']): void {
+    const date = headers?.date;
+    this.#token.observeServerDate(Array.isArray(date) ? date[0] : date, this.now());
+  }
+
   /** Accounts one attempt: stats, pacing from its rate-limit headers, the hook and a debug line. */
   private observe(req: ApiRequest, status: number | 'error', attempt: number, started: number, headers?: FailedAttempt['headers']): void {
     const byStatus = (this.counters.requests[req.op] ??= {});
     byStatus[status] = (byStatus[status] ?? 0) + 1;
     if (status === 429) this.counters.rateLimited++;
-    if (headers) this.pacer.observe(req.op, readRateLimitHeaders(headers));
+    if (headers) {
+      this.observeDate(headers);
+      // A 429 was not counted by the server; any other answer was (errors included).
+      this.pacer.observe(req.op, readRateLimitHeaders(headers), status === 429 ? 'refusal' : 'answer');
+    }
     const ms = this.now() - started;
     this.onRequest?.({ op: req.op, method: req.method, status, ms, attempt });
     this.log?.debug({ op: req.op, method: req.method, path: req.path, status, ms, attempt }, 'Stream API request');

@@ -38,7 +38,8 @@ export const provedNotProcessed = (f: { statusCode?: number; code?: string }) =>
 type Req = Pick<ApiRequest, 'op' | 'idempotent'>;
 
 /** 401 with Stream code 40: "JWTAuth error: token has expired". */
-export const tokenExpired = (err: unknown) => err instanceof ApiError && err.status === 401 && err.code === 40;
+/** Stream refused the token for its time: expired (40) or not valid yet (41, `iat` in its future). */
+export const tokenRefusedForTime = (err: unknown) => err instanceof ApiError && err.status === 401 && (err.code === 40 || err.code === 41);
 
 /** At most 200 characters of a non-JSON body, on one line: an edge's HTML page must not flood a log. */
 function summarize(text: string): string {

@@ -21,9 +21,9 @@ async function grantTimes(pacer: Pacer, op: string, n: number, now: () => number
 }
 
 describe('Pacer', () => {
-  it('never grants more than the per-second share (limit / 30) in any one-second window', async () => {
+  it('never grants more than the per-second cap (limit / 30) in any one-second window, with the whole budget', async () => {
     const clock = fakeClock();
-    const pacer = new Pacer(clock);
+    const pacer = new Pacer({ ...clock, share: 100 });
     pacer.seed({ UpdateApp: 60, QueryUsers: 1_000 });
     const updates = await grantTimes(pacer, 'UpdateApp', 11, clock.now);
     expect(updates).toHaveLength(11);
@@ -32,16 +32,26 @@ describe('Pacer', () => {
     expect(maxInWindow(queries)).toBe(33);
   });
 
-  it('uses the published limits before any header, and the default for unlisted operations', () => {
-    const pacer = new Pacer();
-    expect(pacer.perSecond('UpdateApp')).toBe(2);
-    expect(pacer.perSecond('UpdateUsers')).toBe(10);
-    expect(pacer.perSecond('GetApp')).toBe(333);
-    expect(pacer.perSecond('ListBlockLists')).toBe(33);
+  it('assumes no limit from a table: one request at a time until an answer says the limit', async () => {
+    const clock = fakeClock();
+    // Real sleeps on a clock that stands still: the probe stays in flight until it is answered.
+    const pacer = new Pacer({ now: clock.now });
+    expect(pacer.limitOf('UpdateApp')).toBeUndefined();
+    const probe = await pacer.acquire('UpdateApp');
+    let second = false;
+    const next = pacer.acquire('UpdateApp').then((g) => ((second = true), g));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(second).toBe(false);
+    pacer.observe('UpdateApp', { limit: 600, remaining: 599, reset: Math.floor(clock.now() / 1000) + 30 }, 'answer');
+    probe();
+    (await next)();
+    expect(pacer.limitOf('UpdateApp')).toBe(600);
+    // Half of 600 a minute (the default share), a thirtieth of that a second.
+    expect(pacer.perSecond('UpdateApp')).toBe(10);
   });
 
   it('follows the latest X-RateLimit-Limit, with at least one request per second', () => {
-    const pacer = new Pacer();
+    const pacer = new Pacer({ share: 100 });
     pacer.observe('GetApp', { limit: 90 });
     expect(pacer.perSecond('GetApp')).toBe(3);
     pacer.observe('GetApp', { limit: 10 });
@@ -59,13 +69,13 @@ describe('Pacer', () => {
 
   it('counts the remaining budget down between answers', async () => {
     const clock = fakeClock(1_000_000_000);
-    const pacer = new Pacer(clock);
-    pacer.observe('CreateRole', { limit: 1_000, remaining: 2, reset: 1_000_030 });
+    const pacer = new Pacer({ ...clock, share: 100 });
+    // 3 a second; the window ends in 40 s and had 90 left when the last answer came.
+    pacer.observe('CreateRole', { limit: 90, remaining: 90, reset: 1_000_040 });
+    for (let i = 0; i < 90; i++) (await pacer.acquire('CreateRole'))();
+    expect(clock.now()).toBeLessThan(1_000_040_000);
     await pacer.acquire('CreateRole');
-    await pacer.acquire('CreateRole');
-    expect(clock.now()).toBe(1_000_000_000);
-    await pacer.acquire('CreateRole');
-    expect(clock.now()).toBe(1_000_030_000);
+    expect(clock.now()).toBe(1_000_040_000);
   });
 
   it('caps the wait for Reset, so a skewed clock or a bogus header cannot stall a run', async () => {
@@ -109,6 +119,7 @@ describe('Pacer', () => {
   it('takes the requests still in flight off the remaining budget an answer reports', async () => {
     const clock = fakeClock(1_000_000_000);
     const pacer = new Pacer(clock);
+    pacer.seed({ CreateRole: 1_000 });
     const inFlight = [await pacer.acquire('CreateRole'), await pacer.acquire('CreateRole')];
     // The server had 2 left when it answered an earlier request: the two in flight will take them.
     pacer.observe('CreateRole', { limit: 1_000, remaining: 2, reset: 1_000_030 });
@@ -120,6 +131,7 @@ describe('Pacer', () => {
   it("gives a retry its turn even while another request of the endpoint waits for the retry's own slot", async () => {
     const clock = fakeClock();
     const pacer = new Pacer(clock);
+    pacer.seed({ CreateRole: 1_000 });
     const slots = new Semaphore(1);
     const first = await pacer.acquire('CreateRole', () => slots.acquire());
     // The next request's turn has come; it now waits for the only slot, which the first request holds.

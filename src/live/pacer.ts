@@ -1,9 +1,11 @@
 /**
  * Client-side admission: per-operation pacing under Stream's rate limits, and a bound on requests in flight.
  *
- * Stream limits each endpoint per minute and, within that, per second at (per-minute limit / 30). Sending
- * at most that per-second share keeps a run under both limits, so 429s stay the exception rather than the
- * pacing mechanism. Each operation has its own budget, so different endpoints proceed in parallel.
+ * Stream limits each endpoint per minute and, within that, per second at (per-minute limit / 30). stream-sync
+ * sends at most its share of both (`EndpointBudget`: the share, and what other clients of the app leave), so 429s
+ * stay the exception rather than the pacing mechanism, for stream-sync and for the app's own backend alike. Each
+ * operation has its own budget, so different endpoints proceed in parallel. Limits come from the answers'
+ * headers and GetRateLimits only: until an endpoint's limit is known, one request at a time probes it.
  *
  * The server counts a request when it arrives, somewhere between its grant here and its answer: network jitter
  * or a stalled event loop (ours or the server's) can move requests granted a second apart into one server
@@ -13,25 +15,15 @@
  */
 
 import { type Signal, signal } from '../core/signal.js';
+import { EndpointBudget, type WindowUsage } from './budget.js';
 
-/**
- * Stream's published server-side per-minute limits. A copy, not an import of the emulator's table: the
- * reconciler and the emulator share no code, so a mistake in one cannot hide the same mistake in the other.
- */
-export const PUBLISHED_RATE_LIMITS: Readonly<Record<string, number>> = {
-  UpdateApp: 60,
-  ListDevices: 60,
-  CheckPush: 60,
-  UpdateUsers: 300,
-  UpdateUsersPartial: 300,
-  CreateDevice: 300,
-  QueryUsers: 1_000,
-  GetApp: 10_000,
-};
-/** Stream publishes no number for the other endpoints; about 1,000 per minute is the documented guess. */
-export const DEFAULT_RATE_LIMIT = 1_000;
+/** stream-sync's share of every endpoint's window unless told otherwise (`--rate-share`, `policy.rate_share`). */
+export const DEFAULT_RATE_SHARE = 50;
 
 export type Release = () => void;
+
+/** Why a request waits: stream-sync's share of the window is used, what is left is others' reserve, or it is spent. */
+export type WaitReason = 'share' | 'reserve' | 'spent';
 const noop: Release = () => {};
 
 /**
@@ -76,7 +68,11 @@ export interface PacerOptions {
    */
   inFlightCapMs?: number;
   /** A request is about to wait `ms` for its operation's budget (not counting waits on answers in flight). */
-  onWait?: (op: string, ms: number) => void;
+  onWait?: (op: string, ms: number, why: WaitReason) => void;
+  /** The percentage of every endpoint's window stream-sync may use (1–100). Default `DEFAULT_RATE_SHARE`. */
+  share?: number;
+  /** The server's clock minus this machine's, in ms: a Reset is converted with it. Default 0. */
+  serverOffsetMs?: () => number;
 }
 
 /** A granted request: when it was granted, and when its answer arrived (undefined while in flight). */
@@ -86,15 +82,13 @@ interface Sent {
 }
 
 interface OpState {
-  limit: number;
+  /** The limit, the window, stream-sync's share of it and others' use. */
+  budget: EndpointBudget;
   /** Grants that may still share a server second with a new one: in flight, or answered less than a window ago. */
   sent: Sent[];
   /** Resolves at this operation's next answer: a grant waiting on requests in flight wakes up then. */
   nextAnswer: Signal;
-  /** The server's remaining budget for the window ending at `resetAt` (ms), counted down locally between answers. */
-  remaining?: number;
-  resetAt?: number;
-  /** No grant before this time (ms): the window's budget is spent. */
+  /** No grant before this time (ms): the window's budget is spent, or the server refused (a per-second Reset). */
   blockedUntil: number;
   /** The end of the queue of this operation's waiting requests: grants are first come, first served. */
   tail: Promise<unknown>;
@@ -107,13 +101,14 @@ const IN_FLIGHT_POLL_MS = 50;
 
 export class Pacer {
   private readonly ops = new Map<string, OpState>();
-  private readonly seeded = new Map<string, number>();
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly maxResetWaitMs: number;
   private readonly windowMs: number;
   private readonly inFlightCapMs: number;
-  private readonly onWait?: (op: string, ms: number) => void;
+  private readonly onWait?: (op: string, ms: number, why: WaitReason) => void;
+  private readonly serverOffsetMs: () => number;
+  private share: number;
 
   constructor(opts: PacerOptions = {}) {
     this.onWait = opts.onWait;
@@ -122,43 +117,62 @@ export class Pacer {
     this.maxResetWaitMs = opts.maxResetWaitMs ?? 60_000;
     this.windowMs = 1_000 + (opts.windowMarginMs ?? 5);
     this.inFlightCapMs = opts.inFlightCapMs ?? 15_000;
+    this.serverOffsetMs = opts.serverOffsetMs ?? (() => 0);
+    this.share = checkShare(opts.share ?? DEFAULT_RATE_SHARE) / 100;
   }
 
-  /** Preloads per-minute limits (from GetRateLimits), so the first burst is paced before any header is seen. */
+  /** Changes stream-sync's share of every endpoint (a daemon's file may change it between runs). */
+  setShare(percent: number): void {
+    this.share = checkShare(percent) / 100;
+    for (const st of this.ops.values()) st.budget.share = this.share;
+  }
+
+  /** The percentage of each window stream-sync may use. */
+  get sharePercent(): number {
+    return this.share * 100;
+  }
+
+  /** Preloads per-minute limits (tests; GetRateLimits goes through `observe`). */
   seed(limits: Record<string, number>): void {
-    for (const [op, limit] of Object.entries(limits)) {
-      if (!(limit > 0)) continue;
-      this.seeded.set(op, limit);
-      const st = this.ops.get(op);
-      if (st) st.limit = limit;
-    }
+    for (const [op, limit] of Object.entries(limits)) if (limit > 0) this.state(op).budget.limit = limit;
   }
 
-  /** The per-minute limit currently assumed for `op`. */
-  limitOf(op: string): number {
-    return this.state(op).limit;
+  /** The per-minute limit known for `op` (undefined before an answer or GetRateLimits has said). */
+  limitOf(op: string): number | undefined {
+    return this.state(op).budget.limit;
   }
 
-  /** Requests of `op` allowed per second: the per-minute limit / 30, at least one. */
+  /** Requests of `op` allowed per second: its window allowance / 30, at least one (one at a time while unknown). */
   perSecond(op: string): number {
-    return Math.max(1, Math.floor(this.limitOf(op) / 30));
+    const allowance = this.state(op).budget.allowance(this.now());
+    return allowance === undefined ? 1 : Math.max(1, Math.floor(allowance / 30));
   }
 
-  /** Learns from a response's rate-limit headers (errors included: Stream sends them on every answer). */
-  observe(op: string, h: RateLimitHeaders): void {
+  /** How many requests of `op` stream-sync may make in a window now (its share, or what others leave). */
+  allowance(op: string): number | undefined {
+    return this.state(op).budget.allowance(this.now());
+  }
+
+  /** Each endpoint's last complete window: its limit, stream-sync's requests and others'. */
+  lastWindows(): WindowUsage[] {
+    const t = this.now();
+    return [...this.ops.values()].flatMap((st) => st.budget.lastWindow(t) ?? []);
+  }
+
+  /**
+   * Learns from rate-limit headers: of an answer to one of stream-sync's requests (`answer`; errors included, Stream
+   * sends them on every answer), of a 429 (`refusal`), or of GetRateLimits (`report`, the default).
+   */
+  observe(op: string, h: RateLimitHeaders, source: 'answer' | 'refusal' | 'report' = 'report'): void {
     const st = this.state(op);
-    if (h.limit !== undefined && h.limit > 0) st.limit = h.limit;
-    if (h.remaining === undefined || h.reset === undefined) return;
-    const resetAt = h.reset * 1000;
-    // A reset earlier than the window we track is either an older answer or a per-second refusal (whose
-    // Reset is the next second): it says nothing about the minute budget.
-    if (st.resetAt !== undefined && resetAt < st.resetAt) return;
-    // Requests in flight may not be in the server's count yet; they will be. An answer never raises what is left
-    // of the same window: it may predate grants already counted down here.
-    const left = h.remaining - this.inFlight(st, this.now());
-    st.remaining = resetAt === st.resetAt && st.remaining !== undefined ? Math.min(st.remaining, left) : left;
-    st.resetAt = resetAt;
-    if (st.remaining <= 0) this.block(st, this.now());
+    const t = this.now();
+    const windowEnd = h.reset === undefined ? undefined : h.reset * 1000 - this.serverOffsetMs();
+    const current = st.budget.observe(t, { limit: h.limit, remaining: h.remaining, windowEnd }, source, this.inFlight(st, t));
+    // The window is spent (nothing left, less the requests in flight), or refused outright before any window is
+    // known: no grant until it ends. A refusal once the window is known says nothing of it (the retry waits for its
+    // Reset; a per-second refusal's is the next second).
+    const spent = current ? (st.budget.remaining ?? 1) <= 0 : source === 'refusal' && h.remaining === 0 && st.budget.windowEnd === undefined;
+    if (spent && windowEnd !== undefined) st.blockedUntil = Math.max(st.blockedUntil, Math.min(windowEnd, t + this.maxResetWaitMs));
   }
 
   /**
@@ -187,7 +201,7 @@ export class Pacer {
       const wait = this.delay(st, this.now());
       if (wait.ms > 0) {
         // Waiting on a request in flight: its answer may come any moment, so wake up then (and look again soon).
-        if (!wait.onAnswer) this.onWait?.(op, wait.ms);
+        if (!wait.onAnswer) this.onWait?.(op, wait.ms, wait.why);
         await (wait.onAnswer ? Promise.race([this.sleep(Math.min(wait.ms, IN_FLIGHT_POLL_MS)), st.nextAnswer.promise]) : this.sleep(wait.ms));
         continue;
       }
@@ -210,7 +224,7 @@ export class Pacer {
   private state(op: string): OpState {
     let st = this.ops.get(op);
     if (!st) {
-      st = { limit: this.seeded.get(op) ?? PUBLISHED_RATE_LIMITS[op] ?? DEFAULT_RATE_LIMIT, sent: [], nextAnswer: signal(), blockedUntil: 0, tail: Promise.resolve() };
+      st = { budget: new EndpointBudget(op, this.share), sent: [], nextAnswer: signal(), blockedUntil: 0, tail: Promise.resolve() };
       this.ops.set(op, st);
     }
     return st;
@@ -227,17 +241,25 @@ export class Pacer {
   }
 
   /**
-   * How long `op` must wait at time `t`: until fewer than the per-second share of its requests may have been
-   * counted within the last window (`onAnswer`: one of them is in flight, so an answer can end the wait), and past
-   * any block.
+   * How long `op` must wait at time `t`: until fewer than its per-second share of requests may have been counted
+   * within the last second (`onAnswer`: one of them is in flight, so an answer can end the wait), until its window
+   * allows another (its share used, or only others' reserve left), and past any block. While the limit is unknown,
+   * one request at a time: its answer says the limit.
    */
-  private delay(st: OpState, t: number): { ms: number; onAnswer: boolean } {
-    const n = Math.max(1, Math.floor(st.limit / 30));
+  private delay(st: OpState, t: number): { ms: number; onAnswer: boolean; why: WaitReason } {
+    const allowance = st.budget.allowance(t);
+    const n = Math.max(1, Math.floor((allowance ?? 1) / 30));
     st.sent = st.sent.filter((s) => this.countedBy(s, t) + this.windowMs > t);
     let windowWait = 0;
     let onAnswer = false;
-    if (st.sent.length >= n) {
-      // The grant may go once all but n - 1 of these are a full window behind.
+    if (allowance === undefined) {
+      // Unknown: one request at a time (no other spacing, in case the server never says).
+      if (st.sent.some((s) => s.answeredAt === undefined)) {
+        onAnswer = true;
+        windowWait = Math.min(...st.sent.filter((s) => s.answeredAt === undefined).map((s) => s.at + this.inFlightCapMs)) - t;
+      }
+    } else if (st.sent.length >= n) {
+      // The grant may go once all but n - 1 of these are a full second behind.
       const counted = st.sent.map((s) => this.countedBy(s, t)).sort((a, b) => a - b);
       const limiting = counted[st.sent.length - n]!;
       if (limiting === Number.POSITIVE_INFINITY) {
@@ -245,8 +267,10 @@ export class Pacer {
         windowWait = Math.min(...st.sent.filter((s) => s.answeredAt === undefined).map((s) => s.at + this.inFlightCapMs)) - t;
       } else windowWait = limiting + this.windowMs - t;
     }
-    const ms = Math.max(0, windowWait, st.blockedUntil - t);
-    return { ms, onAnswer: onAnswer && ms === windowWait };
+    const budget = st.budget.wait(t);
+    const budgetWait = Math.min(budget.ms, this.maxResetWaitMs);
+    const ms = Math.max(0, windowWait, st.blockedUntil - t, budgetWait);
+    return { ms, onAnswer: onAnswer && ms === windowWait, why: ms === budgetWait && budget.why ? budget.why : 'spent' };
   }
 
   private answered(st: OpState, sent: Sent): void {
@@ -260,18 +284,18 @@ export class Pacer {
   private take(st: OpState, t: number): Sent {
     const sent: Sent = { at: t };
     st.sent.push(sent);
-    if (st.resetAt === undefined || t >= st.resetAt) {
-      // The window the last answer described is over: its budget no longer applies.
-      st.remaining = undefined;
-      return sent;
+    st.budget.take(t);
+    const remaining = st.budget.remaining;
+    if (remaining !== undefined && remaining <= 0 && st.budget.windowEnd !== undefined) {
+      st.blockedUntil = Math.max(st.blockedUntil, Math.min(st.budget.windowEnd, t + this.maxResetWaitMs));
     }
-    if (st.remaining !== undefined && --st.remaining <= 0) this.block(st, t);
     return sent;
   }
+}
 
-  private block(st: OpState, t: number): void {
-    st.blockedUntil = Math.max(st.blockedUntil, Math.min(st.resetAt ?? t, t + this.maxResetWaitMs));
-  }
+function checkShare(percent: number): number {
+  if (!Number.isFinite(percent) || percent <= 0 || percent > 100) throw new RangeError(`the rate share must be a percentage above 0 and at most 100, got ${percent}`);
+  return percent;
 }
 
 /** A counting semaphore: at most `size` holders; waiters are served in arrival order. */

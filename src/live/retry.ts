@@ -78,7 +78,10 @@ export function shouldRetry(f: FailedAttempt, method: string, o: RetryHandler.Re
 }
 
 export interface RetryHooks {
+  /** Stream's clock (a 429's Reset is on it); read after `observe`. */
   now: () => number;
+  /** Every failed attempt, first: what its headers say (Stream's clock) is known before the delay is computed. */
+  observe?(f: FailedAttempt): void;
   random: () => number;
   sleep: (ms: number) => Promise<void>;
   /** A failed attempt is about to be retried after `delayMs` (stats, logs). Not called for the final failure. */
@@ -100,6 +103,7 @@ export interface RetryHooks {
 export function retryCallback(hooks: RetryHooks): RetryHandler.RetryCallback {
   return (err, { state, opts }, cb) => {
     const f = err as FailedAttempt;
+    hooks.observe?.(f);
     const o = opts.retryOptions ?? {};
     if (!shouldRetry(f, opts.method, o, state.counter) || (hooks.retryable && !hooks.retryable(f))) {
       cb(err);

@@ -118,26 +118,6 @@ describe('ApiClient against the emulator', () => {
     expect(c.stats()).toMatchObject({ retries: 3, rateLimited: 3 });
   });
 
-  it('says a wait over 2 s at warn, once, with the endpoint and how long; shorter waits stay quiet', async () => {
-    const lines: string[] = [];
-    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
-    // This clock runs 10 s behind the emulator's, so its X-RateLimit-Reset is 10 s away; sleeps move the clock.
-    let t = Date.now() - 10_000;
-    const c = client({ logger, now: () => t, sleep: async (ms) => void (t += ms), maxBackoffMs: 60_000 });
-    env.emu.faults.configure({ rules: [{ kind: 'rate_limit', op: 'GetApp', times: 1 }] });
-    await c.send(getApp);
-    const warned = lines.map((l) => JSON.parse(l) as { level: number; op: string; wait_ms: number; msg: string });
-    expect(warned).toHaveLength(1);
-    expect(warned[0]).toMatchObject({ level: 40, op: 'GetApp' });
-    expect(warned[0]!.wait_ms).toBeGreaterThan(8_000);
-    expect(warned[0]!.msg).toMatch(/^waiting \d+\.\d s before GetApp: rate limited \(429\)$/);
-
-    lines.length = 0;
-    env.emu.faults.configure({ rules: [{ kind: 'rate_limit', op: 'GetApp', times: 2 }] });
-    await client({ logger }).send(getApp);
-    expect(lines).toEqual([]);
-  });
-
   it('retries a 429 storm without rate-limit headers and succeeds', async () => {
     env.emu.faults.configure({ rules: [{ kind: 'rate_limit', op: 'GetApp', times: 3, resetHeaders: false }] });
     const c = client();
@@ -204,35 +184,87 @@ describe('ApiClient against the emulator', () => {
   });
 });
 
-describe('ApiClient and a clock behind the server', () => {
-  let serverAheadMs = 0;
-  let clientAheadMs = 0;
-  const env = useEmulator({ now: () => Date.now() + serverAheadMs });
-  const client = clientFactory(() => ({ baseUrl: env.emu.url, apiKey: env.emu.apiKey, apiSecret: env.emu.apiSecret, now: () => Date.now() + clientAheadMs }));
+describe("ApiClient and a clock off Stream's", () => {
+  /** Stream's clock minus this machine's; and how far a long run has advanced both (the test does not wait). */
+  let skewMs = 0;
+  let elapsedMs = 0;
+  const env = useEmulator({ now: () => Date.now() + elapsedMs + skewMs });
+  const client = clientFactory(() => ({ baseUrl: env.emu.url, apiKey: env.emu.apiKey, apiSecret: env.emu.apiSecret, now: () => Date.now() + elapsedMs }));
+  afterEach(() => {
+    skewMs = 0;
+    elapsedMs = 0;
+  });
 
-  it('re-sends a request refused for an expired token once, with a new token, when its cached token expired early by the server clock', async () => {
+  // Before: a token signed by this machine's clock was refused as expired (Stream ahead by 5 min or more) or not yet
+  // valid (Stream behind by more than 5 s), on every request, however often it was re-signed.
+  it.each([
+    ['10 minutes behind', 600_000],
+    ['90 s behind', 90_000],
+    ['4 min 30 s behind', 270_000],
+    ['a minute ahead', -60_000],
+    ['10 minutes ahead', -600_000],
+  ])("signs by Stream's clock when this machine's is %s: a 12-minute run sends every request, re-sending at most the first", async (_what, skew) => {
+    skewMs = skew;
+    const c = client();
+    const from = env.emu.requests.length;
+    for (let step = 0; step < 36; step++) {
+      await expect(c.send(getApp)).resolves.toMatchObject({ app: expect.any(Object) });
+      elapsedMs += 20_000;
+    }
+    const statuses = env.emu.requests.slice(from).map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(36);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(1);
+  });
+
+  it('follows a clock that jumps mid-run (a laptop waking up): one refused request, re-sent with a token by the new clock', async () => {
     const c = client();
     await c.send(getApp);
-    // By this machine's clock the cached token has 100 s left (no renewal yet); by the server's it expired 100 s ago.
-    clientAheadMs = 200_000;
-    serverAheadMs = 400_000;
+    await c.send(getApp);
+    skewMs = 400_000;
     const from = env.emu.requests.length;
-    await expect(c.send(getApp)).resolves.toMatchObject({ app: expect.any(Object) });
-    expect(env.emu.requests.slice(from).map((r) => r.status)).toEqual([401, 200]);
-    // Several requests refused with the same cached token: each is sent once more, with the one new token.
-    clientAheadMs = 330_000;
-    serverAheadMs = 560_000;
-    const together = env.emu.requests.length;
-    // Two of them are refused only once the first has been sent again with a new token (signed seconds ago).
+    await c.send(getApp);
+    await c.send(getApp);
+    expect(env.emu.requests.slice(from).map((r) => r.status)).toEqual([401, 200, 200]);
+  });
+
+  it('re-sends each of several requests refused with the same token once, with one new token', async () => {
+    const c = client();
+    await c.send(getApp);
+    skewMs = 400_000;
+    const from = env.emu.requests.length;
+    // Two of them are refused only once the first has been sent again with a new token.
     env.emu.faults.configure({ rules: [{ kind: 'latency', op: 'GetApp', ms: 300, after: 1, times: 2 }] });
     await expect(Promise.all([c.send(getApp), c.send(getApp), c.send(getApp)])).resolves.toHaveLength(3);
     env.emu.faults.clear();
-    expect(env.emu.requests.slice(together).map((r) => r.status).sort()).toEqual([200, 200, 200, 401, 401, 401]);
-    // A token refused as expired when new: the clock is far behind, which no new token fixes; not sent again.
-    serverAheadMs = 1_200_000;
-    const again = env.emu.requests.length;
-    await expect(c.send(getApp)).rejects.toMatchObject({ status: 401, code: 40 });
-    expect(env.emu.requests.slice(again).map((r) => r.status)).toEqual([401]);
+    expect(env.emu.requests.slice(from).map((r) => r.status).sort()).toEqual([200, 200, 200, 401, 401, 401]);
+  });
+});
+
+describe('ApiClient waiting for a spent window', () => {
+  // Stream's clock stands 5 s into a minute: a 429's X-RateLimit-Reset is 55 s away.
+  const minute = Math.floor(Date.now() / 60_000) * 60_000;
+  const env = useEmulator({ now: () => minute + 5_000 });
+  const client = clientFactory(() => ({ baseUrl: env.emu.url, apiKey: env.emu.apiKey, apiSecret: env.emu.apiSecret }));
+
+  it('says a wait over 2 s at warn, once, with the endpoint and how long; shorter waits stay quiet', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+    // This machine's clock is another one (an hour off), and its sleeps move it: the wait is measured on Stream's.
+    let t = Date.now() + 3_600_000;
+    const c = client({ logger, now: () => t, sleep: async (ms) => void (t += ms), maxBackoffMs: 60_000 });
+    env.emu.faults.configure({ rules: [{ kind: 'rate_limit', op: 'GetApp', times: 1 }] });
+    await c.send(getApp);
+    const warned = lines.map((l) => JSON.parse(l) as { level: number; op: string; wait_ms: number; msg: string });
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ level: 40, op: 'GetApp' });
+    expect(warned[0]!.wait_ms).toBeGreaterThan(50_000);
+    expect(warned[0]!.wait_ms).toBeLessThan(57_000);
+    expect(warned[0]!.msg).toMatch(/^waiting \d+\.\d s before GetApp: rate limited \(429\)$/);
+
+    lines.length = 0;
+    env.emu.faults.configure({ rules: [{ kind: 'rate_limit', op: 'GetApp', times: 2 }] });
+    await client({ logger }).send(getApp);
+    expect(lines).toEqual([]);
   });
 });
 
@@ -264,6 +296,8 @@ describe('ApiClient on the wire', () => {
   const received: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
+  /** How far the test has moved time on: the server's Date and the client's clock alike. */
+  let shiftMs = 0;
   let server: Server;
   let baseUrl = '';
 
@@ -278,7 +312,7 @@ describe('ApiClient on the wire', () => {
         // Held briefly so concurrent requests overlap.
         setTimeout(() => {
           inFlight--;
-          res.writeHead(200, { 'content-type': 'application/json' }).end('{"duration":"0.01ms"}');
+          res.writeHead(200, { 'content-type': 'application/json', date: new Date(Date.now() + shiftMs).toUTCString() }).end('{"duration":"0.01ms"}');
         }, 20);
       });
     });
@@ -323,16 +357,16 @@ describe('ApiClient on the wire', () => {
   });
 
   it('re-signs the token when it nears expiry', async () => {
-    let now = Date.now();
-    const c = client({ now: () => now });
+    const c = client({ now: () => Date.now() + shiftMs });
     await c.send(getApp);
     await c.send(getApp);
-    now += 250_000;
+    shiftMs = 250_000;
     await c.send(getApp);
+    shiftMs = 0;
     const [a, b, renewed] = received.map((r) => r.headers.authorization!);
     expect(b).toBe(a);
     expect(renewed).not.toBe(a);
-    expect(decodeJwt(renewed!).exp).toBe(Math.floor(now / 1000) + 300);
+    expect(decodeJwt(renewed!).exp! - Math.floor(Date.now() / 1000)).toBeGreaterThan(549);
   });
 
   it('keeps at most `concurrency` requests in flight', async () => {

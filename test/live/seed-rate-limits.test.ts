@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
 import { type ApiClient, createApiClient } from '../../src/live/client.js';
-import { DEFAULT_RATE_LIMIT, type Pacer, PUBLISHED_RATE_LIMITS } from '../../src/live/pacer.js';
+import type { Pacer } from '../../src/live/pacer.js';
 
 /** The limit the client's pacer assumes for `op` (private state, read for the test only). */
 const limitOf = (client: ApiClient, op: string) => (client as unknown as { pacer: Pacer }).pacer.limitOf(op);
@@ -23,8 +23,9 @@ describe('GetRateLimits seeds the client\'s pacing', () => {
 
   it('takes the app\'s own per-endpoint limits, in one request, before any other answer is seen', async () => {
     const { emu, client } = await setup({ perMinute: { UpdateApp: 600, CreateBlockList: 90 }, defaultPerMinute: 3_000 });
-    expect(limitOf(client, 'UpdateApp')).toBe(PUBLISHED_RATE_LIMITS.UpdateApp);
-    expect(limitOf(client, 'CreateBlockList')).toBe(DEFAULT_RATE_LIMIT);
+    // No table: a limit is what the app says it is.
+    expect(limitOf(client, 'UpdateApp')).toBeUndefined();
+    expect(limitOf(client, 'CreateBlockList')).toBeUndefined();
     await expect(client.seedFromApi()).resolves.toBe(true);
     expect(limitOf(client, 'UpdateApp')).toBe(600);
     expect(limitOf(client, 'CreateBlockList')).toBe(90);
@@ -32,12 +33,20 @@ describe('GetRateLimits seeds the client\'s pacing', () => {
     expect(emu.requests.map((r) => [r.op, r.status])).toEqual([['GetRateLimits', 200]]);
   });
 
-  it('keeps the published defaults when GetRateLimits fails, after a single attempt, without throwing', async () => {
-    const { emu, client } = await setup('published');
+  it('when GetRateLimits fails (after a single attempt, without throwing), learns each limit from its first answer, sending one request at a time until then', async () => {
+    const { emu, client } = await setup({ perMinute: { ListRoles: 240 } });
     emu.faults.configure({ rules: [{ op: 'GetRateLimits', kind: 'non_json', status: 502 }] });
     await expect(client.seedFromApi()).resolves.toBe(false);
-    expect(limitOf(client, 'UpdateApp')).toBe(PUBLISHED_RATE_LIMITS.UpdateApp);
+    expect(limitOf(client, 'ListRoles')).toBeUndefined();
     expect(emu.requests.filter((r) => r.op === 'GetRateLimits')).toHaveLength(1);
+    emu.faults.configure({ rules: [{ op: 'ListRoles', kind: 'latency', ms: 30 }] });
+    await Promise.all(Array.from({ length: 3 }, () => client.send({ op: 'ListRoles', method: 'GET', path: '/api/v2/roles', idempotent: true })));
+    expect(limitOf(client, 'ListRoles')).toBe(240);
+    // The probe went alone; the two after it went together once its answer said the limit (240/min: 4 a second at the
+    // default share of 50 %).
+    const times = emu.requests.filter((r) => r.op === 'ListRoles').map((r) => r.at);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(25);
+    expect(Math.abs(times[2]! - times[1]!)).toBeLessThan(25);
   });
 
   it('ignores what is not a limit (a hostile or odd answer cannot set a zero or negative pace)', async () => {
@@ -45,7 +54,7 @@ describe('GetRateLimits seeds the client\'s pacing', () => {
     const api = client as unknown as { send: (req: unknown) => Promise<unknown> };
     api.send = async () => ({ server_side: { UpdateApp: { limit: 0, remaining: 'x' }, CheckPush: null, QueryUsers: { limit: -5 } } });
     await expect(client.seedFromApi()).resolves.toBe(true);
-    expect(limitOf(client, 'UpdateApp')).toBe(PUBLISHED_RATE_LIMITS.UpdateApp);
-    expect(limitOf(client, 'QueryUsers')).toBe(PUBLISHED_RATE_LIMITS.QueryUsers);
+    expect(limitOf(client, 'UpdateApp')).toBeUndefined();
+    expect(limitOf(client, 'QueryUsers')).toBeUndefined();
   });
 });

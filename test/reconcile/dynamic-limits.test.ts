@@ -8,10 +8,8 @@ import { harness } from '../support/reconcile.js';
  * complete, retrying what the lowered limit refused. Counts, never timings.
  */
 
-// The emulator's clock runs ahead of this machine's, to the start of the next minute, so the whole apply falls
-// in one rate-limit window (a window ending mid-run would give the budget back early). Ahead, never behind: the
-// client's tokens must not look issued in the future.
-const ahead = 60_000 - (Date.now() % 60_000);
+/** The emulator's clock offset from this machine's, set by the test (the client learns it from the answers' Date). */
+let ahead = 0;
 
 const GROUPS = 110;
 const FILE = `version: 1
@@ -22,9 +20,12 @@ ${Array.from({ length: GROUPS }, (_, i) => `  - id: team-${String(i).padStart(2,
 describe('an apply when Stream lowers its rate limits mid-run', () => {
   const env = useEmulator({ rateLimits: { perSecond: false }, now: () => Date.now() + ahead });
 
-  it('completes every change, retrying the requests the lowered limit refused', async () => {
+  it('completes every change, following the lowered limit the headers say (anything refused is retried)', async () => {
+    // Stream's clock 50 s into a minute: the window ends about 10 s into the apply.
+    ahead = 50_000 - (Date.now() % 60_000);
     // CreateUserGroup allows 1,000 a minute; after the 95th create, the next 10 requests see a tenth of that (100
-    // a minute, 95 already used): 5 more pass, then exactly 5 are refused before the limit comes back.
+    // a minute, 95 already used): 5 more pass; the client, which has used more than its share of the lowered window,
+    // sends nothing more until the next one (a request already in flight may be refused, and is retried).
     env.emu.faults.configure({ rules: [{ kind: 'limit_scale', op: 'CreateUserGroup', scale: 0.1, after: 95, times: 10 }] });
     const h = harness(env.emu);
     try {
@@ -34,10 +35,12 @@ describe('an apply when Stream lowers its rate limits mid-run', () => {
       expect(applied.plan.document.summary).toMatchObject({ create: GROUPS, update: 0, delete: 0 });
 
       const creates = env.emu.requests.filter((r) => r.op === 'CreateUserGroup');
-      expect(creates.filter((r) => r.status === 429)).toHaveLength(5);
+      const refused = creates.filter((r) => r.status === 429).length;
+      // At most the requests in flight when the limit fell (concurrency 8): no storm of refusals.
+      expect(refused).toBeLessThanOrEqual(8);
+      expect(env.emu.faults.hitCounts[0]).toBeGreaterThanOrEqual(5);
       expect(creates.filter((r) => r.status === 201)).toHaveLength(GROUPS);
-      expect(env.emu.faults.hitCounts).toEqual([10]);
-      expect(h.client.stats().rateLimited).toBe(5);
+      expect(h.client.stats().rateLimited).toBe(refused);
       expect(env.emu.app().userGroups.size).toBe(GROUPS);
 
       expect((await h.plan(FILE)).plan.document.changes).toEqual([]);
@@ -45,6 +48,6 @@ describe('an apply when Stream lowers its rate limits mid-run', () => {
       env.emu.faults.clear();
       await h.close();
     }
-    // The client paces itself to the lowered limit it reads in the headers: slower than the suite's default allows.
+    // The client waits for the next window (its share of the lowered one is used): slower than the suite's default allows.
   }, 45_000);
 });

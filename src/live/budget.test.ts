@@ -1,0 +1,180 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EndpointBudget, WINDOW_MS } from './budget.js';
+import { Pacer } from './pacer.js';
+
+const T0 = 1_700_000_040_000; // 40 s into a minute
+
+describe('EndpointBudget', () => {
+  it('allows its share of the window, then waits for the next window', () => {
+    const b = new EndpointBudget('GetUserGroup', 0.5);
+    const end = T0 + 20_000;
+    b.observe(T0, { limit: 1_000, remaining: 1_000, windowEnd: end }, 'report', 0);
+    expect(b.allowance(T0)).toBe(500);
+    for (let i = 0; i < 500; i++) {
+      expect(b.waitMs(T0 + i)).toBe(0);
+      b.take(T0 + i);
+    }
+    expect(b.waitMs(T0 + 500)).toBe(end - (T0 + 500));
+    // The next window is whole again.
+    expect(b.waitMs(end)).toBe(0);
+  });
+
+  it('counts as others what the server counted beyond its own answers, and leaves their pace (with a margin) free', () => {
+    const b = new EndpointBudget('QueryUsers', 1);
+    const end = T0 + 20_000;
+    // Others take 10 a second (600 a minute); stream-sync sends nothing meanwhile.
+    for (let s = 0; s <= 10; s++) b.observe(T0 + s * 1_000, { limit: 1_000, remaining: 1_000 - 10 * s, windowEnd: end }, 'report', 0);
+    const t = T0 + 10_000;
+    expect(b.othersRate(t) * 1_000).toBeCloseTo(10, 5);
+    // Their pace over a whole window with 25 % margin is 750: 250 are left for stream-sync, whatever its share.
+    expect(b.allowance(t)).toBe(250);
+    // What they still need this window (10 s × 10/s × 1.25, + 1) is never taken.
+    expect(b.reserve(t)).toBe(126);
+    expect(b.remaining).toBe(900);
+    let granted = 0;
+    while (b.waitMs(t) === 0) {
+      b.take(t);
+      granted++;
+    }
+    expect(granted).toBe(250);
+  });
+
+  it('stops short of the reserve when others have used the window up', () => {
+    const b = new EndpointBudget('QueryUsers', 1);
+    const end = T0 + 20_000;
+    for (let s = 0; s <= 10; s++) b.observe(T0 + s * 1_000, { limit: 1_000, remaining: 1_000 - 85 * s, windowEnd: end }, 'report', 0);
+    const t = T0 + 10_000;
+    // 150 left; others need 10 s × 85/s × 1.25 + 1 = 1,064 more: nothing for stream-sync until the window ends.
+    expect(b.remaining).toBe(150);
+    expect(b.waitMs(t)).toBeGreaterThan(0);
+    expect(b.waitMs(t)).toBeLessThanOrEqual(1_000);
+  });
+
+  it('does not take its own answers, or a 429, for others', () => {
+    const b = new EndpointBudget('UpdateUsers', 0.5);
+    const end = T0 + 20_000;
+    b.observe(T0, { limit: 300, remaining: 300, windowEnd: end }, 'report', 0);
+    for (let i = 1; i <= 20; i++) {
+      b.take(T0 + i * 500);
+      b.observe(T0 + i * 500 + 20, { limit: 300, remaining: 300 - i, windowEnd: end }, 'answer', 0);
+    }
+    b.observe(T0 + 10_500, { limit: 300, remaining: 0, windowEnd: end }, 'refusal', 0);
+    expect(b.othersRate(T0 + 10_500)).toBe(0);
+    expect(b.allowance(T0 + 10_500)).toBe(150);
+    expect(b.lastWindow(end + 1)).toEqual({ op: 'UpdateUsers', limit: 300, own: 20, others: 0, windowEnd: end });
+  });
+
+  it('follows a lowered limit at once', () => {
+    const b = new EndpointBudget('UpdateUsers', 0.5);
+    b.observe(T0, { limit: 300, remaining: 300, windowEnd: T0 + 20_000 }, 'report', 0);
+    expect(b.allowance(T0)).toBe(150);
+    b.observe(T0 + 1, { limit: 100, remaining: 80, windowEnd: T0 + 20_000 }, 'report', 0);
+    expect(b.allowance(T0 + 1)).toBe(50);
+  });
+});
+
+/**
+ * A simulated app: Stream's fixed windows (per minute, and per second at a thirtieth), a steady backend sending
+ * `backendShare` of the limit evenly, and stream-sync's real Pacer with 8 workers sending as fast as it allows, on a
+ * simulated clock. Returns what each client got.
+ */
+async function simulate(limit: number, share: number, backendShare: number, minutes: number) {
+  let now = T0;
+  const timers: { at: number; fire: () => void }[] = [];
+  const at = (ms: number, fire: () => void) => timers.push({ at: now + Math.max(0, ms), fire });
+  const sleep = (ms: number) => new Promise<void>((resolve) => at(ms, resolve));
+  const server = { minute: -1, minuteCount: 0, second: -1, secondCount: 0 };
+  const admit = () => {
+    const minute = Math.floor(now / WINDOW_MS);
+    const second = Math.floor(now / 1_000);
+    if (minute !== server.minute) Object.assign(server, { minute, minuteCount: 0 });
+    if (second !== server.second) Object.assign(server, { second, secondCount: 0 });
+    const reset = (minute + 1) * 60;
+    if (server.minuteCount >= limit || server.secondCount >= Math.floor(limit / 30)) return { ok: false, remaining: 0, reset };
+    server.minuteCount++;
+    server.secondCount++;
+    return { ok: true, remaining: limit - server.minuteCount, reset };
+  };
+  const backend = { sent: 0, refused: 0, before: 0 };
+  const ours = { sent: 0, refused: 0, perWindow: new Map<number, number>() };
+  const end = T0 + 30_000 + minutes * WINDOW_MS;
+  /** Fires the timers in time order until `done` (letting promise chains run in between). */
+  async function runUntil(done: () => boolean) {
+    while (!done()) {
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      timers.sort((a, b) => a.at - b.at);
+      const next = timers.shift();
+      if (!next) {
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      now = Math.max(now, next.at);
+      next.fire();
+    }
+  }
+  const gap = WINDOW_MS / (limit * backendShare);
+  // The backend has been running for 30 s when stream-sync starts (and reads GetRateLimits).
+  const start = now + 30_000;
+  if (backendShare > 0) {
+    const tick = () => {
+      if (now >= end) return;
+      backend.sent++;
+      if (!admit().ok) backend.refused++;
+      at(gap, tick);
+    };
+    at(0, tick);
+  }
+  at(30_000, () => {});
+  await runUntil(() => now >= start);
+  const pacer = new Pacer({ now: () => now, sleep, share: share * 100 });
+  const report = admit();
+  server.minuteCount--;
+  server.secondCount--;
+  pacer.observe('Op', { limit, remaining: report.remaining + 1, reset: report.reset });
+  const worker = async () => {
+    while (now < end) {
+      const grant = await pacer.acquire('Op');
+      if (now >= end) return grant();
+      const answer = admit();
+      ours.sent++;
+      if (answer.ok) ours.perWindow.set(Math.floor(now / WINDOW_MS), (ours.perWindow.get(Math.floor(now / WINDOW_MS)) ?? 0) + 1);
+      else ours.refused++;
+      await sleep(20);
+      grant.answered();
+      pacer.observe('Op', { limit, remaining: answer.remaining, reset: answer.reset }, answer.ok ? 'answer' : 'refusal');
+      grant();
+    }
+  };
+  const workers = Promise.all(Array.from({ length: 8 }, worker));
+  let done = false;
+  void workers.then(() => (done = true));
+  await runUntil(() => done);
+  return { backend, ours, start, end };
+}
+
+describe('Pacer sharing an endpoint with the app backend (simulated clock)', () => {
+  it('at the default share, next to a backend at 40 %: the backend is never refused and stream-sync gets its half', async () => {
+    const { backend, ours, start, end } = await simulate(1_000, 0.5, 0.4, 4);
+    expect(backend.refused).toBe(0);
+    expect(ours.refused).toBe(0);
+    // Every whole window: at most its share, and close to it.
+    const whole = [...ours.perWindow.entries()].filter(([w]) => w * WINDOW_MS >= start && (w + 1) * WINDOW_MS <= end);
+    expect(whole.length).toBeGreaterThanOrEqual(3);
+    for (const [, n] of whole) {
+      expect(n).toBeLessThanOrEqual(500);
+      expect(n).toBeGreaterThanOrEqual(480);
+    }
+  });
+
+  it('whatever the share and the backend pace (up to 75 %), the backend is never refused and stream-sync never takes more than its share', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 5, max: 100 }), fc.integer({ min: 0, max: 75 }), fc.constantFrom(300, 1_000), async (sharePct, backendPct, limit) => {
+        const { backend, ours } = await simulate(limit, sharePct / 100, backendPct / 100, 3);
+        expect(backend.refused).toBe(0);
+        for (const n of ours.perWindow.values()) expect(n).toBeLessThanOrEqual(Math.floor((limit * sharePct) / 100));
+      }),
+      { numRuns: 15 },
+    );
+  }, 60_000);
+});

@@ -1,0 +1,193 @@
+/**
+ * One endpoint's rate budget as stream-sync sees it: the per-minute limit and the current window, learnt only from
+ * Stream's answers (`X-RateLimit-*`, GetRateLimits), never from a table; how much of the window stream-sync may use
+ * (its share); and how much other clients of the app (the customer's own backend) are using it.
+ *
+ * Stream's server-side budget is per app and per endpoint, shared by every server-side client. stream-sync takes at
+ * most `share` of each window, and less when others need more: an answer's `X-RateLimit-Remaining` falling faster
+ * than stream-sync's own requests explain is others' use. Their pace (requests per second, over the last seconds of
+ * the window) says what they will still need before the window ends: stream-sync keeps that much, with a margin,
+ * free (the reserve), and never takes `remaining` below it.
+ *
+ * Times are this machine's milliseconds; a window's end (`Reset`, the server's clock) is converted by the caller.
+ */
+
+/** Stream's documented window: one minute. A window is assumed to follow the last one known until an answer says. */
+export const WINDOW_MS = 60_000;
+/** Others' pace is measured over at most this span of answers … */
+const RATE_SPAN_MS = 20_000;
+/** … and at least this one: a shorter span is noise (the requests in flight blur who used what). */
+const MIN_RATE_SPAN_MS = 5_000;
+/** What others are expected to need is kept free with this margin. */
+const RESERVE_MARGIN = 1.25;
+
+/** One window's use of an endpoint, for the metric and the report. */
+export interface WindowUsage {
+  op: string;
+  /** The window's per-minute limit. */
+  limit: number;
+  /** stream-sync's requests granted in the window. */
+  own: number;
+  /** Other clients' requests in the window, as the answers showed (a lower bound). */
+  others: number;
+  /** When the window ended (or ends), ms on this machine's clock. */
+  windowEnd: number;
+}
+
+interface Sample {
+  at: number;
+  others: number;
+}
+
+export class EndpointBudget {
+  /** The per-minute limit; undefined until an answer or GetRateLimits says (the first request is then a probe). */
+  limit?: number;
+  /** The end of the current window (ms, this machine's clock), as the last answer said. */
+  windowEnd?: number;
+  /** The server's remaining budget for the window ending at `windowEnd`, counted down locally between answers. */
+  remaining?: number;
+  /** When stream-sync's own requests were granted (the last two windows' worth), oldest first. */
+  private readonly grants: number[] = [];
+  /** stream-sync's answers the server counted, by window end. */
+  private readonly answered = new Map<number, number>();
+  /** The most others have been seen to use, by window end (a lower bound: it only grows). */
+  private readonly othersIn = new Map<number, number>();
+  /** Others' use of the current window over its last seconds. */
+  private samples: Sample[] = [];
+  /** Others' pace (per ms) at the end of the window before: the estimate until this one has enough answers. */
+  private carriedRate?: number;
+
+  constructor(
+    readonly op: string,
+    /** Of every window, the fraction stream-sync may use (0 < share ≤ 1). */
+    public share: number,
+  ) {}
+
+  /**
+   * Learns from rate-limit headers: of an answer to one of stream-sync's requests (`answer`: the server counted it),
+   * of a refusal (`refusal`, a 429: it says the limit, but its Remaining is 0 whichever window refused it, so it
+   * counts nothing), or of GetRateLimits (`report`). `inFlight`: stream-sync's requests still unanswered. Returns
+   * whether the headers describe the current window (false for an older one, or a refusal).
+   */
+  observe(t: number, h: { limit?: number; remaining?: number; windowEnd?: number }, source: 'answer' | 'refusal' | 'report', inFlight: number): boolean {
+    if (h.limit !== undefined && h.limit > 0) this.limit = h.limit;
+    if (source === 'refusal' || h.remaining === undefined || h.windowEnd === undefined) return false;
+    this.advance(t);
+    // An end earlier than the window tracked: an older answer, or a per-second refusal (whose Reset is the next
+    // second). It says nothing about the minute.
+    if (this.windowEnd !== undefined && h.windowEnd < this.windowEnd) return false;
+    if (this.windowEnd !== h.windowEnd) this.startWindow(h.windowEnd);
+    const end = h.windowEnd;
+    if (source === 'answer') this.answered.set(end, (this.answered.get(end) ?? 0) + 1);
+    // What the server counted that is not ours: its count, less our answered requests, less those in flight (the
+    // server may have counted them already). Never less than seen before: others' use only grows within a window.
+    const used = (this.limit ?? h.remaining) - h.remaining;
+    const others = Math.max(this.othersIn.get(end) ?? 0, used - (this.answered.get(end) ?? 0) - inFlight);
+    this.othersIn.set(end, others);
+    this.samples.push({ at: t, others });
+    while (this.samples.length > 2 && this.samples[1]!.at <= t - RATE_SPAN_MS) this.samples.shift();
+    // Requests in flight will take from what is left; an answer never raises what is left of the same window (it may
+    // predate grants already counted down here).
+    const left = h.remaining - inFlight;
+    this.remaining = this.remaining === undefined ? left : Math.min(this.remaining, left);
+    return true;
+  }
+
+  /** Counts one of stream-sync's requests, granted at `t`. */
+  take(t: number): void {
+    this.advance(t);
+    this.grants.push(t);
+    while (this.grants.length && this.grants[0]! <= t - 2 * WINDOW_MS) this.grants.shift();
+    if (this.remaining !== undefined) this.remaining--;
+  }
+
+  /** Others' pace, in requests per ms: over the last seconds of this window, or the pace at the end of the last. */
+  othersRate(t: number): number {
+    this.advance(t);
+    return this.sampledRate();
+  }
+
+  private sampledRate(): number {
+    const first = this.samples[0];
+    const last = this.samples[this.samples.length - 1];
+    if (first && last && last.at - first.at >= MIN_RATE_SPAN_MS) return Math.max(0, (last.others - first.others) / (last.at - first.at));
+    if (this.carriedRate !== undefined) return this.carriedRate;
+    // The first answers of a run: others' average since the window began (it may include a burst that is over, which
+    // costs stream-sync a few seconds; assuming none could cost the backend a refused request).
+    if (!first || this.windowEnd === undefined) return 0;
+    return first.others / Math.max(MIN_RATE_SPAN_MS, first.at - (this.windowEnd - WINDOW_MS));
+  }
+
+  /**
+   * How many requests stream-sync may make in a window now: its share of the limit, or what others leave (their
+   * pace over a whole window, with the margin), whichever is less; at least one. Undefined while the limit is unknown.
+   */
+  allowance(t: number): number | undefined {
+    if (this.limit === undefined) return undefined;
+    const mine = Math.floor(this.limit * this.share);
+    const othersNeed = Math.ceil(this.othersRate(t) * WINDOW_MS * RESERVE_MARGIN);
+    return Math.max(1, Math.min(mine, this.limit - othersNeed));
+  }
+
+  /** What must stay unused of the current window for others until it ends: their pace to the end, with the margin. */
+  reserve(t: number): number {
+    const rate = this.othersRate(t);
+    if (rate <= 0 || this.windowEnd === undefined) return 0;
+    return Math.ceil(rate * Math.max(0, this.windowEnd - t) * RESERVE_MARGIN) + 1;
+  }
+
+  /** stream-sync's requests granted in the window that ends at `end`. */
+  ownIn(end: number): number {
+    let n = 0;
+    for (let i = this.grants.length - 1; i >= 0 && this.grants[i]! >= end - WINDOW_MS; i--) if (this.grants[i]! < end) n++;
+    return n;
+  }
+
+  /**
+   * How long a request must wait at `t` for the window: until the next window when stream-sync's share of this one
+   * is used, or a little while when what is left is others' reserve. 0: it may go.
+   */
+  waitMs(t: number): number {
+    return this.wait(t).ms;
+  }
+
+  /** As `waitMs`, with why: stream-sync's share is used, or what is left is others' reserve. */
+  wait(t: number): { ms: number; why?: 'share' | 'reserve' } {
+    this.advance(t);
+    const allowance = this.allowance(t);
+    if (allowance === undefined || this.windowEnd === undefined) return { ms: 0 };
+    // Capped: a window end on a clock far off this one's must not stall a run.
+    const untilEnd = Math.min(WINDOW_MS, Math.max(0, this.windowEnd - t));
+    if (this.ownIn(this.windowEnd) >= allowance) return { ms: Math.max(1, untilEnd), why: 'share' };
+    // Others' reserve shrinks as the window runs out (and their next answers may show them slower): look again soon.
+    const reserve = this.reserve(t);
+    if (reserve > 0 && this.remaining !== undefined && this.remaining - 1 < reserve) return { ms: Math.max(1, Math.min(untilEnd, 1_000)), why: 'reserve' };
+    return { ms: 0 };
+  }
+
+  /** The last window that has ended (undefined before one has). */
+  lastWindow(t: number): WindowUsage | undefined {
+    this.advance(t);
+    if (this.windowEnd === undefined || this.limit === undefined) return undefined;
+    const end = this.windowEnd - WINDOW_MS;
+    return { op: this.op, limit: this.limit, own: this.ownIn(end), others: this.othersIn.get(end) ?? 0, windowEnd: end };
+  }
+
+  /** Past the window's end, the next one is assumed to follow at once, with all of its budget left (none seen yet). */
+  private advance(t: number): void {
+    if (this.windowEnd === undefined || t < this.windowEnd) return;
+    let end = this.windowEnd;
+    while (end <= t) end += WINDOW_MS;
+    this.startWindow(end);
+  }
+
+  private startWindow(end: number): void {
+    const consecutive = this.windowEnd !== undefined && end - this.windowEnd <= WINDOW_MS;
+    // The pace others kept at the end of the window before is the best guess until this one has enough answers.
+    this.carriedRate = consecutive ? this.sampledRate() : undefined;
+    this.windowEnd = end;
+    this.remaining = undefined;
+    this.samples = [];
+    for (const m of [this.answered, this.othersIn]) for (const k of m.keys()) if (k < end - 2 * WINDOW_MS) m.delete(k);
+  }
+}
