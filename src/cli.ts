@@ -93,7 +93,7 @@ async function withSession(flags: CommonFlags, fn: (desired: DesiredState, sessi
   const restoreSignals = opts.signal ? () => {} : endOnSignal();
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, fd: 2 });
   try {
-    return await withDeadline(opts.command, flags.deadline, opts.signal, async (signal) => {
+    return await withDeadline(opts.command, flags.deadline, { interrupt: opts.signal, abandon: !opts.writesState }, async (signal) => {
       const session = await openSession({
         // The state file goes beside the last layer (an environment's overlay) unless named.
         configPath: files[files.length - 1]!,
@@ -108,6 +108,8 @@ async function withSession(flags: CommonFlags, fn: (desired: DesiredState, sessi
         startEmulator: embeddedEmulator,
         checkState: opts.writesState ? 'write' : undefined,
         signal,
+        // A command that writes nothing abandons its requests in flight at the deadline; an apply lets them land.
+        abortInFlight: !opts.writesState,
       });
       let release = () => {};
       try {
@@ -136,12 +138,14 @@ const DEADLINE_GRACE_MS = 30_000;
 
 /**
  * Runs `fn` under `--deadline`: when it passes, the signal `fn` gets aborts (with `interrupt`, either aborts it): as
- * on an interrupt, no new request starts and the requests in flight finish; past a grace period the process exits
- * at once. A run that the deadline cut short exits 1, with the deadline said in its error.
+ * on an interrupt, no new request starts, and the requests in flight finish (an apply's writes) or are abandoned
+ * (`abandon`: a command that writes nothing); past a grace period the process exits at once. A run that the
+ * deadline cut short exits 1, with the deadline said in its error.
  */
-async function withDeadline(command: string, ms: number, interrupt: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<number>): Promise<number> {
+async function withDeadline(command: string, ms: number, opts: { interrupt?: AbortSignal; abandon: boolean }, fn: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const { interrupt } = opts;
   const deadline = startDeadline(command, ms, (err) => {
-    output().stderr(`${err.message}: finishing the requests in flight; no new request starts`);
+    output().stderr(`${err.message}: ${opts.abandon ? 'stopping' : 'finishing the requests in flight; no new request starts'}`);
     setTimeout(() => {
       output().stderr(`${command} still running ${DEADLINE_GRACE_MS / 1000} s after its deadline: exiting now; a request in flight may or may not have landed (plan again to see)`);
       process.exit(1);
@@ -422,7 +426,7 @@ async function diffEnvironments(flags: DiffCliFlags): Promise<number> {
   const restoreSignals = endOnSignal();
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, fd: 2 });
   try {
-    return await withDeadline('diff', flags.deadline, undefined, async (signal) => {
+    return await withDeadline('diff', flags.deadline, { abandon: true }, async (signal) => {
       const sessions: Session[] = [];
       try {
         for (const e of environments) {
@@ -438,6 +442,7 @@ async function diffEnvironments(flags: DiffCliFlags): Promise<number> {
               logger,
               startEmulator: embeddedEmulator,
               signal,
+              abortInFlight: true,
             }),
           );
         }

@@ -86,15 +86,18 @@ export class DaemonMetrics {
     registers: [this.registry],
   });
 
+  /** Per app, its client: its share and each endpoint's last complete rate-limit window (read at each scrape). */
+  readonly #budgets = new Map<string, BudgetSource>();
+
   readonly rateShare = new Gauge({
     name: 'stream_sync_rate_share_ratio',
     help: "The share of each Stream endpoint's rate-limit window the daemon may use for the app (--rate-share, policy.rate_share): 0.5 is half.",
     labelNames: ['app'],
     registers: [this.registry],
+    collect: () => {
+      for (const [app, source] of this.#budgets) this.rateShare.set({ app }, source.rateShare / 100);
+    },
   });
-
-  /** Per app, what its client knows of each endpoint's last complete rate-limit window (read at each scrape). */
-  readonly #budgets = new Map<string, BudgetSource>();
 
   readonly windowUse = new Gauge({
     name: 'stream_sync_rate_window_used_ratio',
@@ -124,7 +127,6 @@ export class DaemonMetrics {
   #collectWindows(): void {
     this.windowUse.reset();
     for (const [app, source] of this.#budgets) {
-      this.rateShare.set({ app }, source.rateShare / 100);
       for (const w of source.lastWindows()) {
         this.windowUse.set({ app, operation: w.op, client: 'stream_sync' }, w.own / w.limit);
         this.windowUse.set({ app, operation: w.op, client: 'others' }, w.others / w.limit);

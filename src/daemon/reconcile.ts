@@ -267,8 +267,11 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
       progress.notes = { drift: progress.notes?.drift ?? [], planned: progress.notes?.planned ?? [], applied: plan.document.changes.filter((c) => done.has(c.address)).map((c) => note(c)), broken: brokenNotes(plan.document.changes, applied) };
       for (const s of result.skipped) log.warn({ address: s.address }, `skipped: ${s.reason}`);
       if (applied.interrupted) {
-        const why = signal.reason instanceof DeadlineError ? signal.reason.message : 'stopped';
-        return { ...progress, result: 'error', changes: o.planned, applied: result.applied.length, failed: o.failed, notConverged: 0, error: `${why}: ${result.interrupted.length} change(s) not carried out` };
+        const deadline = signal.reason instanceof DeadlineError ? signal.reason : undefined;
+        const error = `${deadline ? deadline.message : 'stopped'}: ${result.interrupted.length} change(s) not carried out`;
+        // A stop is the operator's doing; a deadline is a failure, said as one.
+        if (deadline && !deps.signal.aborted) log.error({ err: error }, 'reconcile failed');
+        return { ...progress, result: 'error', changes: o.planned, applied: result.applied.length, failed: o.failed, notConverged: 0, error };
       }
       return {
         ...progress,

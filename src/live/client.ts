@@ -63,6 +63,11 @@ export interface ApiClientOptions {
   random?: () => number;
   /** A dispatcher to send through instead of the client's own Pool (not closed by `close()`). */
   dispatcher?: Dispatcher;
+  /**
+   * Aborts the requests in flight when it aborts (a reading command's deadline: nothing to finish). Without it, a
+   * request in flight always runs to its answer or its timeout (an apply's writes).
+   */
+  abortInFlight?: AbortSignal;
 }
 
 /** Why a request waits for its endpoint's budget, as the warning says it. */
@@ -94,6 +99,7 @@ export class ApiClient implements Api {
   /** Per operation, when the last wait said at warn ends: the requests queued behind it wait the same wait. */
   private readonly warnedUntil = new Map<string, number>();
   private readonly onRequest?: (event: RequestEvent) => void;
+  private readonly abortInFlight?: AbortSignal;
   private readonly counters: ClientStats = { requests: {}, retries: 0, rateLimited: 0, writes: 0 };
   private closed = false;
 
@@ -116,6 +122,7 @@ export class ApiClient implements Api {
     this.random = opts.random ?? Math.random;
     this.log = opts.logger;
     this.onRequest = opts.onRequest;
+    this.abortInFlight = opts.abortInFlight;
     // An attempt is never in flight longer than its timeout (undici checks it on a coarse timer, hence the slack).
     this.pacer = new Pacer({
       now: this.now,
@@ -294,6 +301,7 @@ export class ApiClient implements Api {
       body,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
+      signal: this.abortInFlight,
       // A POST marked idempotent (an upsert) is retried like a PUT; any other only as `retryable` above allows.
       retryOptions: { methods: [req.method], retry },
     };

@@ -37,6 +37,8 @@ export interface SessionOptions {
    * wait runs on; the requests in flight finish, and the executor reports the rest as interrupted.
    */
   signal?: AbortSignal;
+  /** When `signal` aborts, the requests in flight are abandoned too (a reading command: nothing to finish). */
+  abortInFlight?: boolean;
 }
 
 export interface Session {
@@ -69,6 +71,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
       logger: opts.logger,
       ...(signal ? { sleep: (ms: number) => abortableSleep(ms, signal) } : {}),
       ...opts.client,
+      ...(signal && opts.abortInFlight ? { abortInFlight: signal } : {}),
       baseUrl: conn.baseUrl,
       apiKey: conn.apiKey,
       apiSecret: conn.apiSecret,
