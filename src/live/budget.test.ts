@@ -65,6 +65,28 @@ describe('EndpointBudget', () => {
     expect(b.lastWindow(end + 1)).toEqual({ op: 'UpdateUsers', limit: 300, own: 20, others: 0, windowEnd: end });
   });
 
+  it('takes a burst that is over (the run before this one, in the same window) for others for seconds, not for the window', () => {
+    const b = new EndpointBudget('GetUserGroup', 0.5);
+    const windowStart = T0 - 40_000;
+    const end = windowStart + WINDOW_MS;
+    // 20 s into the window, 300 used by someone who has stopped since.
+    const start = windowStart + 20_000;
+    b.observe(start, { limit: 1_000, remaining: 700, windowEnd: end }, 'report', 0);
+    expect(b.allowance(start)).toBe(1);
+    let remaining = 700;
+    let sent = 0;
+    let t = start;
+    for (; t < start + 10_000; t += 50) {
+      if (b.waitMs(t) > 0) continue;
+      b.take(t);
+      sent++;
+      b.observe(t + 20, { limit: 1_000, remaining: --remaining, windowEnd: end }, 'answer', 0);
+    }
+    // Within 10 s the pace of the others is measured (nothing): the whole share again.
+    expect(b.allowance(t)).toBe(500);
+    expect(sent).toBeGreaterThan(5);
+  });
+
   it('follows a lowered limit at once', () => {
     const b = new EndpointBudget('UpdateUsers', 0.5);
     b.observe(T0, { limit: 300, remaining: 300, windowEnd: T0 + 20_000 }, 'report', 0);

@@ -104,18 +104,19 @@ export class EndpointBudget {
   /** Others' pace, in requests per ms: over the last seconds of this window, or the pace at the end of the last. */
   othersRate(t: number): number {
     this.advance(t);
-    return this.sampledRate();
+    return this.sampledRate(t);
   }
 
-  private sampledRate(): number {
+  private sampledRate(t: number): number {
     const first = this.samples[0];
     const last = this.samples[this.samples.length - 1];
     if (first && last && last.at - first.at >= MIN_RATE_SPAN_MS) return Math.max(0, (last.others - first.others) / (last.at - first.at));
     if (this.carriedRate !== undefined) return this.carriedRate;
-    // The first answers of a run: others' average since the window began (it may include a burst that is over, which
-    // costs stream-sync a few seconds; assuming none could cost the backend a refused request).
+    // The first answers of a run: others' average since the window began, as of now (it may include a burst that is
+    // over, such as the run before this one: that costs stream-sync a few seconds, and the estimate falls as time
+    // passes without more; assuming none could cost the backend a refused request).
     if (!first || this.windowEnd === undefined) return 0;
-    return first.others / Math.max(MIN_RATE_SPAN_MS, first.at - (this.windowEnd - WINDOW_MS));
+    return first.others / Math.max(MIN_RATE_SPAN_MS, t - (this.windowEnd - WINDOW_MS));
   }
 
   /**
@@ -158,7 +159,11 @@ export class EndpointBudget {
     if (allowance === undefined || this.windowEnd === undefined) return { ms: 0 };
     // Capped: a window end on a clock far off this one's must not stall a run.
     const untilEnd = Math.min(WINDOW_MS, Math.max(0, this.windowEnd - t));
-    if (this.ownIn(this.windowEnd) >= allowance) return { ms: Math.max(1, untilEnd), why: 'share' };
+    if (this.ownIn(this.windowEnd) >= allowance) {
+      // Its whole share: until the next window. Less, because others need more: their pace may prove slower soon.
+      const whole = allowance >= Math.floor(this.limit! * this.share);
+      return { ms: Math.max(1, whole ? untilEnd : Math.min(untilEnd, 1_000)), why: 'share' };
+    }
     // Others' reserve shrinks as the window runs out (and their next answers may show them slower): look again soon.
     const reserve = this.reserve(t);
     if (reserve > 0 && this.remaining !== undefined && this.remaining - 1 < reserve) return { ms: Math.max(1, Math.min(untilEnd, 1_000)), why: 'reserve' };
@@ -184,7 +189,7 @@ export class EndpointBudget {
   private startWindow(end: number): void {
     const consecutive = this.windowEnd !== undefined && end - this.windowEnd <= WINDOW_MS;
     // The pace others kept at the end of the window before is the best guess until this one has enough answers.
-    this.carriedRate = consecutive ? this.sampledRate() : undefined;
+    this.carriedRate = consecutive ? this.sampledRate(this.windowEnd!) : undefined;
     this.windowEnd = end;
     this.remaining = undefined;
     this.samples = [];
