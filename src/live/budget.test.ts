@@ -87,6 +87,19 @@ describe('EndpointBudget', () => {
     expect(sent).toBeGreaterThan(5);
   });
 
+  it('does not carry a guess into the next window: a window used up by a run before this one leaves the next one whole', () => {
+    const b = new EndpointBudget('GetUserGroup', 0.5);
+    const windowStart = T0 - 40_000;
+    const end = windowStart + WINDOW_MS;
+    b.observe(windowStart + 20_000, { limit: 1_000, remaining: 0, windowEnd: end }, 'report', 0);
+    expect(b.allowance(windowStart + 20_000)).toBe(1);
+    // The next window: the first answer shows nobody else using it.
+    b.take(end + 100);
+    b.observe(end + 120, { limit: 1_000, remaining: 999, windowEnd: end + WINDOW_MS }, 'answer', 0);
+    expect(b.allowance(end + 120)).toBe(500);
+    expect(b.waitMs(end + 120)).toBe(0);
+  });
+
   it('follows a lowered limit at once', () => {
     const b = new EndpointBudget('UpdateUsers', 0.5);
     b.observe(T0, { limit: 300, remaining: 300, windowEnd: T0 + 20_000 }, 'report', 0);

@@ -54,7 +54,7 @@ export class EndpointBudget {
   private readonly othersIn = new Map<number, number>();
   /** Others' use of the current window over its last seconds. */
   private samples: Sample[] = [];
-  /** Others' pace (per ms) at the end of the window before: the estimate until this one has enough answers. */
+  /** Others' pace (per ms) measured at the end of the window before: the estimate until this one has enough answers. */
   private carriedRate?: number;
 
   constructor(
@@ -104,19 +104,22 @@ export class EndpointBudget {
   /** Others' pace, in requests per ms: over the last seconds of this window, or the pace at the end of the last. */
   othersRate(t: number): number {
     this.advance(t);
-    return this.sampledRate(t);
+    return this.pace(t).rate;
   }
 
-  private sampledRate(t: number): number {
+  /**
+   * Others' pace, and whether it was measured (two answers at least 5 s apart in this window, or at the end of the
+   * last one) or is the first guess of a run: others' average since the window began, as of now. The guess may
+   * include a burst that is over (the run before this one): that costs stream-sync a few seconds, and the guess
+   * falls as time passes; assuming nothing could cost the backend a refused request.
+   */
+  private pace(t: number): { rate: number; measured: boolean } {
     const first = this.samples[0];
     const last = this.samples[this.samples.length - 1];
-    if (first && last && last.at - first.at >= MIN_RATE_SPAN_MS) return Math.max(0, (last.others - first.others) / (last.at - first.at));
-    if (this.carriedRate !== undefined) return this.carriedRate;
-    // The first answers of a run: others' average since the window began, as of now (it may include a burst that is
-    // over, such as the run before this one: that costs stream-sync a few seconds, and the estimate falls as time
-    // passes without more; assuming none could cost the backend a refused request).
-    if (!first || this.windowEnd === undefined) return 0;
-    return first.others / Math.max(MIN_RATE_SPAN_MS, t - (this.windowEnd - WINDOW_MS));
+    if (first && last && last.at - first.at >= MIN_RATE_SPAN_MS) return { rate: Math.max(0, (last.others - first.others) / (last.at - first.at)), measured: true };
+    if (this.carriedRate !== undefined) return { rate: this.carriedRate, measured: true };
+    if (!first || this.windowEnd === undefined) return { rate: 0, measured: false };
+    return { rate: first.others / Math.max(MIN_RATE_SPAN_MS, t - (this.windowEnd - WINDOW_MS)), measured: false };
   }
 
   /**
@@ -160,9 +163,13 @@ export class EndpointBudget {
     // Capped: a window end on a clock far off this one's must not stall a run.
     const untilEnd = Math.min(WINDOW_MS, Math.max(0, this.windowEnd - t));
     if (this.ownIn(this.windowEnd) >= allowance) {
-      // Its whole share: until the next window. Less, because others need more: their pace may prove slower soon.
-      const whole = allowance >= Math.floor(this.limit! * this.share);
-      return { ms: Math.max(1, whole ? untilEnd : Math.min(untilEnd, 1_000)), why: 'share' };
+      // Its whole share is used: until the next window.
+      if (allowance >= Math.floor(this.limit! * this.share)) return { ms: Math.max(1, untilEnd), why: 'share' };
+      // Less, because others need more. Only answers tell their pace: while it is a guess, one request a second
+      // (within the reserve below) measures it; once measured, it is looked at again every second.
+      if (this.pace(t).measured) return { ms: Math.max(1, Math.min(untilEnd, 1_000)), why: 'share' };
+      const sinceLast = t - (this.grants[this.grants.length - 1] ?? Number.NEGATIVE_INFINITY);
+      if (sinceLast < 1_000) return { ms: Math.max(1, Math.min(untilEnd, 1_000 - sinceLast)), why: 'share' };
     }
     // Others' reserve shrinks as the window runs out (and their next answers may show them slower): look again soon.
     const reserve = this.reserve(t);
@@ -189,7 +196,8 @@ export class EndpointBudget {
   private startWindow(end: number): void {
     const consecutive = this.windowEnd !== undefined && end - this.windowEnd <= WINDOW_MS;
     // The pace others kept at the end of the window before is the best guess until this one has enough answers.
-    this.carriedRate = consecutive ? this.sampledRate(this.windowEnd!) : undefined;
+    const pace = consecutive ? this.pace(this.windowEnd!) : undefined;
+    this.carriedRate = pace?.measured ? pace.rate : undefined;
     this.windowEnd = end;
     this.remaining = undefined;
     this.samples = [];
