@@ -47,6 +47,8 @@ const DEFAULT_SHARE = 50;
  */
 const LOWER_SCALE = 0.5;
 const LOWER_AFTER_MS = { full: 20_000, quick: 1_000 } as const;
+/** A scenario still running after 5 × its lower bound + 2 minutes is stopped and fails (the limits-lowered one needs the slack). */
+const WATCHDOG = { times: 5, plusMs: 120_000 } as const;
 
 function repoRoot(): string {
   let dir = process.cwd();
@@ -90,13 +92,18 @@ interface Run {
 let lastEnded = 0;
 const QUIET_MS = 1_100;
 
-/** `onStart`: called once the process is started (the limits-lowered scenario times its lowering from there). */
-async function run(args: string[], env: NodeJS.ProcessEnv, cwd: string, onStart?: () => void): Promise<Run> {
+/**
+ * `onStart`: called once the process is started (the limits-lowered scenario times its lowering from there).
+ * `limitMs`: a process still running then is stopped (SIGTERM), so a stuck scenario fails with its log instead of
+ * hanging the benchmark.
+ */
+async function run(args: string[], env: NodeJS.ProcessEnv, cwd: string, onStart?: () => void, limitMs?: number): Promise<Run> {
   await sleep(Math.max(0, lastEnded + QUIET_MS - performance.now()));
   const started = performance.now();
   const startedAt = Date.now();
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   onStart?.();
+  const watchdog = limitMs === undefined ? undefined : setTimeout(() => child.kill('SIGTERM'), limitMs);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -104,6 +111,7 @@ async function run(args: string[], env: NodeJS.ProcessEnv, cwd: string, onStart?
   return new Promise((res, reject) => {
     child.once('error', reject);
     child.once('close', (code) => {
+      clearTimeout(watchdog);
       lastEnded = performance.now();
       res({ startedAt, code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), wallMs: lastEnded - started });
     });
@@ -178,11 +186,13 @@ async function measureScenario(s: Setup, name: ScenarioName, label: string, args
   const before = await s.emulator.take();
   const budgets = await s.emulator.budgets(app.key, Object.keys(must.calls));
   rmSync(s.files.usage, { force: true });
+  const limitMs = WATCHDOG.times * lowerBound(must, budgets, Date.now(), s.rtt, o.sharing).ms + WATCHDOG.plusMs;
   const r = await run(
     ['--import', s.measure, s.cli, ...args, '--state-file', o.state, '--concurrency', String(CONCURRENCY), '--log-level', 'warn'],
     { ...connection(s.url, app), BENCH_USAGE_FILE: s.files.usage },
     s.dir,
     o.onStart,
+    limitMs,
   );
   const endedAt = Date.now();
   const taken = o.reads ? await s.emulator.takeWithReads() : await s.emulator.take();
