@@ -18,8 +18,14 @@ export const WINDOW_MS = 60_000;
 const RATE_SPAN_MS = 20_000;
 /** … and at least this one: a shorter span is noise (the requests in flight blur who used what). */
 const MIN_RATE_SPAN_MS = 5_000;
-/** What others are expected to need is kept free with this margin. */
-const RESERVE_MARGIN = 1.25;
+/**
+ * What others are expected to need is kept free with a margin: 10 % of their pace (it is measured over seconds, and
+ * varies), and 2 % of the limit (for a pace just measured as nothing, and for the requests in flight that blur it).
+ * Proportional alone, it would leave stream-sync nothing next to a backend near the limit (a limit Stream lowers
+ * under load); absolute alone, it would not grow with a busy backend.
+ */
+const PACE_MARGIN = 1.1;
+const LIMIT_MARGIN = 0.02;
 
 /** One window's use of an endpoint, for the metric and the report. */
 export interface WindowUsage {
@@ -124,20 +130,25 @@ export class EndpointBudget {
 
   /**
    * How many requests stream-sync may make in a window now: its share of the limit, or what others leave (their
-   * pace over a whole window, with the margin), whichever is less; at least one. Undefined while the limit is unknown.
+   * pace over a whole window, with the margins), whichever is less; at least one. Undefined while the limit is unknown.
    */
   allowance(t: number): number | undefined {
     if (this.limit === undefined) return undefined;
     const mine = Math.floor(this.limit * this.share);
-    const othersNeed = Math.ceil(this.othersRate(t) * WINDOW_MS * RESERVE_MARGIN);
-    return Math.max(1, Math.min(mine, this.limit - othersNeed));
+    const rate = this.othersRate(t);
+    if (rate <= 0) return Math.max(1, mine);
+    return Math.max(1, Math.min(mine, this.limit - this.othersNeed(rate, WINDOW_MS)));
   }
 
-  /** What must stay unused of the current window for others until it ends: their pace to the end, with the margin. */
+  /** What must stay unused of the current window for others until it ends: their pace to the end, with the margins. */
   reserve(t: number): number {
     const rate = this.othersRate(t);
     if (rate <= 0 || this.windowEnd === undefined) return 0;
-    return Math.ceil(rate * Math.max(0, this.windowEnd - t) * RESERVE_MARGIN) + 1;
+    return this.othersNeed(rate, Math.max(0, this.windowEnd - t)) + 1;
+  }
+
+  private othersNeed(rate: number, ms: number): number {
+    return Math.ceil(rate * ms * PACE_MARGIN + this.limit! * LIMIT_MARGIN);
   }
 
   /** stream-sync's requests granted in the window that ends at `end`. */
