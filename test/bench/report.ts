@@ -66,7 +66,7 @@ export interface SharedGroup {
   /** What the backend counted itself: requests sent per minute window (its start, ISO). */
   backend_by_window: Record<string, number>;
   /** The limits-lowered scenario: the factor, and when (ms after its start) the limits were lowered (absent: it ended before). */
-  lowered: { scale: number; after_ms: number; at_ms?: number };
+  lowered: { scale: number; after_ms: number; for_ms: number; at_ms?: number };
   /** Chart files, as the Markdown links them (relative to the report's directory). */
   charts: string[];
 }
@@ -214,7 +214,7 @@ function sharedSection(g: SharedGroup): string[] {
     `Shared budget, on an app of its own (\`${g.app}\`): a simulated customer backend in its own process calls, on the same app, ${rates} — each at 40 % of its limit, evenly spaced, never retried (each CreateUserGroup of a group of its own is followed by its DeleteUserGroup) — from ${secs(g.warmup_ms)} before the first scenario to the end of the last. ` +
       `stream-sync runs with ${g.rate_share_flag ? `its default \`--rate-share\` (${g.share_percent} %)` : 'no `--rate-share` (this CLI does not have the flag: whole windows)'}. ` +
       `Lower bound: as above, on the budget left to stream-sync per endpoint, min(share × limit, limit − the backend's calls per minute) a minute and a thirtieth of that a second. ` +
-      `"${LOWERED}" applies the base file again (reverting the drift) and every limit is set to ${g.lowered.scale * 100} % mid-run (${lowered}), restored after it; its bound ignores the lowering.`,
+      `"${LOWERED}" applies the base file again (reverting the drift) and every limit is set to ${g.lowered.scale * 100} % mid-run (${lowered}) for ${secs(g.lowered.for_ms)}, as Stream lowers limits for a while under load, while the backend keeps its pace; its bound ignores the lowering.`,
     '',
     '| scenario | result | wall | lower bound (set by) | wall / bound | requests | writes | 429s | backend requests | backend 429s | CPU | peak RSS |',
     '|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -42,11 +42,13 @@ const WARMUP_MS = 5_000;
 /** The CLI's default `--rate-share`, percent: the shared group runs without the flag. */
 const DEFAULT_SHARE = 50;
 /**
- * The limits-lowered scenario: every limit × LOWER_SCALE from LOWER_AFTER_MS after it starts (a quick run's
- * apply takes a few seconds: 1 s then) to its end.
+ * The limits-lowered scenario: every limit × LOWER_SCALE from LOWER_AFTER_MS after it starts, for LOWER_FOR_MS (a
+ * quick run's apply takes a few seconds: from 1 s, for 2 s), as Stream lowers limits for a while under load. The
+ * backend keeps its pace (80 % of a lowered limit): stream-sync goes on with what is left, then with its share.
  */
 const LOWER_SCALE = 0.5;
 const LOWER_AFTER_MS = { full: 20_000, quick: 1_000 } as const;
+const LOWER_FOR_MS = { full: 60_000, quick: 2_000 } as const;
 /** A scenario still running after 5 × its lower bound + 2 minutes is stopped and fails (the limits-lowered one needs the slack). */
 const WATCHDOG = { times: 5, plusMs: 120_000 } as const;
 
@@ -235,6 +237,7 @@ async function sharedGroup(s: Setup, quick: boolean, flag: boolean, chartsDir: s
   const state = join(s.dir, 'state-shared.json');
   const share = flag ? DEFAULT_SHARE : 100;
   const after = LOWER_AFTER_MS[quick ? 'quick' : 'full'];
+  const lowerFor = LOWER_FOR_MS[quick ? 'quick' : 'full'];
   const windows: WindowTally = {};
   // Forget what the app-wide log holds from before: only this group's requests are tallied.
   await s.emulator.take();
@@ -254,29 +257,34 @@ async function sharedGroup(s: Setup, quick: boolean, flag: boolean, chartsDir: s
   ];
   const scenarios: SharedScenarioResult[] = [];
   const spans: { label: string; from: number; to: number }[] = [];
-  const lowered: SharedGroup['lowered'] = { scale: LOWER_SCALE, after_ms: after };
+  const lowered: SharedGroup['lowered'] = { scale: LOWER_SCALE, after_ms: after, for_ms: lowerFor };
   let loweredSpan: { from: number; to?: number; scale: number } | undefined;
   let counts: BackendCounts = { byOp: {}, byWindow: {} };
   try {
     for (const [name, label, args] of steps) {
-      let timer: NodeJS.Timeout | undefined;
+      const timers: NodeJS.Timeout[] = [];
+      const restore = async () => {
+        if (!loweredSpan || loweredSpan.to !== undefined) return;
+        loweredSpan.to = Date.now();
+        await s.emulator.scaleLimits(1);
+      };
       const onStart =
         label === LOWERED
           ? () => {
               const t0 = Date.now();
-              timer = setTimeout(() => {
-                lowered.at_ms = Date.now() - t0;
-                loweredSpan = { from: Date.now(), scale: LOWER_SCALE };
-                void s.emulator.scaleLimits(LOWER_SCALE);
-              }, after);
+              timers.push(
+                setTimeout(() => {
+                  lowered.at_ms = Date.now() - t0;
+                  loweredSpan = { from: Date.now(), scale: LOWER_SCALE };
+                  void s.emulator.scaleLimits(LOWER_SCALE);
+                }, after),
+                setTimeout(() => void restore(), after + lowerFor),
+              );
             }
           : undefined;
       const m = await measureScenario(s, name, label, args, app, { state, sharing, only: 'stream-sync', onStart });
-      clearTimeout(timer);
-      if (loweredSpan && loweredSpan.to === undefined) {
-        await s.emulator.scaleLimits(1);
-        loweredSpan.to = Date.now();
-      }
+      for (const t of timers) clearTimeout(t);
+      await restore();
       mergeWindows(mergeWindows(windows, m.before.windows), m.taken.windows);
       const b = tally(countsOf(m.taken.windows, 'backend'));
       scenarios.push({ ...m.result, backend_requests: b.requests, backend_rate_limited: b.rateLimited });
