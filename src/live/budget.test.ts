@@ -101,6 +101,25 @@ describe('EndpointBudget', () => {
     expect(b.waitMs(end + 120)).toBe(0);
   });
 
+  it('counts what an earlier run used of the window it starts in (beyond the others\' pace) against its share: runs in a row keep to it together', () => {
+    const b = new EndpointBudget('GetUserGroup', 0.5);
+    const windowStart = T0 - 40_000;
+    const end = windowStart + WINDOW_MS;
+    // 20 s into the window: 400 used, by a plan that has just ended; nobody else uses the endpoint.
+    let t = windowStart + 20_000;
+    b.observe(t, { limit: 1_000, remaining: 600, windowEnd: end }, 'report', 0);
+    let remaining = 600;
+    let sent = 0;
+    for (; t < end - 100; t += 25) {
+      if (b.waitMs(t) > 0) continue;
+      b.take(t);
+      sent++;
+      b.observe(t + 20, { limit: 1_000, remaining: --remaining, windowEnd: end }, 'answer', 0);
+    }
+    // 400 + 100 = the share of the window.
+    expect(sent).toBe(100);
+  });
+
   it('follows a lowered limit at once', () => {
     const b = new EndpointBudget('UpdateUsers', 0.5);
     b.observe(T0, { limit: 300, remaining: 300, windowEnd: T0 + 20_000 }, 'report', 0);

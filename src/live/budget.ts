@@ -62,6 +62,12 @@ export class EndpointBudget {
   private samples: Sample[] = [];
   /** Others' pace (per ms) measured at the end of the window before: the estimate until this one has enough answers. */
   private carriedRate?: number;
+  /**
+   * What the first answer this client saw said was used of its window before it started: the app's other clients, or
+   * an earlier stream-sync run (a plan before an apply) in the same minute. The part of it their pace does not explain
+   * counts against stream-sync's share of that window, so that runs in a row keep to the share together.
+   */
+  private before?: { windowEnd: number; at: number; used: number };
 
   constructor(
     readonly op: string,
@@ -90,6 +96,7 @@ export class EndpointBudget {
     const used = (this.limit ?? h.remaining) - h.remaining;
     const others = Math.max(this.othersIn.get(end) ?? 0, used - (this.answered.get(end) ?? 0) - inFlight);
     this.othersIn.set(end, others);
+    this.before ??= { windowEnd: end, at: t, used: others };
     this.samples.push({ at: t, others });
     while (this.samples.length > 2 && this.samples[1]!.at <= t - RATE_SPAN_MS) this.samples.shift();
     // Requests in flight will take from what is left; an answer never raises what is left of the same window (it may
@@ -173,7 +180,7 @@ export class EndpointBudget {
     if (allowance === undefined || this.windowEnd === undefined) return { ms: 0 };
     // Capped: a window end on a clock far off this one's must not stall a run.
     const untilEnd = Math.min(WINDOW_MS, Math.max(0, this.windowEnd - t));
-    if (this.ownIn(this.windowEnd) >= allowance) {
+    if (this.ownIn(this.windowEnd) + this.earlierRun(t) >= allowance) {
       // Its whole share is used: until the next window.
       if (allowance >= Math.floor(this.limit! * this.share)) return { ms: Math.max(1, untilEnd), why: 'share' };
       // Less, because others need more. Only answers tell their pace: while it is a guess, one request a second
@@ -186,6 +193,13 @@ export class EndpointBudget {
     const reserve = this.reserve(t);
     if (reserve > 0 && this.remaining !== undefined && this.remaining - 1 < reserve) return { ms: Math.max(1, Math.min(untilEnd, 1_000)), why: 'reserve' };
     return { ms: 0 };
+  }
+
+  /** Of what was used before this client started, in its first window, what others' pace does not explain. */
+  private earlierRun(t: number): number {
+    const b = this.before;
+    if (!b || b.windowEnd !== this.windowEnd) return 0;
+    return Math.max(0, Math.floor(b.used - this.pace(t).rate * (b.at - (b.windowEnd - WINDOW_MS))));
   }
 
   /** The last window that has ended (undefined before one has). */
