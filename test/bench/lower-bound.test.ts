@@ -89,12 +89,15 @@ describe('the lower bound of a scenario', () => {
 });
 
 describe('the lower bound on the budget left beside another client', () => {
-  it('is min(share × limit, limit − the others’ use) a minute, a thirtieth of that a second, the window’s remaining in proportion', () => {
+  it('is min(share × limit, limit − the others’ use) a minute, a thirtieth of that a second; in the first window, what the others and earlier runs leave', () => {
     // Default share 50 % beside a backend at 40 %: min(500, 600) = 500 a minute.
     expect(budgetLeft(whole(1_000), 0.5, 400)).toEqual({ ...whole(1_000), limit: 500, remaining: 500 });
     // A backend at 70 % leaves less than the share: 300.
     expect(budgetLeft(whole(1_000), 0.5, 700)).toMatchObject({ limit: 300, remaining: 300 });
-    expect(budgetLeft({ ...whole(300), remaining: 150 }, 0.5, 120)).toMatchObject({ limit: 150, remaining: 75 });
+    // Half-way through a window with 150 of 300 left: the backend (120 a minute) still takes 60 of them.
+    expect(budgetLeft({ ...whole(300), remaining: 150 }, 0.5, 120, { startMs: start + 30_000 })).toMatchObject({ limit: 150, remaining: 90 });
+    // An earlier run used 100 of this window's 150: 50 are left to this one.
+    expect(budgetLeft({ ...whole(300), remaining: 150 }, 0.5, 120, { startMs: start + 30_000, ownUsed: 100 })).toMatchObject({ limit: 150, remaining: 50 });
     // Never nothing: at least one call a minute.
     expect(budgetLeft(whole(60), 0.5, 60).limit).toBe(1);
   });

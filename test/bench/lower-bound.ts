@@ -194,7 +194,10 @@ export interface LowerBound {
  */
 export interface Sharing {
   share: number;
+  /** The other clients' calls per minute, by endpoint (a steady pace). */
   others: Record<string, number>;
+  /** stream-sync's own calls to `op` in the window starting at `windowStart` so far (earlier runs in the same minute). */
+  ownUsed?: (op: string, windowStart: number) => number;
 }
 
 /**
@@ -203,16 +206,22 @@ export interface Sharing {
  *
  *   allowed   = min(floor(share × limit), limit − others)      (at least 1)
  *   per second: floor(allowed / 30)                          (what earliestFinishMs derives from the limit it is given)
- *   remaining = floor(remaining × allowed / limit)          (the current window's use so far, in proportion)
  *
- * The remaining is an approximation for the first (partial) window only: the limiter's count mixes every client's
- * use, and a new stream-sync process does not know its own share of it either.
+ * and in the window the scenario starts in, what is left of that: its share less what stream-sync's earlier runs
+ * used of the window (`ownUsed`: runs in a row keep to the share together), and no more than the window's remaining
+ * less what the others will still use before it ends (`startMs`: their steady pace over the time left).
  *
  * E.g. the default share of 50 % beside a backend at 40 %: min(50 %, 60 %) = 50 % of the limit.
  */
-export function budgetLeft(budget: Budget, share: number, others = 0): Budget {
+export function budgetLeft(budget: Budget, share: number, others = 0, first: { startMs?: number; ownUsed?: number } = {}): Budget {
   const allowed = Math.max(1, Math.min(Math.floor(share * budget.limit), budget.limit - others));
-  return { limit: allowed, remaining: Math.floor((budget.remaining * allowed) / budget.limit), reset: budget.reset };
+  const endMs = budget.reset * 1000;
+  const start = first.startMs ?? endMs - 60_000;
+  // A budget read in an older window than the start: the window has turned, its share is whole.
+  if (endMs <= start) return { limit: allowed, remaining: allowed, reset: budget.reset };
+  const othersToCome = Math.ceil((others * (endMs - start)) / 60_000);
+  const remaining = Math.max(0, Math.min(allowed - (first.ownUsed ?? 0), budget.remaining - othersToCome));
+  return { limit: allowed, remaining, reset: budget.reset };
 }
 
 /** `sharing`: bound what stream-sync can do with the budget left to it (`budgetLeft`), not with the whole budget. */
@@ -221,7 +230,7 @@ export function lowerBound(must: MustMake, budgets: Record<string, Budget>, star
   for (const [op, n] of Object.entries(must.calls)) {
     const whole = budgets[op];
     if (!whole) throw new Error(`no rate-limit budget for ${op}`);
-    const budget = sharing ? budgetLeft(whole, sharing.share, sharing.others[op]) : whole;
+    const budget = sharing ? budgetLeft(whole, sharing.share, sharing.others[op], { startMs, ownUsed: sharing.ownUsed?.(op, Math.floor(startMs / 60_000) * 60_000) }) : whole;
     const ms = earliestFinishMs(n, budget, startMs, rttMs);
     if (ms > best.ms) best = { ms, bottleneck: op, bottleneckCalls: n, calls: must.calls };
   }

@@ -233,15 +233,17 @@ function sharedSection(g: SharedGroup): string[] {
 }
 
 function sharedGoals(g: SharedGroup): string[] {
-  const backend429 = g.scenarios.reduce((n, s) => n + s.backend_rate_limited, 0);
   const backendTotal429 = Object.values(g.backend).reduce((n, c) => n + c.rateLimited, 0);
   const loweredBackend429 = g.scenarios.find((s) => s.name === LOWERED)?.backend_rate_limited ?? 0;
   const steady = g.scenarios.filter((s) => s.name !== LOWERED);
+  const backend429 = steady.reduce((n, s) => n + s.backend_rate_limited, 0);
   const sync429 = steady.reduce((n, s) => n + s.rate_limited, 0);
   const worst = steady.reduce((w, s) => Math.max(w, s.wall_ms / s.lower_bound_ms), 0);
   const lowered = g.scenarios.find((s) => s.name === LOWERED);
   const lines = [
-    `- ${mark(backendTotal429 === 0)} shared budget: the backend sees zero 429s (${int(backendTotal429)} over the group; ${int(backend429)} while stream-sync ran, ${int(loweredBackend429)} of them in "${LOWERED}")`,
+    // A limit Stream lowers below what its window has already counted refuses every client until the window ends: in
+    // that scenario the backend's 429s are reported, not a goal.
+    `- ${mark(backend429 === 0)} shared budget: the backend sees zero 429s while stream-sync runs at its share (${int(backend429)}; over the whole group ${int(backendTotal429)}, ${int(loweredBackend429)} of them in "${LOWERED}", once the lowered limit was below what the window had counted)`,
     `- ${mark(sync429 === 0)} shared budget: stream-sync sees zero 429s outside "${LOWERED}" (${int(sync429)}${lowered ? `; ${int(lowered.rate_limited)} in it, allowed` : ''})`,
     `- ${mark(worst <= GOALS.sharedBoundRatio)} shared budget: every scenario but "${LOWERED}" (whose bound ignores the lowering) within ${GOALS.sharedBoundRatio}× its bound on the budget left (worst: ${worst.toFixed(2)}×)`,
   ];

@@ -247,7 +247,10 @@ async function sharedGroup(s: Setup, quick: boolean, flag: boolean, chartsDir: s
   s.log(`shared budget: backend started on ${SHARED_APP} (${Object.entries(perMinute).map(([op, n]) => `${op} ${n}/min`).join(', ')}); ${WARMUP_MS / 1000} s alone…`);
   await backend.begin();
   await sleep(WARMUP_MS);
-  const sharing: Sharing = { share: share / 100, others: perMinute };
+  // stream-sync's own requests in a window, from what the group has tallied so far (the scenarios before this one).
+  const ownUsed = (op: string, windowStart: number) =>
+    Object.entries(windows[windowStart]?.['stream-sync'] ?? {}).reduce((n, [key, c]) => (key.endsWith(` ${op}`) ? n + c.answered - c.limited : n), 0);
+  const sharing: Sharing = { share: share / 100, others: perMinute, ownUsed };
   const steps: [ScenarioName, string, string[]][] = [
     ['cold apply', 'cold apply', ['apply', '-f', s.files.base]],
     ['unchanged plan', 'unchanged plan', ['plan', '-f', s.files.base, '--format', 'json']],
