@@ -238,8 +238,8 @@ function pacing(interval: number | 'auto', client: ApiClient, metrics: AppMetric
           log.info(
             { interval_ms: ms, ...(b ? { bound_by: b.op, requests: b.requests, allowance_per_window: b.allowance } : {}) },
             b
-              ? `--interval auto: next run in ${formatDuration(ms)} (${b.requests} ${b.op} requests take ${formatDuration(b.ms)} at ${b.allowance} a minute, the daemon's share)`
-              : `--interval auto: next run in ${formatDuration(ms)} (the shortest auto interval; the last run used little of any endpoint's share)`,
+              ? `--interval auto: next run in ${formatDuration(ms)} (${b.requests} ${b.op} requests take ${formatDuration(b.ms)} at ${b.allowance} a minute, the daemon's allowance${ms === MIN_AUTO_INTERVAL_MS ? '; the last run took about that long already' : ''})`
+              : `--interval auto: next run in ${formatDuration(ms)} (the shortest auto interval: no endpoint's limit is known yet)`,
           );
         }
       }

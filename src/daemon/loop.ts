@@ -121,7 +121,8 @@ export class ReconcileLoop {
   }
 
   #schedule(trigger: 'interval' | 'retry', ms: number): void {
-    const delay = Math.max(1, Math.round(ms * (1 - (this.#opts.jitter ?? 0.1) * this.#random())));
+    // setTimeout fires at once past 2^31 - 1 ms (about 24.8 days).
+    const delay = Math.min(2 ** 31 - 1, Math.max(1, Math.round(ms * (1 - (this.#opts.jitter ?? 0.1) * this.#random()))));
     this.#opts.onScheduled?.(trigger, delay);
     this.#timer = this.#timers.setTimeout(() => {
       this.#timer = undefined;

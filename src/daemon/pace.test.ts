@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { autoInterval, MIN_AUTO_INTERVAL_MS } from './pace.js';
+import { autoInterval, MAX_AUTO_INTERVAL_MS, MIN_AUTO_INTERVAL_MS } from './pace.js';
 
 describe('--interval auto', () => {
   const allowance = (perWindow: Record<string, number>) => (op: string) => perWindow[op];
@@ -11,8 +11,12 @@ describe('--interval auto', () => {
   });
 
   it('never goes below the floor: a run paced at its share the whole time, or a small app', () => {
-    expect(autoInterval({ GetUserGroup: 2_000 }, allowance({ GetUserGroup: 500 }), 240_000)).toEqual({ ms: MIN_AUTO_INTERVAL_MS });
-    expect(autoInterval({ ListRoles: 1 }, allowance({ ListRoles: 500 }), 100)).toEqual({ ms: MIN_AUTO_INTERVAL_MS });
+    expect(autoInterval({ GetUserGroup: 2_000 }, allowance({ GetUserGroup: 500 }), 240_000)).toMatchObject({ ms: MIN_AUTO_INTERVAL_MS, bound: { op: 'GetUserGroup', ms: 240_000 } });
+    expect(autoInterval({ ListRoles: 1 }, allowance({ ListRoles: 500 }), 100).ms).toBe(MIN_AUTO_INTERVAL_MS);
+  });
+
+  it('nor above an hour: an allowance read at a bad moment (a backend near the limit) cannot put the next check days away', () => {
+    expect(autoInterval({ GetUserGroup: 2_000 }, allowance({ GetUserGroup: 1 }), 60_000).ms).toBe(MAX_AUTO_INTERVAL_MS);
   });
 
   it('gets longer when others leave the daemon less of an endpoint', () => {

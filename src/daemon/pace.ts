@@ -2,9 +2,14 @@ import { WINDOW_MS } from '../live/budget.js';
 
 /** `--interval auto` never reconciles more often than this: drift is rarely worth checking faster. */
 export const MIN_AUTO_INTERVAL_MS = 30_000;
+/**
+ * Nor less often than this: the allowance is read as a run ends, and a backend near the limit at that moment (or a
+ * limit Stream lowered for a while) could otherwise put the next check of drift days away.
+ */
+export const MAX_AUTO_INTERVAL_MS = 3_600_000;
 
 export interface AutoInterval {
-  /** From the end of the last run to the start of the next. */
+  /** From the end of the last run to the start of the next (30 s to an hour). */
   ms: number;
   /** The endpoint that sets it, and how long its requests take at the daemon's allowance (absent at the floor). */
   bound?: { op: string; requests: number; allowance: number; ms: number };
@@ -25,6 +30,6 @@ export function autoInterval(requestsByOp: Readonly<Record<string, number>>, all
     const ms = Math.ceil((WINDOW_MS * requests) / perWindow);
     if (!bound || ms > bound.ms) bound = { op, requests, allowance: perWindow, ms };
   }
-  const ms = Math.max(MIN_AUTO_INTERVAL_MS, (bound?.ms ?? 0) - runMs);
-  return bound && bound.ms - runMs >= MIN_AUTO_INTERVAL_MS ? { ms, bound } : { ms };
+  const ms = Math.min(MAX_AUTO_INTERVAL_MS, Math.max(MIN_AUTO_INTERVAL_MS, (bound?.ms ?? 0) - runMs));
+  return bound ? { ms, bound } : { ms };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { EngineDeps } from '../runtime/engine.js';
 import { outcomeOf, reconcileOnce } from '../runtime/reconcile.js';
-import { ConfigError, DeadlineError, errorMessage, formatIssue, GuardError, StoppedError } from '../core/errors.js';
+import { ConfigError, DeadlineError, errorMessage, formatIssue, GuardError } from '../core/errors.js';
 import { DEFAULT_RATE_SHARE } from '../live/pacer.js';
 import { startDeadline } from '../runtime/deadline.js';
 import { stoppableApi } from '../runtime/stopping.js';
@@ -132,21 +132,33 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
     log.debug({ triggers }, 'reconcile started');
     // Filled in as the run goes, so a run that fails (or is stopped) midway still reports what it had done.
     const progress: RunReport = { result: 'error', changes: { create: 0, update: 0, delete: 0 }, applied: 0, failed: 0, notConverged: 0 };
-    const deadline = deps.deadlineMs ? startDeadline('reconcile', deps.deadlineMs, (err) => log.warn({ deadline_ms: err.ms }, `${err.message}: no new request starts; the requests in flight finish`)) : undefined;
-    const signal = deadline ? AbortSignal.any([deps.signal, deadline.signal]) : deps.signal;
+    // The run's own stop: the daemon's, or its deadline (a controller per run, its listener on the daemon's signal
+    // removed after: nothing of a run outlives it in a daemon that runs for weeks).
+    const run = new AbortController();
+    const stopRun = () => run.abort(deps.signal.reason);
+    if (deps.signal.aborted) stopRun();
+    else deps.signal.addEventListener('abort', stopRun, { once: true });
+    const deadline = deps.deadlineMs
+      ? startDeadline('reconcile', deps.deadlineMs, (err) => {
+          log.warn({ deadline_ms: err.ms }, `${err.message}: no new request starts; the requests in flight finish`);
+          run.abort(err);
+        })
+      : undefined;
+    const signal = run.signal;
     deps.useRunSignal?.(signal);
     let report: RunReport;
     try {
-      report = await run(log, progress, signal);
+      report = await reconcileRun(log, progress, signal);
     } catch (err) {
-      // Cut short by its deadline: that is the error (a request refused for the stop is only its symptom).
-      const cause = deadline?.passed && !deps.signal.aborted && err instanceof StoppedError ? (deadline.signal.reason as Error) : err;
+      // Cut short by its deadline: that is the error (a request refused or abandoned for it is only its symptom).
+      const cause = deadline?.passed && !deps.signal.aborted ? (deadline.signal.reason as Error) : err;
       const message = cause instanceof ConfigError ? cause.issues.map(formatIssue).join('; ') : errorMessage(redactError(cause, inForce ? sensitiveValues(inForce.objects.values(), secretFieldsOf) : []));
       const refused = cause instanceof GuardError || cause instanceof ConfigError;
       if (!deps.signal.aborted) log.error({ err: message }, refused ? 'reconcile refused: nothing was applied' : 'reconcile failed');
       report = { ...progress, result: refused ? 'refused' : 'error', error: message };
     } finally {
       deadline?.clear();
+      deps.signal.removeEventListener('abort', stopRun);
       deps.useRunSignal?.(deps.signal);
     }
     const after = deps.client.stats();
@@ -196,7 +208,7 @@ export function createReconciler(deps: ReconcilerDeps): (triggers: readonly Trig
     return report.result === 'error' ? 'error' : 'terminal';
   };
 
-  async function run(log: Logger, progress: RunReport, signal: AbortSignal): Promise<RunReport> {
+  async function reconcileRun(log: Logger, progress: RunReport, signal: AbortSignal): Promise<RunReport> {
     const loaded = deps.source.load();
     deps.metrics.configValid(!loaded.problem);
     if (loaded.problem) {

@@ -7,7 +7,7 @@ const T0 = 1_700_000_040_000; // 40 s into a minute
 
 describe('EndpointBudget', () => {
   it('allows its share of the window, then waits for the next window', () => {
-    const b = new EndpointBudget('GetUserGroup', 0.5);
+    const b = new EndpointBudget('GetUserGroup', 50);
     const end = T0 + 20_000;
     b.observe(T0, { limit: 1_000, remaining: 1_000, windowEnd: end }, 'report', 0);
     expect(b.allowance(T0)).toBe(500);
@@ -21,7 +21,7 @@ describe('EndpointBudget', () => {
   });
 
   it('counts as others what the server counted beyond its own answers, and leaves their pace (with a margin) free', () => {
-    const b = new EndpointBudget('QueryUsers', 1);
+    const b = new EndpointBudget('QueryUsers', 100);
     const end = T0 + 20_000;
     // Others take 10 a second (600 a minute); stream-sync sends nothing meanwhile.
     for (let s = 0; s <= 10; s++) b.observe(T0 + s * 1_000, { limit: 1_000, remaining: 1_000 - 10 * s, windowEnd: end }, 'report', 0);
@@ -42,7 +42,7 @@ describe('EndpointBudget', () => {
   });
 
   it('stops short of the reserve when others have used the window up', () => {
-    const b = new EndpointBudget('QueryUsers', 1);
+    const b = new EndpointBudget('QueryUsers', 100);
     const end = T0 + 20_000;
     for (let s = 0; s <= 10; s++) b.observe(T0 + s * 1_000, { limit: 1_000, remaining: 1_000 - 85 * s, windowEnd: end }, 'report', 0);
     const t = T0 + 10_000;
@@ -53,7 +53,7 @@ describe('EndpointBudget', () => {
   });
 
   it('does not take its own answers, or a 429, for others', () => {
-    const b = new EndpointBudget('UpdateUsers', 0.5);
+    const b = new EndpointBudget('UpdateUsers', 50);
     const end = T0 + 20_000;
     b.observe(T0, { limit: 300, remaining: 300, windowEnd: end }, 'report', 0);
     for (let i = 1; i <= 20; i++) {
@@ -67,7 +67,7 @@ describe('EndpointBudget', () => {
   });
 
   it('takes a burst that is over (the run before this one, in the same window) for others for seconds, not for the window', () => {
-    const b = new EndpointBudget('GetUserGroup', 0.5);
+    const b = new EndpointBudget('GetUserGroup', 50);
     const windowStart = T0 - 40_000;
     const end = windowStart + WINDOW_MS;
     // 20 s into the window, 300 used by someone who has stopped since.
@@ -89,7 +89,7 @@ describe('EndpointBudget', () => {
   });
 
   it('does not carry a guess into the next window: a window used up by a run before this one leaves the next one whole', () => {
-    const b = new EndpointBudget('GetUserGroup', 0.5);
+    const b = new EndpointBudget('GetUserGroup', 50);
     const windowStart = T0 - 40_000;
     const end = windowStart + WINDOW_MS;
     b.observe(windowStart + 20_000, { limit: 1_000, remaining: 0, windowEnd: end }, 'report', 0);
@@ -102,7 +102,7 @@ describe('EndpointBudget', () => {
   });
 
   it('counts what an earlier run used of the window it starts in (beyond the others\' pace) against its share: runs in a row keep to it together', () => {
-    const b = new EndpointBudget('GetUserGroup', 0.5);
+    const b = new EndpointBudget('GetUserGroup', 50);
     const windowStart = T0 - 40_000;
     const end = windowStart + WINDOW_MS;
     // 20 s into the window: 400 used, by a plan that has just ended; nobody else uses the endpoint.
@@ -120,8 +120,27 @@ describe('EndpointBudget', () => {
     expect(sent).toBe(100);
   });
 
+  it('keeps counting the same window when its end moves with a new estimate of Stream\'s clock (a local clock that stepped)', () => {
+    const b = new EndpointBudget('QueryUsers', 50);
+    const end = T0 + 20_000;
+    for (let s = 0; s <= 10; s++) b.observe(T0 + s * 1_000, { limit: 1_000, remaining: 1_000 - 85 * s, windowEnd: end }, 'report', 0);
+    // The same window, its end now seen 3 s earlier: still the others' pace and what is left, not a window ignored.
+    const moved = end - 3_000;
+    expect(b.observe(T0 + 11_000, { limit: 1_000, remaining: 65, windowEnd: moved }, 'report', 0)).toBe(true);
+    expect(b.remaining).toBe(65);
+    expect(b.windowEnd).toBe(moved);
+    expect(b.othersRate(T0 + 11_000) * 1_000).toBeCloseTo(85, 0);
+    expect(b.waitMs(T0 + 11_000)).toBeGreaterThan(0);
+  });
+
+  it('uses the whole-number share of the limit: 29 % of 100 is 29', () => {
+    const b = new EndpointBudget('UpdateApp', 29);
+    b.observe(T0, { limit: 100, remaining: 100, windowEnd: T0 + 20_000 }, 'report', 0);
+    expect(b.allowance(T0)).toBe(29);
+  });
+
   it('follows a lowered limit at once', () => {
-    const b = new EndpointBudget('UpdateUsers', 0.5);
+    const b = new EndpointBudget('UpdateUsers', 50);
     b.observe(T0, { limit: 300, remaining: 300, windowEnd: T0 + 20_000 }, 'report', 0);
     expect(b.allowance(T0)).toBe(150);
     b.observe(T0 + 1, { limit: 100, remaining: 80, windowEnd: T0 + 20_000 }, 'report', 0);

@@ -71,8 +71,8 @@ export class EndpointBudget {
 
   constructor(
     readonly op: string,
-    /** Of every window, the fraction stream-sync may use (0 < share ≤ 1). */
-    public share: number,
+    /** Of every window, the percentage stream-sync may use (1–100). */
+    public sharePercent: number,
   ) {}
 
   /**
@@ -85,10 +85,11 @@ export class EndpointBudget {
     if (h.limit !== undefined && h.limit > 0) this.limit = h.limit;
     if (source === 'refusal' || h.remaining === undefined || h.windowEnd === undefined) return false;
     this.advance(t);
-    // An end earlier than the window tracked: an older answer, or a per-second refusal (whose Reset is the next
-    // second). It says nothing about the minute.
-    if (this.windowEnd !== undefined && h.windowEnd < this.windowEnd) return false;
-    if (this.windowEnd !== h.windowEnd) this.startWindow(h.windowEnd);
+    if (this.windowEnd === undefined || h.windowEnd >= this.windowEnd + WINDOW_MS / 2) this.startWindow(h.windowEnd);
+    // Half a window or more earlier than the window tracked: an older answer. It says nothing about this window.
+    else if (h.windowEnd <= this.windowEnd - WINDOW_MS / 2) return false;
+    // The same window, its end seen through a changed estimate of Stream's clock (a local clock that stepped).
+    else if (h.windowEnd !== this.windowEnd) this.rekey(h.windowEnd);
     const end = h.windowEnd;
     if (source === 'answer') this.answered.set(end, (this.answered.get(end) ?? 0) + 1);
     // What the server counted that is not ours: its count, less our answered requests, less those in flight (the
@@ -141,7 +142,7 @@ export class EndpointBudget {
    */
   allowance(t: number): number | undefined {
     if (this.limit === undefined) return undefined;
-    const mine = Math.floor(this.limit * this.share);
+    const mine = this.shareOfLimit();
     const rate = this.othersRate(t);
     if (rate <= 0) return Math.max(1, mine);
     return Math.max(1, Math.min(mine, this.limit - this.othersNeed(rate, WINDOW_MS)));
@@ -152,6 +153,10 @@ export class EndpointBudget {
     const rate = this.othersRate(t);
     if (rate <= 0 || this.windowEnd === undefined) return 0;
     return this.othersNeed(rate, Math.max(0, this.windowEnd - t)) + 1;
+  }
+
+  private shareOfLimit(): number {
+    return Math.floor((this.limit! * this.sharePercent) / 100);
   }
 
   private othersNeed(rate: number, ms: number): number {
@@ -182,7 +187,7 @@ export class EndpointBudget {
     const untilEnd = Math.min(WINDOW_MS, Math.max(0, this.windowEnd - t));
     if (this.ownIn(this.windowEnd) + this.earlierRun(t) >= allowance) {
       // Its whole share is used: until the next window.
-      if (allowance >= Math.floor(this.limit! * this.share)) return { ms: Math.max(1, untilEnd), why: 'share' };
+      if (allowance >= this.shareOfLimit()) return { ms: Math.max(1, untilEnd), why: 'share' };
       // Less, because others need more. Only answers tell their pace: while it is a guess, one request a second
       // (within the reserve below) measures it; once measured, it is looked at again every second.
       if (this.pace(t).measured) return { ms: Math.max(1, Math.min(untilEnd, 1_000)), why: 'share' };
@@ -210,12 +215,29 @@ export class EndpointBudget {
     return { op: this.op, limit: this.limit, own: this.ownIn(end), others: this.othersIn.get(end) ?? 0, windowEnd: end };
   }
 
-  /** Past the window's end, the next one is assumed to follow at once, with all of its budget left (none seen yet). */
+  /**
+   * Past the window's end, the next one is assumed to follow at once, with all of its budget left (none seen yet). A
+   * window ending more than a window from now is a clock that stepped back: it is taken to end within the next one.
+   */
   private advance(t: number): void {
-    if (this.windowEnd === undefined || t < this.windowEnd) return;
+    if (this.windowEnd === undefined) return;
+    if (this.windowEnd - t > WINDOW_MS) this.rekey(t + ((this.windowEnd - t) % WINDOW_MS || WINDOW_MS));
+    if (t < this.windowEnd) return;
     let end = this.windowEnd;
     while (end <= t) end += WINDOW_MS;
     this.startWindow(end);
+  }
+
+  /** The current window's end, moved (Stream's clock estimated anew): what was counted for it moves with it. */
+  private rekey(end: number): void {
+    const old = this.windowEnd!;
+    for (const m of [this.answered, this.othersIn]) {
+      const n = m.get(old);
+      m.delete(old);
+      if (n !== undefined) m.set(end, n);
+    }
+    if (this.before?.windowEnd === old) this.before.windowEnd = end;
+    this.windowEnd = end;
   }
 
   private startWindow(end: number): void {

@@ -118,18 +118,18 @@ export class Pacer {
     this.windowMs = 1_000 + (opts.windowMarginMs ?? 5);
     this.inFlightCapMs = opts.inFlightCapMs ?? 15_000;
     this.serverOffsetMs = opts.serverOffsetMs ?? (() => 0);
-    this.share = checkShare(opts.share ?? DEFAULT_RATE_SHARE) / 100;
+    this.share = checkShare(opts.share ?? DEFAULT_RATE_SHARE);
   }
 
   /** Changes stream-sync's share of every endpoint (a daemon's file may change it between runs). */
   setShare(percent: number): void {
-    this.share = checkShare(percent) / 100;
-    for (const st of this.ops.values()) st.budget.share = this.share;
+    this.share = checkShare(percent);
+    for (const st of this.ops.values()) st.budget.sharePercent = this.share;
   }
 
   /** The percentage of each window stream-sync may use. */
   get sharePercent(): number {
-    return this.share * 100;
+    return this.share;
   }
 
   /** Preloads per-minute limits (tests; GetRateLimits goes through `observe`). */

@@ -65,7 +65,8 @@ describe('the rate share and the deadline of a command', () => {
     const bad = write('bad.yaml', file('policy:\n  rate_share: 150\n'));
     const inFile = await runCli(['validate', '-f', bad], env());
     expect(inFile.code).toBe(1);
-    expect(inFile.stderr).toMatch(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: .*rate_share`));
+    // The path as the CLI shows it (relative to the working directory when shorter).
+    expect(inFile.stderr).toMatch(/bad\.yaml:\d+:\d+: policy\.rate_share: /);
   });
 
   it('a plan against an API that never answers gives up at its deadline with one error, exit 1', async () => {
