@@ -20,7 +20,7 @@ import { createLogger, type LogFormat } from './runtime/logger.js';
 import type { DesiredState } from './core/model.js';
 import type { PlanFormat } from './plan/render/index.js';
 import { VERSION } from './core/version.js';
-import { parseDuration } from './daemon/duration.js';
+import { parseDuration } from './core/duration.js';
 import { lockStateFile } from './runtime/lock.js';
 
 /** The composition root: argv and environment in, exit code out. The only module that touches `process`. */

@@ -1,5 +1,3 @@
-import { formatDuration } from './duration.js';
-
 /** Every error class stream-sync throws, and the questions callers ask of an error. Caught once, at the entry points. */
 import type { SourceLocation } from './model.js';
 
@@ -84,8 +82,10 @@ export class DeadlineError extends Error {
   constructor(
     readonly what: string,
     readonly ms: number,
+    /** The deadline as the user wrote it (`30m`). */
+    shown: string,
   ) {
-    super(`${what} did not finish within its deadline (${formatDuration(ms)}, --deadline)`);
+    super(`${what} did not finish within its deadline (${shown}, --deadline)`);
     this.name = 'DeadlineError';
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseListen } from './duration.js';
+import { parseDuration } from '../core/duration.js';
+import { parseListen } from './duration.js';
 
 describe('parseDuration', () => {
   it.each([

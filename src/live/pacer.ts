@@ -144,8 +144,7 @@ export class Pacer {
 
   /** Requests of `op` allowed per second: its window allowance / 30, at least one (one at a time while unknown). */
   perSecond(op: string): number {
-    const allowance = this.state(op).budget.allowance(this.now());
-    return allowance === undefined ? 1 : Math.max(1, Math.floor(allowance / 30));
+    return perSecondOf(this.state(op).budget.allowance(this.now()));
   }
 
   /** How many requests of `op` stream-sync may make in a window now (its share, or what others leave). */
@@ -248,7 +247,7 @@ export class Pacer {
    */
   private delay(st: OpState, t: number): { ms: number; onAnswer: boolean; why: WaitReason } {
     const allowance = st.budget.allowance(t);
-    const n = Math.max(1, Math.floor((allowance ?? 1) / 30));
+    const n = perSecondOf(allowance);
     st.sent = st.sent.filter((s) => this.countedBy(s, t) + this.windowMs > t);
     let windowWait = 0;
     let onAnswer = false;
@@ -292,6 +291,9 @@ export class Pacer {
     return sent;
   }
 }
+
+/** Stream counts each second at a thirtieth of the minute: so does stream-sync, of its own allowance (at least one). */
+const perSecondOf = (allowance: number | undefined) => Math.max(1, Math.floor((allowance ?? 1) / 30));
 
 function checkShare(percent: number): number {
   if (!Number.isFinite(percent) || percent <= 0 || percent > 100) throw new RangeError(`the rate share must be a percentage above 0 and at most 100, got ${percent}`);

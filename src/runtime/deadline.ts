@@ -1,3 +1,4 @@
+import { formatDuration } from '../core/duration.js';
 import { DeadlineError } from '../core/errors.js';
 
 /**
@@ -17,7 +18,7 @@ export function startDeadline(what: string, ms: number, onPassed?: (err: Deadlin
   const controller = new AbortController();
   // Unref'd: a deadline never keeps the process alive on its own.
   const timer = setTimeout(() => {
-    const err = new DeadlineError(what, ms);
+    const err = new DeadlineError(what, ms, formatDuration(ms));
     controller.abort(err);
     onPassed?.(err);
   }, ms);
