@@ -1,9 +1,17 @@
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const jsonReport = process.env.VITEST_JSON_REPORT;
 
 export default defineConfig({
+  // Tests import the package by its name, as users do (test/library): the source, not dist/. Same as tsconfig's paths.
+  resolve: {
+    alias: [
+      { find: /^stream-sync\/emulator$/, replacement: fileURLToPath(new URL('./src/emulator/index.ts', import.meta.url)) },
+      { find: /^stream-sync$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+    ],
+  },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 20_000,

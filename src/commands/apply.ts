@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { errorMessage, GuardError, StoppedError } from '../core/errors.js';
-import type { Change, DesiredState, LiveState, PlanDocument, WriteOnlyMemory } from '../core/model.js';
-import type { Plan } from '../plan/plan.js';
+import type { Change, DesiredState, PlanDocument } from '../core/model.js';
 import { parsePlanJson, renderPlan } from '../plan/render/index.js';
-import { checkSaved, type SavedPlanCheck } from '../plan/saved.js';
+import type { SavedPlanCheck } from '../plan/saved.js';
 import { Progress } from './progress.js';
 import { plannedChecks, renderResults, runChecks, selectChecks } from '../runtime/checks.js';
 import { outcomeOf, reconcileOnce } from '../runtime/reconcile.js';
+import { listed, reviewSavedPlan } from '../runtime/saved-plan.js';
 import type { Session } from '../runtime/session.js';
 import type { Output } from './output.js';
 
@@ -33,7 +33,7 @@ export async function runApply(desired: DesiredState, flags: ApplyFlags, session
       allowDeletes: flags.allowDeletes,
       review: flags.planFile
         ? (made) => {
-            const checked = reviewSavedPlan(flags.planFile!, made);
+            const checked = reviewSavedPlanFile(flags.planFile!, made);
             extra = checked.extra;
             return checked.plan;
           }
@@ -81,39 +81,13 @@ export async function runApply(desired: DesiredState, flags: ApplyFlags, session
   return Math.max(code, results.some((r) => r.status === 'FAIL') ? 1 : 0);
 }
 
-/** At most 20 items, then how many more. */
-function listed(items: readonly string[]): string {
-  return items.length <= 20 ? items.join(', ') : `${items.slice(0, 20).join(', ')} and ${items.length - 20} more`;
-}
-
-/**
- * A saved plan applies while what it depends on is as it was reviewed: the objects it changes or deletes are
- * unchanged and those it creates still absent, the file still produces its changes, with the same sensitive
- * values. Anything else may have moved (another pull request applied in between). Returns what to execute.
- */
-function reviewSavedPlan(file: string, made: { plan: Plan; live: LiveState; desired: DesiredState; memory: WriteOnlyMemory }): SavedPlanCheck {
+/** `apply --plan FILE`: the saved plan read from its file, then reviewed against the plan made now. */
+function reviewSavedPlanFile(file: string, made: Parameters<typeof reviewSavedPlan>[2]): SavedPlanCheck {
   let saved: PlanDocument;
   try {
     saved = parsePlanJson(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new GuardError(`cannot use the saved plan ${file}: ${errorMessage(err)}`);
   }
-  const current = made.plan.document;
-  if (saved.target.api_key !== current.target.api_key || saved.target.base_url !== current.target.base_url) {
-    throw new GuardError(`the saved plan ${file} was made for another app (${saved.target.api_key} at ${saved.target.base_url}): nothing was applied`);
-  }
-  const checked = checkSaved(saved, made.plan, made);
-  const again = 'nothing was applied; plan again and review the new plan';
-  if (checked.moved.length) {
-    const what = checked.moved.map((m) => `${m.address} ${m.how === 'changed' ? 'changed' : `was ${m.how}`}`);
-    throw new GuardError(`the live state has changed since the plan ${file} was made: ${listed(what)}: ${again}`);
-  }
-  if (checked.differs.length) {
-    throw new GuardError(`the desired state no longer produces the saved plan ${file} (it differs for ${listed(checked.differs)}): ${again}`);
-  }
-  // The changes compare equal with every sensitive value masked: the values themselves are compared by fingerprint.
-  if (!checked.sensitiveMatches) {
-    throw new GuardError(`a sensitive value (a secret or a substituted \${...} value) is not the one the saved plan ${file} was made with: ${again}`);
-  }
-  return checked;
+  return reviewSavedPlan(saved, file, made);
 }

@@ -67,20 +67,25 @@ export async function liveAsFile(api: Api, sections: readonly string[]): Promise
  * returns become `${env:…}` placeholders, and users are never listed (an app can have millions).
  */
 export async function runExport(flags: { output?: string; kinds?: string[] }, session: Pick<Session, 'deps' | 'client'>, out: Output): Promise<number> {
+  const text = await exportDocument(session.deps.api, session.deps.target, flags);
+  if (flags.output) writeFileSync(flags.output, text);
+  else out.stdout(text);
+  return 0;
+}
+
+/** The export's text: `output` (where it will be written) sets the schema modeline's path. */
+export async function exportDocument(api: Api, target: { base_url: string; api_key: string }, flags: { output?: string; kinds?: readonly string[] }): Promise<string> {
   const sections = flags.kinds ?? DEFAULT_SECTIONS;
   const unknown = sections.filter((s) => !EXPORTABLE_SECTIONS.includes(s));
   if (unknown.length) throw new UsageError(`--kinds: cannot export ${unknown.join(', ')}; exportable kinds: ${EXPORTABLE_SECTIONS.join(', ')}`);
-  const live = await liveAsFile(session.deps.api, sections);
+  const live = await liveAsFile(api, sections);
   const doc: Rec = { version: 1, ...Object.fromEntries(live.sections) };
   const schemaRef = schemaModeline(flags.output);
   const header = [
     `# yaml-language-server: $schema=${schemaRef}`,
-    `# Exported by stream-sync from ${session.deps.target.base_url} (app ${live.appName ?? session.deps.target.api_key}).`,
+    `# Exported by stream-sync from ${target.base_url} (app ${live.appName ?? target.api_key}).`,
     '# Secrets the API never returns are ${env:…} placeholders: set those variables before planning. An S3 external',
-    '# storage that uses Stream\'s IAM role instead of keys: remove its s3_api_key and s3_secret lines.',
+    "# storage that uses Stream's IAM role instead of keys: remove its s3_api_key and s3_secret lines.",
   ];
-  const text = `${header.join('\n')}\n${stringify(doc, EXPORT_YAML_OPTIONS)}`;
-  if (flags.output) writeFileSync(flags.output, text);
-  else out.stdout(text);
-  return 0;
+  return `${header.join('\n')}\n${stringify(doc, EXPORT_YAML_OPTIONS)}`;
 }

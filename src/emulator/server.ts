@@ -8,11 +8,12 @@ import { uuidFrom } from './ids.js';
 import { loadDataFile, saveDataFile } from './persistence.js';
 import type { RequestRecord, ServerEnv } from './pipeline/exchange.js';
 import { handleRequest } from './pipeline/handle.js';
+import { runRoute } from './pipeline/route.js';
 import { seededRandom } from './random.js';
 import { RateLimiter, type RateLimitSetting } from './rate-limit.js';
 import { type Route, Router } from './router.js';
 import { resources } from './resources/index.js';
-import { PUBLISHED_QUOTAS, type AppState, type Quotas } from './store.js';
+import { PUBLISHED_QUOTAS, type AppState, type Quotas, type Rec } from './store.js';
 import { Tasks } from './tasks.js';
 
 export type { RequestRecord } from './pipeline/exchange.js';
@@ -56,6 +57,13 @@ export interface EmulatorOptions {
   requestLogLimit?: number;
 }
 
+/** What a request carries to an operation: its path parameters, query string and JSON body. */
+export interface CallInput {
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: unknown;
+}
+
 export interface RunningEmulator {
   url: string;
   port: number;
@@ -77,6 +85,12 @@ export interface RunningEmulator {
   /** The most recent requests the emulator answered (at most `requestLogLimit`), oldest first. */
   requests: RequestRecord[];
   routes: readonly Route[];
+  /**
+   * Runs one operation in-process, as an authenticated server-side request of the app (default: the first) would
+   * run it, but without HTTP, rate limits, faults or the request log: for seeding. A refusal throws the
+   * StreamApiError the API would answer with.
+   */
+  call(op: string, input?: CallInput, appKey?: string): Promise<Rec>;
   save(): Promise<void>;
   close(): Promise<void>;
 }
@@ -168,6 +182,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     tasks,
     requests: env.requests,
     routes: router.routes,
+    async call(op, input = {}, appKey) {
+      const route = routes.find((r) => r.op === op);
+      if (!route) throw new Error(`the emulator has no operation ${op}`);
+      const app = apps.get(appKey ?? appList[0]!.key);
+      if (!app) throw new Error(`emulator has no app ${appKey}`);
+      return runRoute(env, route, app, { params: input.params ?? {}, query: new URLSearchParams(input.query ?? {}), body: jsonCopy(input.body ?? {}), now: now() });
+    },
     save,
     async close() {
       try {
@@ -186,3 +207,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     },
   };
 }
+
+/** What the HTTP pipeline's handlers see of a body: JSON, and never the caller's own objects. */
+const jsonCopy = (v: unknown): unknown => JSON.parse(JSON.stringify(v)) as unknown;

@@ -53,6 +53,8 @@ export interface Session {
   openState(): StateFile;
   /** What one command's reconcile needs, with the state file opened once. */
   readonly deps: EngineDeps;
+  /** What a reconcile needs, with a state file of the caller's (the library opens its own for each call). */
+  depsWith(state: StateFile): EngineDeps;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
       stateExists,
       emulator,
       openState,
+      depsWith,
       get deps() {
         return (deps ??= depsWith(openState()));
       },

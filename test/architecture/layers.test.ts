@@ -24,6 +24,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   commands: ['core', 'plan', 'kinds', 'state', 'desired', 'live', 'apply', 'runtime'],
   daemon: ['core', 'plan', 'kinds', 'state', 'desired', 'live', 'apply', 'runtime'],
   cli: ['core', 'plan', 'kinds', 'state', 'desired', 'live', 'apply', 'runtime', 'commands', 'daemon', 'emulator'],
+  // The library's calls (src/library/) and its entry point (src/index.ts, the package's stable surface).
+  library: ['core', 'plan', 'kinds', 'state', 'desired', 'live', 'apply', 'runtime', 'commands'],
+  index: ['core', 'plan', 'kinds', 'state', 'desired', 'live', 'apply', 'runtime', 'library'],
   // Shares nothing with the reconciler: a mistake in one can't hide the same mistake in the other.
   emulator: [],
 };

@@ -1,6 +1,7 @@
 import { inputError, notFound, StreamApiError } from '../errors.js';
-import type { Match, RequestContext } from '../router.js';
-import { type Exchange, knownApp } from './exchange.js';
+import type { Match, RequestContext, Route } from '../router.js';
+import type { AppState, Rec } from '../store.js';
+import { type Exchange, knownApp, type ServerEnv } from './exchange.js';
 
 /** Finds the operation first, so every later answer (errors included) names it. */
 export function matchRoute(x: Exchange): void {
@@ -29,23 +30,23 @@ export function rejectInvalidParams(x: Exchange): void {
 }
 
 export async function dispatch(x: Exchange): Promise<void> {
-  const { env } = x;
-  const app = knownApp(x);
   const { route, params } = matchOf(x);
+  x.result = await runRoute(x.env, route, knownApp(x), { params, query: x.url.searchParams, body: x.body, now: x.now });
+}
+
+/** Runs a route's handler for an app: the HTTP pipeline's last step, and the emulator's in-process `call`. */
+export async function runRoute(env: ServerEnv, route: Route, app: AppState, req: { params: Record<string, string>; query: URLSearchParams; body: unknown; now: number }): Promise<Rec> {
   // Due task work lands before the handler reads the state, so effects appear on time without timers.
-  env.tasks.settle(app, x.now);
+  env.tasks.settle(app, req.now);
   const ctx: RequestContext = {
-    op: x.op,
+    op: route.op,
     app,
-    params,
-    query: x.url.searchParams,
-    body: x.body,
-    now: x.now,
+    ...req,
     quotas: env.quotas,
     tasks: env.tasks,
     rateLimiter: env.rateLimiter,
     operations: env.operations,
     newId: env.newId,
   };
-  x.result = await route.handler(ctx);
+  return route.handler(ctx);
 }

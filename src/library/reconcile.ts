@@ -1,0 +1,147 @@
+import type { ChangeOutcome } from '../apply/execute.js';
+import type { Change, DesiredState, PlanDocument } from '../core/model.js';
+import { redactError, sensitiveValues } from '../core/secrets.js';
+import { exportDocument } from '../commands/export.js';
+import { secretFieldsOf } from '../kinds/registry.js';
+import { DEFAULT_RATE_SHARE } from '../live/pacer.js';
+import type { EngineDeps } from '../runtime/engine.js';
+import { planFor } from '../runtime/engine.js';
+import { lockStateFile } from '../runtime/lock.js';
+import { reconcileOnce } from '../runtime/reconcile.js';
+import { reviewSavedPlan } from '../runtime/saved-plan.js';
+import { stoppableApi } from '../runtime/stopping.js';
+import { type Client, sessionOf } from './client.js';
+import { StateFile, stateFor } from './state.js';
+
+export interface PlanOptions {
+  client: Client;
+  /** Default: a new `StateFile.inMemory()`. */
+  state?: StateFile;
+  /** Restrict to these addresses (and what they depend on); `*` matches any characters. Like `--target`. */
+  targets?: readonly string[];
+  /** Once aborted, no new request starts; the call rejects with a StoppedError. */
+  signal?: AbortSignal;
+}
+
+/**
+ * What `apply` would do: reads the app, checks references, quotas and the app-name guard, and returns the plan
+ * document (the versioned format `plan --format json` prints). Writes nothing. Throws a ConfigError for every
+ * problem the app shows in the file (located), a GuardError when `app.expect_name` names another app.
+ */
+export async function plan(desired: DesiredState, opts: PlanOptions): Promise<PlanDocument> {
+  return redacted(desired, async () => {
+    const deps = depsFor(desired, opts);
+    await sessionOf(opts.client).session.client.seedFromApi();
+    const { plan: made } = await planFor(deps, desired, { targets: opts.targets });
+    return made.document;
+  });
+}
+
+export interface ApplyOptions extends PlanOptions {
+  /**
+   * A plan made earlier (by `plan`, or read with `parsePlanJson` from `plan --out`): only its changes are
+   * executed, and only while the app and the file still produce them; otherwise a GuardError and nothing written.
+   */
+  plan?: PlanDocument;
+  /** Raises `policy.max_deletes` for this call, like `--allow-deletes N`. */
+  allowDeletes?: number;
+  /** Plan only: the result's `plan` is what would be applied. */
+  dryRun?: boolean;
+  /** How long to wait for another stream-sync's lock on a file state (ms). Default 0: refused at once. */
+  lockTimeoutMs?: number;
+  /** Each change as it ends. */
+  onChange?(change: Change, outcome: ChangeOutcome, detail?: string): void;
+}
+
+export interface ApplyResult {
+  /** What was planned (with `plan`: the saved plan's changes as made now). */
+  plan: PlanDocument;
+  /** Addresses applied. */
+  applied: string[];
+  failed: { address: string; action: string; error: string }[];
+  /** Not attempted: a change they depend on failed. */
+  skipped: { address: string; reason: string }[];
+  /** Not started, or cut short between requests, because `signal` aborted. */
+  interrupted: { address: string; action: string }[];
+  /** Applied, but still differing from the file when read back. */
+  notConverged: string[];
+  /** With `plan`: changes the file now also produces that the saved plan lacks (not applied: not reviewed). */
+  unreviewed: string[];
+  /** Every planned change applied and read back equal. */
+  ok: boolean;
+}
+
+/**
+ * Plans (or re-checks a saved plan), checks the guards (`policy.max_deletes`, protected objects), executes the
+ * changes in dependency order, records the state, and reads back what it wrote. A change that fails is reported
+ * in the result, not thrown; what fails the whole call (a refused identity, a guard, a bad file) throws before any
+ * write. With a state file on disk, its lock is held throughout.
+ */
+export async function apply(desired: DesiredState, opts: ApplyOptions): Promise<ApplyResult> {
+  return redacted(desired, async () => {
+    const deps = depsFor(desired, opts);
+    const statePath = (opts.state ?? undefined)?.path;
+    const release = statePath && !opts.dryRun ? await lockStateFile(statePath, { timeoutMs: opts.lockTimeoutMs ?? 0, signal: opts.signal }) : () => {};
+    let unreviewed: string[] = [];
+    try {
+      const saved = opts.plan;
+      const { plan: made, applied } = await reconcileOnce({ ...deps, client: sessionOf(opts.client).session.client }, desired, {
+        targets: opts.targets,
+        dryRun: Boolean(opts.dryRun),
+        allowDeletes: opts.allowDeletes,
+        review: saved
+          ? (m) => {
+              const checked = reviewSavedPlan(saved, 'given', m);
+              unreviewed = checked.extra.map((c) => c.address);
+              return checked.plan;
+            }
+          : undefined,
+        onChange: opts.onChange,
+      });
+      const result = applied?.result ?? { applied: [], failed: [], skipped: [], interrupted: [] };
+      const notConverged = applied?.notConverged ?? [];
+      const ok = result.failed.length + result.skipped.length + result.interrupted.length + notConverged.length === 0;
+      return { plan: made.document, ...result, notConverged, unreviewed, ok };
+    } finally {
+      release();
+    }
+  });
+}
+
+export interface ExportOptions {
+  client: Client;
+  /** The sections to export (e.g. `['roles', 'block_lists']`). Default: those `stream-sync export` writes. */
+  kinds?: readonly string[];
+  signal?: AbortSignal;
+}
+
+/**
+ * The app's live configuration as a desired-state YAML file, as `stream-sync export` writes it: built-ins left
+ * out, secrets the API never returns as `${env:…}` placeholders, users never listed.
+ */
+export async function exportConfig(opts: ExportOptions): Promise<string> {
+  const { session } = sessionOf(opts.client);
+  const api = opts.signal ? stoppableApi(session.client, opts.signal) : session.client;
+  await session.client.seedFromApi();
+  return exportDocument(api, { base_url: session.conn.baseUrl, api_key: session.conn.apiKey }, { kinds: opts.kinds });
+}
+
+/** What the engine needs for one call: the client's connection, this call's state and signal. */
+function depsFor(desired: DesiredState, opts: PlanOptions): EngineDeps {
+  const { session, rateShareSet } = sessionOf(opts.client);
+  // createClient's rateShare wins over the file's, as --rate-share does.
+  if (!rateShareSet) session.client.setRateShare(desired.policy.rate_share ?? DEFAULT_RATE_SHARE);
+  const state = stateFor(opts.state ?? StateFile.inMemory(), session.conn.apiKey, session.conn.apiSecret);
+  const base = session.depsWith(state);
+  return opts.signal ? { ...base, api: stoppableApi(session.client, opts.signal), signal: opts.signal } : base;
+}
+
+/** Whatever an error quotes of the file's secrets is hidden, as the CLI hides it. */
+async function redacted<T>(desired: DesiredState, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw redactError(err, sensitiveValues(desired.objects.values(), secretFieldsOf));
+  }
+}
+

@@ -1,0 +1,225 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as library from 'stream-sync';
+import { ROOT } from '../support/cli.js';
+import { ApiError, apply, ConfigError, createClient, exportConfig, GuardError, loadDesired, parsePlanJson, plan, renderPlan, StateFile, UsageError } from 'stream-sync';
+import { type Emulator, startEmulator } from 'stream-sync/emulator';
+
+/** stream-sync as a library, imported by its package name as a user's script does (`stream-sync`, `stream-sync/emulator`). */
+
+const SECRET = 'sqs-secret-4d1b7e';
+const FILE = `version: 1
+app:
+  settings:
+    sqs_url: https://sqs.us-east-1.amazonaws.com/123456789012/events
+    sqs_key: AKIAEXAMPLE
+    sqs_secret: \${env:SQS_SECRET}
+roles:
+  - name: support-agent
+blocklists:
+  - name: banned-words
+    type: word
+    words: [scam, spoiler]
+`;
+
+let emu: Emulator;
+let dir: string;
+const write = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const env = { SQS_SECRET: SECRET };
+
+beforeAll(async () => {
+  emu = await startEmulator({ rateLimits: 'off', taskStepMs: 0 });
+  dir = mkdtempSync(join(tmpdir(), 'stream-sync-library-'));
+});
+afterAll(() => emu.close());
+
+describe('the package entry point', () => {
+  it('exports exactly the documented surface (an accidental export fails here)', () => {
+    expect(Object.keys(library).sort()).toEqual(
+      ['ApiError', 'ConfigError', 'DeadlineError', 'FORMAT_VERSION', 'GuardError', 'StateFile', 'StoppedError', 'TransportError', 'UsageError', 'VERSION', 'apply', 'createClient', 'exportConfig', 'formatIssue', 'loadDesired', 'parsePlanJson', 'plan', 'renderPlan'].sort(),
+    );
+  });
+});
+
+describe('plan and apply from a script', () => {
+  it('plans, renders, applies, and plans nothing left, with the secret masked everywhere', async () => {
+    const desired = loadDesired(write('stream.yaml', FILE), { env });
+    const client = await createClient(emu.connection);
+    const state = StateFile.inMemory();
+    try {
+      const doc = await plan(desired, { client, state });
+      expect(doc.format_version).toBe('1');
+      expect(doc.summary).toMatchObject({ create: 2, update: 1, delete: 0 });
+      expect(doc.changes.map((c) => c.address).sort()).toEqual(['app', 'blocklist/banned-words', 'role/support-agent']);
+      for (const format of ['text', 'json', 'markdown'] as const) expect(renderPlan(doc, format)).not.toContain(SECRET);
+      expect(renderPlan(doc, 'markdown')).toContain('blocklist/banned-words');
+
+      const result = await apply(desired, { client, state });
+      expect(result.ok).toBe(true);
+      expect(result.applied.sort()).toEqual(['app', 'blocklist/banned-words', 'role/support-agent']);
+      expect((await emu.call('GetBlockList', { params: { name: 'banned-words' } })).blocklist).toMatchObject({ words: ['scam', 'spoiler'] });
+
+      const again = await plan(desired, { client, state });
+      expect(again.changes).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('applies a saved plan only while the app still matches it (the plan --out / apply --plan workflow)', async () => {
+    const desired = loadDesired(write('saved.yaml', 'version: 1\nroles:\n  - name: saved-a\n'), {});
+    const client = await createClient(emu.connection);
+    try {
+      const saved = parsePlanJson(renderPlan(await plan(desired, { client }), 'json'));
+      // Someone creates the role between the review and the apply: the saved plan is refused, nothing written.
+      await emu.call('CreateRole', { body: { name: 'saved-a' } });
+      const refused = await apply(desired, { client, plan: saved }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(GuardError);
+      expect((refused as Error).message).toMatch(/role\/saved-a was created/);
+
+      const other = loadDesired(write('saved-b.yaml', 'version: 1\nroles:\n  - name: saved-b\n'), {});
+      const reviewed = await plan(other, { client });
+      const result = await apply(other, { client, plan: reviewed });
+      expect(result).toMatchObject({ ok: true, applied: ['role/saved-b'], unreviewed: [] });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('keeps a state file on disk: fingerprints only, no secret; a secret is written again only when it changes', async () => {
+    const path = join(dir, 'state', 'state.json');
+    const desired = loadDesired(write('state.yaml', FILE), { env });
+    const client = await createClient(emu.connection);
+    try {
+      await apply(desired, { client, state: StateFile.open(path) });
+      const text = readFileSync(path, 'utf8');
+      expect(text).toContain('/settings/sqs_secret');
+      expect(text).not.toContain(SECRET);
+      // A new client and a new handle on the same file: the secret is known to be applied, so nothing to do.
+      const again = await plan(desired, { client: await createClient(emu.connection), state: StateFile.open(path) });
+      expect(again.changes).toEqual([]);
+      // Without the file, stream-sync cannot know the write-only secret is applied: it plans to write it.
+      const fresh = await plan(desired, { client, state: StateFile.inMemory() });
+      expect(fresh.changes.map((c) => c.address)).toEqual(['app']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('reports a failed change in the result, its error without the secret the API echoed back', async () => {
+    const other = await startEmulator({ rateLimits: 'off', taskStepMs: 0 });
+    const client = await createClient(other.connection);
+    try {
+      other.injectFaults([{ kind: 'echo_body', op: 'UpdateApp' }]);
+      const result = await apply(loadDesired(write('echo.yaml', FILE), { env }), { client });
+      expect(result.ok).toBe(false);
+      expect(result.failed.map((f) => f.address)).toEqual(['app']);
+      expect(result.failed[0]!.error).not.toContain(SECRET);
+      expect(other.faultHits()).toEqual([1]);
+    } finally {
+      await client.close();
+      await other.close();
+    }
+  });
+
+  it('exports the live configuration as a desired-state file', async () => {
+    await emu.seed({ roles: ['exported-role'] });
+    const client = await createClient(emu.connection);
+    try {
+      const yaml = await exportConfig({ client, kinds: ['roles'] });
+      expect(yaml).toMatch(/^# yaml-language-server/);
+      expect(yaml).toContain('- name: exported-role');
+      expect(loadDesired(write('exported.yaml', yaml)).objects.has('role/exported-role')).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('typed errors', () => {
+  it('a bad file is a ConfigError with every problem at file:line:col', () => {
+    const path = write('bad.yaml', 'version: 1\nroles:\n  - name: ok\n  - nam: typo\n');
+    const err = (() => {
+      try {
+        loadDesired(path);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).issues[0]!.location).toMatchObject({ line: 4, col: 5 });
+    expect((err as ConfigError).issues[0]!.location!.file).toContain('bad.yaml');
+  });
+
+  it('a refused identity is an ApiError with Stream\'s status, and names no secret', async () => {
+    const client = await createClient({ ...emu.connection, apiSecret: 'not-the-secret' });
+    try {
+      const err = await plan(loadDesired(write('auth.yaml', FILE), { env }), { client }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ApiError);
+      expect((err as ApiError).status).toBe(401);
+      expect(String((err as Error).message)).not.toContain('not-the-secret');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('settings out of range or missing are a UsageError before any request', async () => {
+    await expect(createClient({ ...emu.connection, rateShare: 0 })).rejects.toThrow(UsageError);
+    await expect(createClient({ ...emu.connection, concurrency: 1.5 })).rejects.toThrow(/concurrency must be a whole number/);
+    await expect(createClient({ env: {} })).rejects.toThrow(/STREAM_API_KEY is not set/);
+    expect(emu.requests()).not.toContainEqual(expect.objectContaining({ apiKey: null }));
+  });
+
+  it('a call cut short by its signal starts no request and says so', async () => {
+    const client = await createClient(emu.connection);
+    const before = emu.requests().length;
+    try {
+      const aborted = AbortSignal.abort();
+      await expect(plan(loadDesired(write('abort.yaml', FILE), { env }), { client, signal: aborted })).rejects.toThrow(/stopping/);
+      // Only the rate-limit seeding (GetRateLimits) may have gone out: nothing of the plan's reads.
+      expect(emu.requests().slice(before).filter((r) => r.op !== 'GetRateLimits')).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('the rate share', () => {
+  it("is the file's policy.rate_share unless the client sets one", async () => {
+    const desired = loadDesired(write('share.yaml', 'version: 1\npolicy:\n  rate_share: 20\nroles:\n  - name: share-a\n'), {});
+    const fromFile = await createClient(emu.connection);
+    const fromClient = await createClient({ ...emu.connection, rateShare: 70 });
+    try {
+      await plan(desired, { client: fromFile });
+      await plan(desired, { client: fromClient });
+      // The share is internal state of the client: observed through the pacing it sets (allowance per window).
+      const { sessionOf } = await import('../../src/library/client.js');
+      expect(sessionOf(fromFile).session.client.rateShare).toBe(20);
+      expect(sessionOf(fromClient).session.client.rateShare).toBe(70);
+    } finally {
+      await fromFile.close();
+      await fromClient.close();
+    }
+  });
+});
+
+describe('docs/library.md', () => {
+  it('shows the example integration and its test exactly as they are in the repository (and run by npm test)', () => {
+    const doc = readFileSync(join(ROOT, 'docs/library.md'), 'utf8');
+    for (const file of ['test/library/example/support-desk.ts', 'test/library/example/support-desk.test.ts']) {
+      expect(doc, `${file} as shown in docs/library.md`).toContain(readFileSync(join(ROOT, file), 'utf8').trimEnd());
+    }
+  });
+
+  it('names every export of both entry points', async () => {
+    const doc = readFileSync(join(ROOT, 'docs/library.md'), 'utf8');
+    const emulator = await import('stream-sync/emulator');
+    for (const name of [...Object.keys(library), ...Object.keys(emulator)]) expect(doc, name).toContain(name);
+  });
+});
