@@ -7,6 +7,7 @@ import { DEFAULT_RATE_SHARE } from '../live/pacer.js';
 import type { EngineDeps } from '../runtime/engine.js';
 import { planFor } from '../runtime/engine.js';
 import { lockStateFile } from '../runtime/lock.js';
+import { checkStatePath } from '../runtime/state-path.js';
 import { reconcileOnce } from '../runtime/reconcile.js';
 import { reviewSavedPlan } from '../runtime/saved-plan.js';
 import { stoppableApi } from '../runtime/stopping.js';
@@ -79,8 +80,10 @@ export interface ApplyResult {
  */
 export async function apply(desired: DesiredState, opts: ApplyOptions): Promise<ApplyResult> {
   return redacted(desired, async () => {
+    const statePath = opts.state?.path;
+    // A state file that cannot be written fails the call before the first request, as `apply` does.
+    if (statePath && !opts.dryRun) checkStatePath(statePath, { dryRun: false, remedy: 'give StateFile.open a path on a writable volume' });
     const deps = depsFor(desired, opts);
-    const statePath = (opts.state ?? undefined)?.path;
     const release = statePath && !opts.dryRun ? await lockStateFile(statePath, { timeoutMs: opts.lockTimeoutMs ?? 0, signal: opts.signal }) : () => {};
     let unreviewed: string[] = [];
     try {

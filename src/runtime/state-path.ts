@@ -25,14 +25,15 @@ const code = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Er
  * written (its directory is created now), or with `--dry-run` read, never written (absent is fine: the writer
  * has not run yet; a path that can never exist is not). Returns whether the file exists now.
  */
-export function checkStatePath(path: string, opts: { dryRun: boolean }): { exists: boolean } {
+export function checkStatePath(path: string, opts: { dryRun: boolean; remedy?: string }): { exists: boolean } {
   const dir = dirname(resolve(path));
+  const whatToDo = opts.remedy ?? WHAT_TO_DO;
   const kernel = kernelFilesystemOf(dir);
   if (kernel) {
     throw new UsageError(
       opts.dryRun
         ? `the state file ${path} can never exist: ${kernel.at} is on the ${kernel.type} kernel filesystem; ${DRY_RUN_TO_DO}`
-        : `the state file's directory ${dir} is not writable (${kernel.at} is on the ${kernel.type} kernel filesystem, where no file can be created): ${WHAT_TO_DO}`,
+        : `the state file's directory ${dir} is not writable (${kernel.at} is on the ${kernel.type} kernel filesystem, where no file can be created): ${whatToDo}`,
     );
   }
   if (!opts.dryRun) {
@@ -40,7 +41,7 @@ export function checkStatePath(path: string, opts: { dryRun: boolean }): { exist
       makeDirectories(dir);
       accessSync(dir, constants.W_OK);
     } catch (err) {
-      throw new UsageError(`the state file's directory ${dir} is not writable (${code(err)}): ${WHAT_TO_DO}`);
+      throw new UsageError(`the state file's directory ${dir} is not writable (${code(err)}): ${whatToDo}`);
     }
   }
   const exists = statOrUndefined(path) !== undefined;

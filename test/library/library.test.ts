@@ -112,6 +112,28 @@ describe('plan and apply from a script', () => {
     }
   });
 
+  it('refuses a state file it cannot write, and a second writer holding its lock, before any write', async () => {
+    const desired = loadDesired(write('unwritable.yaml', 'version: 1\nroles:\n  - name: never-written\n'), {});
+    const client = await createClient(emu.connection);
+    const before = emu.requests().length;
+    try {
+      const blocker = write('a-file', 'not a directory');
+      await expect(apply(desired, { client, state: StateFile.open(join(blocker, 'state.json')) })).rejects.toThrow(UsageError);
+      const { lockStateFile } = await import('../../src/runtime/lock.js');
+      const locked = join(dir, 'locked', 'state.json');
+      const release = await lockStateFile(locked, { timeoutMs: 0 });
+      try {
+        await expect(apply(desired, { client, state: StateFile.open(locked) })).rejects.toThrow(/lock/);
+      } finally {
+        release();
+      }
+      expect(emu.requests().slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+      expect((await apply(desired, { client, state: StateFile.open(locked) })).applied).toEqual(['role/never-written']);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('reports a failed change in the result, its error without the secret the API echoed back', async () => {
     const other = await startEmulator({ rateLimits: 'off', taskStepMs: 0 });
     const client = await createClient(other.connection);
