@@ -157,10 +157,10 @@ describe('config.example/kubernetes', () => {
   });
 });
 
-describe('README: Running on Kubernetes', () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf('## Running on Kubernetes');
-  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+describe('docs/operations.md: Running on Kubernetes', () => {
+  const operations = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
+  const start = operations.indexOf('## Running on Kubernetes');
+  const section = operations.slice(start, operations.indexOf('\n## ', start + 1));
 
   it('documents the ConfigMap limits (1 MiB; 256 KiB of last-applied annotation with client-side apply) and what to do above them', () => {
     expect(section).toContain('1 MiB');
