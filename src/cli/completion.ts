@@ -58,7 +58,7 @@ export function completionTree(program: Command): CompletionCommand[] {
   return tree;
 }
 
-const word = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_');
+const word = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
 
 export function bashScript(program: Command): string {
   const tree = completionTree(program);

@@ -11,7 +11,21 @@ export interface CommandHelp {
   /** Keys of `ENVIRONMENT`. */
   env: string[];
   exitCodes: [code: number, meaning: string][];
+  /** The fields of its `--json` object, when it has one. */
+  json?: [field: string, meaning: string][];
 }
+
+/** `ping --json`'s object, and `version --json`'s `server` (without `stream_sync`). Null when unknown. */
+export const SERVER_FIELDS: [string, string][] = [
+  ['ok', 'true when Stream answered GetApp and accepted the credentials'],
+  ['base_url', 'the API base URL contacted'],
+  ['api_key', 'the API key used (the secret is never printed)'],
+  ['app', "the app's name, as GetApp says it"],
+  ['round_trip_ms', "from sending GetApp to its answer's headers, in ms"],
+  ['clock_skew_ms', "Stream's clock minus this machine's, in ms, from the answer's Date header (0 within 2 s); stream-sync signs its tokens by Stream's clock"],
+  ['rate_limit', "GetApp's rate-limit window from the X-RateLimit-* headers: {limit, remaining, reset (ISO time, Stream's clock)}, null when not sent"],
+  ['error', 'why it failed (ok false): unreachable, credentials refused (with Stream\'s code), no connection configured'],
+];
 
 /** Every environment variable stream-sync reads, in one line each. */
 export const ENVIRONMENT: Record<string, string> = {
@@ -100,6 +114,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: ['stream-sync ping', 'stream-sync ping --env prod --json', 'stream-sync ping --emulator', 'stream-sync ping --timeout 3s'],
     env: CONNECTION,
     exitCodes: [[0, 'Stream answered and accepted the credentials'], [1, 'no connection configured, unreachable, credentials refused, or any other failure'], ...SIGNALS],
+    json: [['stream_sync', "this stream-sync's version"], ...SERVER_FIELDS],
   },
   version: {
     examples: ['stream-sync version', 'stream-sync version --json --client', 'stream-sync version --env prod'],
@@ -107,6 +122,14 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     exitCodes: [
       [0, 'printed (and the server answered, when a connection is configured)'],
       [1, 'a connection is configured but the server could not be reached or refused it (the client part is printed anyway)'],
+    ],
+    json: [
+      ['stream_sync', "this stream-sync's version"],
+      ['node', "Node's version (process.version)"],
+      ['platform', 'the operating system (process.platform)'],
+      ['arch', 'the CPU architecture (process.arch)'],
+      ['formats', 'what this stream-sync reads and writes: {desired_state: the file\'s version, plan: a saved plan\'s format_version, state_file: the state file\'s version}'],
+      ['server', "ping --json's object without stream_sync; null when not contacted (--client, or no connection configured)"],
     ],
   },
   completion: {
@@ -141,6 +164,10 @@ export function helpText(help: CommandHelp): string {
   const width = Math.max(...help.env.map((n) => n.length), 0);
   const sections = [`Examples:\n${help.examples.map((e) => `  $ ${e}`).join('\n')}`];
   if (help.env.length) sections.push(`Environment variables:\n${help.env.map((n) => entry(n, width, ENVIRONMENT[n]!)).join('\n')}`);
+  if (help.json) {
+    const w = Math.max(...help.json.map(([f]) => f.length));
+    sections.push(`JSON fields (--json):\n${help.json.map(([f, m]) => entry(f, w, m)).join('\n')}`);
+  }
   sections.push(`Exit codes:\n${help.exitCodes.map(([code, meaning]) => entry(String(code).padStart(3), 3, meaning)).join('\n')}`);
   return `\n${sections.join('\n\n')}\n`;
 }

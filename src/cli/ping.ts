@@ -38,7 +38,7 @@ export function pingCommand(program: Command, setExit: (code: number) => void, s
     .command('ping')
     .description("connect as plan does and make one authenticated read (GetApp): the app's name, base URL, API key (never the secret), round trip, clock skew (exit 0 ok, 1 failed)");
   return connectionOptions(cmd, 'ping')
-    .option('--json', 'print one JSON object: ok, stream_sync, base_url, api_key, app, round_trip_ms, clock_skew_ms, rate_limit {limit, remaining, reset}, error (null when unknown)')
+    .option('--json', 'print one JSON object (its fields below; null when unknown)')
     .action(async (flags: Flags) => {
       const report = await probe(flags, startEmulator);
       if (flags.json) output().stdout(JSON.stringify({ stream_sync: VERSION, ...report }, null, 2));
@@ -59,7 +59,7 @@ export function versionCommand(program: Command, setExit: (code: number) => void
     .description("this stream-sync's version, Node's, the platform and the file formats it speaks; with a connection configured (STREAM_* variables, --env or --emulator), the server too, as ping shows it (exit 0, 1 when the server could not be reached)");
   return connectionOptions(cmd, 'show')
     .option('--client', "the client only: don't contact the server")
-    .option('--json', 'print one JSON object: stream_sync, node, platform, arch, formats {desired_state, plan, state_file}, server (ping --json\'s object without stream_sync; null when not contacted)')
+    .option('--json', 'print one JSON object (its fields below)')
     .action(async (flags: Flags & { client?: boolean }) => {
       const server = !flags.client && connectionConfigured(flags, process.env) ? await probe(flags, startEmulator) : null;
       const f = formats();

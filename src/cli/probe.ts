@@ -75,7 +75,7 @@ export async function probeServer(flags: ProbeFlags, io: { env: NodeJS.ProcessEn
       connection,
       concurrency: 1,
       statePerRun: true,
-      client: { maxRetries: 0, timeoutMs: flags.timeout, onRequest: (e) => (report.round_trip_ms = Math.round(e.ms)) },
+      client: { maxRetries: 0, timeoutMs: flags.timeout, onRequest: (e) => void (e.status !== 'error' && (report.round_trip_ms = Math.round(e.ms))) },
       emulator: Boolean(flags.emulator),
       env: io.env,
       logger: io.logger,
