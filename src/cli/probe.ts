@@ -8,6 +8,8 @@ import { connectionOf } from '../runtime/connection.js';
 import { type EmbeddedEmulator, openSession } from '../runtime/session.js';
 import { environment } from './session.js';
 
+const MIN_SECRET_LENGTH = 8;
+
 /** How to reach the server: the STREAM_* variables, `--env NAME` of the environments file, or `--emulator`. */
 export interface ProbeFlags {
   env?: string;
@@ -94,8 +96,9 @@ export async function probeServer(flags: ProbeFlags, io: { env: NodeJS.ProcessEn
   } catch (err) {
     const refused = err instanceof ApiError && (err.status === 401 || err.status === 403);
     const message = refused ? `Stream refused the credentials: ${errorMessage(err)}` : errorMessage(err);
-    // Stream's answer could quote what it was sent: the secret never leaves this function.
-    report.error = secret ? redact(message, [secret]) : message;
+    // Stream's answer could quote what it was sent: the secret never leaves this function. (A few characters
+    // cannot be told from ordinary text: masking them would garble the message, and they protect nothing.)
+    report.error = secret && secret.length >= MIN_SECRET_LENGTH ? redact(message, [secret]) : message;
   } finally {
     unsubscribe('undici:request:headers', onHeaders);
   }

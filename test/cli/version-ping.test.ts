@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +95,25 @@ describe('stream-sync ping and version against an emulator', () => {
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, app: null, error: expect.stringMatching(/refused the credentials/) });
     expect(json.stdout).not.toContain(wrong);
+  });
+
+  it("ping masks the secret even when the server's refusal quotes it", async () => {
+    const echo = createHttpServer((req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json', date: new Date().toUTCString() });
+      res.end(JSON.stringify({ code: 43, message: `GetApp failed with error: "no app has the secret ${SECRET}"`, StatusCode: 401 }));
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(echo.address() as { port: number }).port}`;
+      for (const args of [['ping'], ['ping', '--json'], ['version']]) {
+        const r = await runCli(args, env({ STREAM_BASE_URL: url }));
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(`${r.stdout}${r.stderr}`).toContain('no app has the secret (sensitive value)');
+        noSecret(r);
+      }
+    } finally {
+      await new Promise<void>((resolve) => echo.close(() => resolve()));
+    }
   });
 
   it('ping an unreachable URL: exit 1, says which URL could not be reached', async () => {
