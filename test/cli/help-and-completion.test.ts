@@ -96,7 +96,10 @@ describe('--help of every command', () => {
 describe('stream-sync completion', () => {
   let bash = '';
   let dir = '';
+  /** The scripts written for zsh and fish to read, away from the directory file names are completed in. */
+  let scripts = '';
   beforeAll(async () => {
+    scripts = mkdtempSync(join(tmpdir(), 'stream-sync-scripts-'));
     const r = await runCli(['completion', 'bash']);
     expect(r.code).toBe(0);
     bash = r.stdout;
@@ -104,7 +107,10 @@ describe('stream-sync completion', () => {
     writeFileSync(join(dir, 'stream.yaml'), 'version: 1\n');
     writeFileSync(join(dir, 'stack.txt'), '');
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(scripts, { recursive: true, force: true });
+  });
 
   /** COMPREPLY for the words typed so far (the last one is the word being completed), from the script sourced in bash. */
   function complete(...words: string[]): string[] {
@@ -161,15 +167,31 @@ describe('stream-sync completion', () => {
   const hasShell = (shell: string) => spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0;
   const zsh = hasShell('zsh');
   const fish = hasShell('fish');
-  it.skipIf(!zsh)(`zsh -n accepts the zsh script${zsh ? '' : ' (skipped: zsh is not installed here)'}`, async () => {
+  it.skipIf(!zsh)(`zsh -n accepts the zsh script, and sourced after compinit it completes stream-sync${zsh ? '' : ' (skipped: zsh is not installed here)'}`, async () => {
     const r = await runCli(['completion', 'zsh']);
     const check = spawnSync('zsh', ['-n'], { input: r.stdout, encoding: 'utf8' });
     expect(check.status, check.stderr).toBe(0);
+    const file = join(scripts, '_stream-sync');
+    writeFileSync(file, r.stdout);
+    const loaded = spawnSync('zsh', ['-f', '-c', `autoload -U compinit; compinit -u -D; source ${file}; print -r -- \${_comps[stream-sync]}`], { cwd: dir, encoding: 'utf8' });
+    expect(loaded.status, loaded.stderr).toBe(0);
+    expect(loaded.stdout.trim()).toBe('_stream_sync');
   });
-  it.skipIf(!fish)(`fish --no-execute accepts the fish script${fish ? '' : ' (skipped: fish is not installed here)'}`, async () => {
+  it.skipIf(!fish)(`fish --no-execute accepts the fish script, and fish completes with it${fish ? '' : ' (skipped: fish is not installed here)'}`, async () => {
     const r = await runCli(['completion', 'fish']);
-    const check = spawnSync('fish', ['--no-execute'], { input: r.stdout, encoding: 'utf8' });
+    const file = join(scripts, 'stream-sync.fish');
+    writeFileSync(file, r.stdout);
+    const check = spawnSync('fish', ['--no-execute', file], { encoding: 'utf8' });
     expect(check.status, check.stderr).toBe(0);
+    const completes = (line: string) => {
+      const out = spawnSync('fish', ['--no-config', '-c', `source ${file}; complete -C '${line}'`], { cwd: dir, encoding: 'utf8' });
+      expect(out.status, out.stderr).toBe(0);
+      return out.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]).sort();
+    };
+    expect(completes('stream-sync pl')).toEqual(['plan']);
+    expect(completes('stream-sync plan --for')).toEqual(['--format']);
+    expect(completes('stream-sync plan --format ')).toEqual(['json', 'markdown', 'text']);
+    expect(completes('stream-sync plan -f stre')).toEqual(['stream.yaml']);
   });
 
   it('bash -n accepts the bash script', () => {
