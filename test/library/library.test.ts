@@ -134,6 +134,22 @@ describe('plan and apply from a script', () => {
     }
   });
 
+  it('stops at its signal as the CLI stops at an interrupt: what started lands, nothing new starts, the rest is reported', async () => {
+    const desired = loadDesired(write('interrupt.yaml', 'version: 1\nroles:\n  - name: stop-a\n  - name: stop-b\n  - name: stop-c\n'), {});
+    const client = await createClient({ ...emu.connection, concurrency: 1 });
+    const stop = new AbortController();
+    try {
+      const result = await apply(desired, { client, signal: stop.signal, onChange: () => stop.abort() });
+      expect(result.applied).toHaveLength(1);
+      expect(result.interrupted).toHaveLength(2);
+      expect(result.ok).toBe(false);
+      const roles = ((await emu.call('ListRoles')).roles as { name: string }[]).map((r) => r.name).filter((n) => n.startsWith('stop-'));
+      expect(roles).toEqual(result.applied.map((a) => a.replace('role/', '')));
+    } finally {
+      await client.close();
+    }
+  });
+
   it('reports a failed change in the result, its error without the secret the API echoed back', async () => {
     const other = await startEmulator({ rateLimits: 'off', taskStepMs: 0 });
     const client = await createClient(other.connection);
