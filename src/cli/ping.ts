@@ -3,15 +3,13 @@ import { VERSION } from '../core/version.js';
 import { fileSchema } from '../desired/schema.js';
 import { FORMAT_VERSION } from '../plan/render/index.js';
 import { createLogger } from '../runtime/logger.js';
+import { STATE_FILE_VERSION } from '../state/state-file.js';
 import type { EmbeddedEmulator } from '../runtime/session.js';
 import { durationArg, environmentsOption, logLevelOption } from './options.js';
 import { connectionConfigured, probeServer, type ProbeFlags, type ServerReport, serverLines } from './probe.js';
 import { endOnSignal, output } from './session.js';
 
 /** `ping` (is the app reachable, and does it accept the credentials?) and `version` (this client, and the server). */
-
-/** The state file's `version` (src/state/state-file.ts writes 1 and reads nothing else; a test pins the two). */
-export const STATE_FILE_VERSION = 1;
 
 type Flags = ProbeFlags & { json?: boolean; logLevel: string };
 

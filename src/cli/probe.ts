@@ -1,9 +1,6 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Logger } from 'pino';
 import { ApiError, errorMessage, UsageError } from '../core/errors.js';
 import { redact } from '../core/secrets.js';
-import { readRateLimitHeaders } from '../live/pacer.js';
-import { ServerToken } from '../live/token.js';
 import { connectionOf } from '../runtime/connection.js';
 import { type EmbeddedEmulator, openSession } from '../runtime/session.js';
 import { environment } from './session.js';
@@ -52,21 +49,6 @@ export function connectionConfigured(flags: Pick<ProbeFlags, 'env' | 'emulator'>
 export async function probeServer(flags: ProbeFlags, io: { env: NodeJS.ProcessEnv; logger: Logger; startEmulator: () => Promise<EmbeddedEmulator> }): Promise<ServerReport> {
   const report: ServerReport = { ok: false, base_url: null, api_key: null, app: null, round_trip_ms: null, clock_skew_ms: null, rate_limit: null, error: null };
   let secret: string | undefined;
-  // The answer's headers as undici received them (the client keeps its own reading of Date private): read for
-  // this request only, then unsubscribed.
-  const clock = new ServerToken('not used to sign');
-  const onHeaders = (message: unknown) => {
-    const { request, response } = message as { request: { origin?: unknown }; response: { headers: Buffer[] } };
-    if (!report.base_url || String(request.origin) !== new URL(report.base_url).origin) return;
-    const headers: Record<string, string> = {};
-    for (let i = 0; i + 1 < response.headers.length; i += 2) headers[response.headers[i]!.toString().toLowerCase()] = response.headers[i + 1]!.toString();
-    clock.observeServerDate(headers.date, Date.now());
-    report.clock_skew_ms = headers.date ? clock.serverOffsetMs : null;
-    const limits = readRateLimitHeaders(headers);
-    const reset = limits.reset === undefined ? null : new Date(limits.reset * 1000).toISOString();
-    report.rate_limit = limits.limit === undefined && limits.remaining === undefined ? null : { limit: limits.limit ?? null, remaining: limits.remaining ?? null, reset };
-  };
-  subscribe('undici:request:headers', onHeaders);
   try {
     if (flags.environments && !flags.env) throw new UsageError('--environments names the file --env reads: pass --env NAME too');
     if (flags.env && flags.emulator) throw new UsageError('pass either --env or --emulator');
@@ -77,7 +59,17 @@ export async function probeServer(flags: ProbeFlags, io: { env: NodeJS.ProcessEn
       connection,
       concurrency: 1,
       statePerRun: true,
-      client: { maxRetries: 0, timeoutMs: flags.timeout, onRequest: (e) => void (e.status !== 'error' && (report.round_trip_ms = Math.round(e.ms))) },
+      client: {
+        maxRetries: 0,
+        timeoutMs: flags.timeout,
+        onRequest: (e) => {
+          if (e.status === 'error' || e.op !== 'GetApp') return;
+          report.round_trip_ms = Math.round(e.ms);
+          const { limit, remaining, reset } = e.rateLimit ?? {};
+          const resetAt = reset === undefined ? null : new Date(reset * 1000).toISOString();
+          report.rate_limit = limit === undefined && remaining === undefined ? null : { limit: limit ?? null, remaining: remaining ?? null, reset: resetAt };
+        },
+      },
       emulator: Boolean(flags.emulator),
       env: io.env,
       logger: io.logger,
@@ -87,7 +79,10 @@ export async function probeServer(flags: ProbeFlags, io: { env: NodeJS.ProcessEn
     report.base_url = session.conn.baseUrl;
     report.api_key = session.conn.apiKey;
     try {
-      const res = await session.client.send<{ app?: { name?: unknown } }>({ op: 'GetApp', method: 'GET', path: '/api/v2/app', idempotent: true });
+      const res = await session.client.send<{ app?: { name?: unknown } }>({ op: 'GetApp', method: 'GET', path: '/api/v2/app', idempotent: true }).finally(() => {
+        // Stream's clock as the client learnt it from the answer's Date (and signs its tokens by).
+        report.clock_skew_ms = session.client.serverOffsetMs ?? null;
+      });
       report.app = typeof res.app?.name === 'string' ? res.app.name : null;
       report.ok = true;
     } finally {
@@ -99,8 +94,6 @@ export async function probeServer(flags: ProbeFlags, io: { env: NodeJS.ProcessEn
     // Stream's answer could quote what it was sent: the secret never leaves this function. (A few characters
     // cannot be told from ordinary text: masking them would garble the message, and they protect nothing.)
     report.error = secret && secret.length >= MIN_SECRET_LENGTH ? redact(message, [secret]) : message;
-  } finally {
-    unsubscribe('undici:request:headers', onHeaders);
   }
   return report;
 }

@@ -7,7 +7,7 @@ import type { Rec } from '../core/model.js';
 import { VERSION } from '../core/version.js';
 import { notJsonError, provedNotProcessed, tokenRefusedForTime, toApiError, toTransportError } from './errors.js';
 import type { WindowUsage } from './budget.js';
-import { type Grant, Pacer, readRateLimitHeaders, Semaphore, sleepMs, type WaitReason } from './pacer.js';
+import { type Grant, Pacer, type RateLimitHeaders, readRateLimitHeaders, Semaphore, sleepMs, type WaitReason } from './pacer.js';
 import { type FailedAttempt, retryCallback, retryInterceptor } from './retry.js';
 import { ServerToken } from './token.js';
 import { parseBaseUrl, requestPath } from './url.js';
@@ -20,6 +20,8 @@ export interface RequestEvent {
   ms: number;
   /** 1 for the first attempt, 2 for the first retry, … */
   attempt: number;
+  /** What the answer's X-RateLimit-* headers said of the operation's window (absent when no answer arrived). */
+  rateLimit?: RateLimitHeaders;
 }
 
 export interface ClientStats {
@@ -162,6 +164,11 @@ export class ApiClient implements Api {
 
   get rateShare(): number {
     return this.pacer.sharePercent;
+  }
+
+  /** Stream's clock minus this machine's, in ms, from the answers' `Date` (tokens are signed by it); undefined before one said it. */
+  get serverOffsetMs(): number | undefined {
+    return this.#token.serverDateSeen ? this.#token.serverOffsetMs : undefined;
   }
 
   /** Each endpoint's last complete rate-limit window: its limit, this client's requests and other clients'. */
@@ -342,13 +349,14 @@ export class ApiClient implements Api {
     const byStatus = (this.counters.requests[req.op] ??= {});
     byStatus[status] = (byStatus[status] ?? 0) + 1;
     if (status === 429) this.counters.rateLimited++;
+    const rateLimit = headers ? readRateLimitHeaders(headers) : undefined;
     if (headers) {
       this.observeDate(headers);
       // A 429 was not counted by the server; any other answer was (errors included).
-      this.pacer.observe(req.op, readRateLimitHeaders(headers), status === 429 ? 'refusal' : 'answer');
+      this.pacer.observe(req.op, rateLimit!, status === 429 ? 'refusal' : 'answer');
     }
     const ms = this.now() - started;
-    this.onRequest?.({ op: req.op, method: req.method, status, ms, attempt });
+    this.onRequest?.({ op: req.op, method: req.method, status, ms, attempt, ...(rateLimit ? { rateLimit } : {}) });
     this.log?.debug({ op: req.op, method: req.method, path: req.path, status, ms, attempt }, 'Stream API request');
   }
 }

@@ -24,6 +24,8 @@ export class ServerToken {
   readonly #now: () => number;
   /** Stream's clock minus this machine's, in ms (0 until an answer says otherwise). */
   #offsetMs = 0;
+  /** Whether an answer has carried a usable `Date` yet. */
+  #dateSeen = false;
   #cached?: { token: string; expMs: number; signedMs: number; offsetMs: number };
   #pending?: Promise<string>;
 
@@ -37,6 +39,11 @@ export class ServerToken {
     return this.#offsetMs;
   }
 
+  /** Whether an answer has said Stream's time yet (before one, `serverOffsetMs` is a guess: 0). */
+  get serverDateSeen(): boolean {
+    return this.#dateSeen;
+  }
+
   /**
    * Learns Stream's clock from an answer's `Date` header (whole seconds), received at `receivedMs` on this machine's
    * clock. A difference within the header's precision and the round trip is ignored.
@@ -44,6 +51,7 @@ export class ServerToken {
   observeServerDate(date: string | undefined, receivedMs: number): void {
     const serverMs = date === undefined ? Number.NaN : Date.parse(date);
     if (!Number.isFinite(serverMs)) return;
+    this.#dateSeen = true;
     // The header truncates to the second: the server's time was within the second that follows it.
     const offset = serverMs + 500 - receivedMs;
     if (Math.abs(offset - this.#offsetMs) > OFFSET_TOLERANCE_MS) this.#offsetMs = offset;

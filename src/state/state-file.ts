@@ -13,8 +13,11 @@ interface AppRecord {
   [slot: string]: string[] | AppRecord['fingerprints'] | undefined;
 }
 
+/** The state file's format version (`version` in the file). */
+export const STATE_FILE_VERSION = 1;
+
 interface StateFileData {
-  version: 1;
+  version: typeof STATE_FILE_VERSION;
   apps: Record<string, AppRecord>;
 }
 
@@ -38,12 +41,12 @@ export class StateFile implements WriteOnlyMemory, Inventories {
 
   /** Reads the state file at `path` (absent: empty). `path` undefined keeps the state in memory only. */
   static open(path: string | undefined, apiKey: string, apiSecret: string): StateFile {
-    let data: StateFileData = { version: 1, apps: {} };
+    let data: StateFileData = { version: STATE_FILE_VERSION, apps: {} };
     if (path) {
       try {
         const raw = JSON.parse(readFileSync(path, 'utf8')) as StateFileData;
-        if (raw && raw.version === 1 && raw.apps && typeof raw.apps === 'object') data = raw;
-        else throw new Error(`${path}: not a stream-sync state file (version 1)`);
+        if (raw && raw.version === STATE_FILE_VERSION && raw.apps && typeof raw.apps === 'object') data = raw;
+        else throw new Error(`${path}: not a stream-sync state file (version ${STATE_FILE_VERSION})`);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read the state file ${path}: ${(err as Error).message}`);
       }
