@@ -81,6 +81,9 @@ export async function withSession(
         logger,
         startEmulator,
         checkState: opts.writesState ? 'write' : undefined,
+        // A command that locks the state file reads it once the lock is held: read before, a writer that held the
+        // lock meanwhile would have its update overwritten by this command's save.
+        statePerRun: Boolean(opts.lock),
         signal,
         // A command that writes nothing abandons its requests in flight at the deadline; an apply lets them land.
         abortInFlight: !opts.writesState,

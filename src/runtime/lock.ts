@@ -227,7 +227,18 @@ export function describeHolder(h: LockHolder | undefined): string {
  * with `timeoutMs`, waited for that long (saying so once through `onWait`). Aborting `signal` (an interrupt)
  * ends the wait. Resolves with the release function.
  */
-export async function lockStateFile(stateFile: string, opts: { timeoutMs: number; signal?: AbortSignal; onWait?(message: string): void; lock?: LockOptions }): Promise<() => void> {
+export async function lockStateFile(
+  stateFile: string,
+  opts: {
+    timeoutMs: number;
+    signal?: AbortSignal;
+    onWait?(message: string): void;
+    lock?: LockOptions;
+    /** How the caller sets the wait, for the refusal's advice (default the CLI's `--lock-timeout`; the library's `lockTimeoutMs`). */
+    timeoutSetting?: { name: string; example: string };
+  },
+): Promise<() => void> {
+  const setting = opts.timeoutSetting ?? { name: '--lock-timeout DURATION', example: '--lock-timeout 5m' };
   const lock = new StateLock(stateFile, opts.lock);
   let holder: LockHolder | undefined;
   const timeout = opts.timeoutMs > 0 ? AbortSignal.timeout(opts.timeoutMs) : undefined;
@@ -238,12 +249,12 @@ export async function lockStateFile(stateFile: string, opts: { timeoutMs: number
       signal,
       onWait: (h) => {
         holder = h;
-        if (!timeout) throw refusal('', 'wait for it to finish, or pass --lock-timeout DURATION to wait for it (e.g. --lock-timeout 5m)');
+        if (!timeout) throw refusal('', `wait for it to finish, or pass ${setting.name} to wait for it (e.g. ${setting.example})`);
         opts.onWait?.(`waiting up to ${Math.round(opts.timeoutMs / 1000)} s for the state-file lock ${lock.path}, held by ${describeHolder(h)}`);
       },
     });
   } catch (err) {
-    if (err instanceof StoppedError && timeout?.aborted) throw refusal(` and was not released within the --lock-timeout of ${Math.round(opts.timeoutMs / 1000)} s`, 'try again later, or with a longer --lock-timeout');
+    if (err instanceof StoppedError && timeout?.aborted) throw refusal(` and was not released within the ${setting.name.split(' ')[0]} of ${Math.round(opts.timeoutMs / 1000)} s`, `try again later, or with a longer ${setting.name.split(' ')[0]}`);
     throw err;
   }
 }

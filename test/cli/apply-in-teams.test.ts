@@ -185,6 +185,24 @@ describe('apply in a team', () => {
       expect(listNames()).toEqual(['list-00']);
     });
 
+    it("reads the state file once it holds the lock: what the holder saved meanwhile is kept, not overwritten", async () => {
+      const w = workspace(configWith(1));
+      await holdLock(w.state);
+      const p = spawnCli(['apply', '-f', w.file, '--lock-timeout', '1m'], env);
+      await waitForStderr(p, /waiting up to 60 s for the state-file lock/);
+      // The holder records what it applied (a fingerprint, its users inventory), saves, then lets go.
+      const { StateFile } = await import('../../src/state/state-file.js');
+      const holders = StateFile.open(w.state, key, SECRET);
+      holders.record('blocklist/the-holders', '/words', ['x']);
+      holders.setInventory('users', ['created-by-the-holder']);
+      holders.save();
+      release!();
+      expect(await p.exit).toBe(0);
+      const after = StateFile.open(w.state, key, SECRET);
+      expect(after.applied('blocklist/the-holders', '/words')).toBe(after.fingerprint('blocklist/the-holders', '/words', ['x']));
+      expect(after.inventory('users')).toEqual(['created-by-the-holder']);
+    });
+
     it('gives up after --lock-timeout with exit 1 and nothing written', async () => {
       const w = workspace(configWith(1));
       await holdLock(w.state);
