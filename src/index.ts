@@ -16,7 +16,7 @@ export { StateFile } from './library/state.js';
 
 // The plan document (`plan --format json`, `plan --out`) and its renderings.
 export { parsePlanJson, renderPlan, FORMAT_VERSION, type PlanFormat, type RenderOptions } from './plan/render/index.js';
-export type { Action, Change, FieldChange, PlanDocument, PlanWarning, SourceLocation } from './core/model.js';
+export type { Action, Change, DesiredObject, FieldChange, FieldOrigin, PlanDocument, PlanWarning, Policy, SourceLocation } from './core/model.js';
 export type { ChangeOutcome } from './apply/execute.js';
 
 // Every error the calls throw, to tell them apart with instanceof.

@@ -8,11 +8,28 @@ import type { Logger } from 'pino';
 import { StreamApiError } from './errors.js';
 import type { FaultRule } from './faults.js';
 import type { RequestRecord } from './pipeline/exchange.js';
+import { resources } from './resources/index.js';
 import { seedApp, type SeedData } from './seed.js';
 import { type CallInput, type RunningEmulator, startEmulator as startServer } from './server.js';
 
 export type { FaultRule, SeedData, CallInput };
-export type EmulatorRequest = Readonly<RequestRecord>;
+
+/** One request the emulator answered over HTTP. */
+export interface EmulatorRequest {
+  /** The operation id, as in Stream's OpenAPI spec (`Unknown` for a path no operation has). */
+  readonly op: string;
+  readonly method: string;
+  readonly path: string;
+  /** The query string as sent, `?` included (`''` when there is none). */
+  readonly query: string;
+  /** The status answered; 0 when the connection was dropped without an answer. */
+  readonly status: number;
+  readonly apiKey: string | null;
+  /** When it was answered, on the emulator's clock (ms since the epoch). */
+  readonly at: number;
+  /** The client that sent it: its `X-Stream-Client` header (the SDKs' and stream-sync's), else its User-Agent. */
+  readonly client?: string;
+}
 
 export interface EmulatorOptions {
   /** Default 0: a free port (what tests want). */
@@ -103,7 +120,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     host: opts.host,
     apps: opts.apps ?? single,
     rateLimits: opts.rateLimits,
-    faults: opts.faults ? { rules: [...opts.faults], seed: opts.seed } : undefined,
+    faults: opts.faults ? { rules: checkedRules(opts.faults), seed: opts.seed } : undefined,
     seed: opts.seed,
     taskStepMs: opts.taskStepMs,
     now: opts.now,
@@ -136,11 +153,11 @@ function wrap(server: RunningEmulator): Emulator {
     env: Object.freeze({ STREAM_BASE_URL: server.url, STREAM_API_KEY: server.apiKey, STREAM_API_SECRET: server.apiSecret }),
     seed: (data: SeedData, o: { app?: string } = {}) => seedApp((op, input) => call(op, input, o.app), data),
     call: (op: string, input?: CallInput, o: { app?: string } = {}) => call(op, input, o.app),
-    requests: (filter: RequestFilter = {}) => server.requests.filter((r) => matches(r, filter)).map((r) => ({ ...r })),
+    requests: (filter: RequestFilter = {}): EmulatorRequest[] => server.requests.filter((r) => matches(r, filter)).map((r) => ({ ...r })),
     clearRequests: () => {
       server.requests.length = 0;
     },
-    injectFaults: (rules: readonly FaultRule[], o: { seed?: number } = {}) => server.faults.configure({ rules: [...rules], seed: o.seed }),
+    injectFaults: (rules: readonly FaultRule[], o: { seed?: number } = {}) => server.faults.configure({ rules: checkedRules(rules), seed: o.seed }),
     clearFaults: () => server.faults.clear(),
     faultHits: () => [...server.faults.hitCounts],
     setLimitScale: (scale: number) => {
@@ -149,6 +166,35 @@ function wrap(server: RunningEmulator): Emulator {
     },
     close: () => server.close(),
   });
+}
+
+const OPERATIONS: ReadonlySet<string> = new Set(resources.flatMap((r) => r.routes.map((route) => route.op)));
+const FAULT_KINDS: ReadonlySet<string> = new Set<FaultRule['kind']>(['latency', 'error', 'limit_scale', 'rate_limit', 'reset', 'slow', 'non_json', 'echo_body']);
+
+/**
+ * Fault rules as given, or a clear error: a typo (an unknown kind or operation) would otherwise never fire and leave
+ * the test that relies on it passing for the wrong reason.
+ */
+function checkedRules(rules: readonly FaultRule[]): FaultRule[] {
+  if (!Array.isArray(rules)) throw new Error('fault rules: an array of rules, e.g. [{ kind: "error", status: 503, op: "CreateRole" }]');
+  rules.forEach((rule, i) => {
+    const at = `fault rule ${i + 1}`;
+    if (!FAULT_KINDS.has(rule?.kind)) throw new Error(`${at}: unknown kind ${JSON.stringify(rule?.kind)} (one of ${[...FAULT_KINDS].join(', ')})`);
+    for (const op of rule.op === undefined ? [] : Array.isArray(rule.op) ? rule.op : [rule.op]) {
+      if (!OPERATIONS.has(op)) throw new Error(`${at}: the emulator has no operation ${JSON.stringify(op)} (operation ids are Stream's, e.g. CreateBlockList)`);
+    }
+    const count = (name: 'times' | 'after') => {
+      const v = rule[name];
+      if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${at}: ${name} must be a whole number of 0 or more`);
+    };
+    count('times');
+    count('after');
+    if (rule.rate !== undefined && !(rule.rate >= 0 && rule.rate <= 1)) throw new Error(`${at}: rate is a probability, from 0 to 1`);
+    if (rule.kind === 'error' && rule.status !== undefined && !(Number.isInteger(rule.status) && rule.status >= 500 && rule.status <= 599)) throw new Error(`${at}: an error fault answers a 5xx status (got ${rule.status})`);
+    if ((rule.kind === 'latency' || rule.kind === 'slow') && !(rule.ms >= 0)) throw new Error(`${at}: ${rule.kind} needs ms, 0 or more`);
+    if (rule.kind === 'limit_scale' && !(rule.scale > 0)) throw new Error(`${at}: limit_scale needs a positive scale`);
+  });
+  return [...rules];
 }
 
 const randomSecret = () => randomBytes(24).toString('hex');

@@ -48,11 +48,18 @@ const STEPS: { [K in keyof Required<SeedData>]: (call: Call, value: Required<See
 export async function seedApp(call: Call, data: SeedData): Promise<void> {
   const unknown = Object.keys(data).filter((k) => !(k in STEPS));
   if (unknown.length) throw new Error(`seed: unknown section ${unknown.join(', ')} (known: ${Object.keys(STEPS).join(', ')})`);
+  for (const [section, value] of Object.entries(data)) {
+    if (value === undefined) continue;
+    const ok = section === 'app' ? isRecord(value) : Array.isArray(value) && value.every((v) => (section === 'roles' ? typeof v === 'string' : isRecord(v)));
+    if (!ok) throw new Error(`seed: ${section} must be ${section === 'app' ? "UpdateApp's body (an object)" : section === 'roles' ? 'an array of role names' : 'an array of objects (each the body of its create operation)'}`);
+  }
   for (const [section, step] of Object.entries(STEPS) as [keyof SeedData, (call: Call, v: unknown) => Promise<unknown>][]) {
     const value = data[section];
     if (value !== undefined) await step(call, value);
   }
 }
+
+const isRecord = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 async function each<T>(items: readonly T[], fn: (item: T) => Promise<unknown>): Promise<void> {
   for (const item of items) await fn(item);

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { newApp } from './apps.js';
 import { FaultInjector, type FaultConfig } from './faults.js';
 import { uuidFrom } from './ids.js';
+import { checkJsonInput } from './paths.js';
 import { loadDataFile, saveDataFile } from './persistence.js';
 import type { RequestRecord, ServerEnv } from './pipeline/exchange.js';
 import { handleRequest } from './pipeline/handle.js';
@@ -118,6 +119,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     else apps.set(cfg.key, newApp(cfg, now()));
   }
   const appList = [...apps.values()].map((a) => ({ key: a.key, secret: a.secret, name: String(a.settings.name ?? a.key) }));
+  // "The first app": the first configured, even when a data file brought others before it.
+  const first = appList.find((a) => a.key === configured[0]?.key) ?? appList[0]!;
 
   const rateLimiter = new RateLimiter(options.rateLimits ?? 'published');
   if (options.rateLimitScale !== undefined) rateLimiter.setScale(options.rateLimitScale);
@@ -169,10 +172,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     port,
     host,
     apps: appList,
-    apiKey: appList[0]!.key,
-    apiSecret: appList[0]!.secret,
+    apiKey: first.key,
+    apiSecret: first.secret,
     app(key?: string) {
-      const a = apps.get(key ?? appList[0]!.key);
+      const a = apps.get(key ?? first.key);
       if (!a) throw new Error(`emulator has no app ${key}`);
       return a;
     },
@@ -185,9 +188,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     async call(op, input = {}, appKey) {
       const route = routes.find((r) => r.op === op);
       if (!route) throw new Error(`the emulator has no operation ${op}`);
-      const app = apps.get(appKey ?? appList[0]!.key);
+      const app = apps.get(appKey ?? first.key);
       if (!app) throw new Error(`emulator has no app ${appKey}`);
-      return runRoute(env, route, app, { params: input.params ?? {}, query: new URLSearchParams(input.query ?? {}), body: jsonCopy(input.body ?? {}), now: now() });
+      const params = input.params ?? {};
+      const missing = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!).filter((name) => typeof params[name] !== 'string' || params[name] === '');
+      if (missing.length) throw new Error(`${op} (${route.method} ${route.path}) needs the path parameter${missing.length === 1 ? '' : 's'} ${missing.join(', ')}: call(op, { params: { ${missing.map((m) => `${m}: …`).join(', ')} } })`);
+      // What HTTP gives a handler (a JSON body that passed the body guard) and what it gives back (a copy).
+      const body = jsonCopy(input.body ?? {});
+      checkJsonInput(body);
+      return jsonCopy(await runRoute(env, route, app, { params, query: new URLSearchParams(input.query ?? {}), body, now: now() })) as Rec;
     },
     save,
     async close() {

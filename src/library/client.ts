@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { UsageError } from '../core/errors.js';
 import { connectionFromEnv } from '../runtime/connection.js';
-import { createLogger } from '../runtime/logger.js';
+import { createLogger, withSecretRedaction } from '../runtime/logger.js';
 import { openSession, type Session } from '../runtime/session.js';
 
 /** How to reach one Stream app. Unset fields are read from `env` as the CLI reads them. */
@@ -56,7 +56,7 @@ export async function createClient(opts: ClientOptions = {}): Promise<Client> {
     env.STREAM_API_SECRET = opts.apiSecret;
     delete env.STREAM_API_SECRET_FILE;
   }
-  const logger = opts.logger ?? createLogger({ level: 'silent' });
+  const logger = opts.logger ? withSecretRedaction(opts.logger) : createLogger({ level: 'silent' });
   const connection = connectionFromEnv(env, logger);
   const session = await openSession({
     // The library opens the state file of each call itself (StateFile): the session's own is never read.

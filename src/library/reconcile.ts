@@ -1,5 +1,6 @@
 import type { ChangeOutcome } from '../apply/execute.js';
 import type { Change, DesiredState, PlanDocument } from '../core/model.js';
+import { UsageError } from '../core/errors.js';
 import { redactError, sensitiveValues } from '../core/secrets.js';
 import { exportDocument } from '../commands/export.js';
 import { secretFieldsOf } from '../kinds/registry.js';
@@ -79,19 +80,25 @@ export interface ApplyResult {
  * write. With a state file on disk, its lock is held throughout.
  */
 export async function apply(desired: DesiredState, opts: ApplyOptions): Promise<ApplyResult> {
+  const allowDeletes = opts.allowDeletes === undefined ? undefined : whole('allowDeletes', opts.allowDeletes);
+  const lockTimeoutMs = whole('lockTimeoutMs', opts.lockTimeoutMs ?? 0);
   return redacted(desired, async () => {
-    const statePath = opts.state?.path;
+    const statePath = stateOf(opts).path;
+    const writes = statePath !== undefined && !opts.dryRun;
     // A state file that cannot be written fails the call before the first request, as `apply` does.
-    if (statePath && !opts.dryRun) checkStatePath(statePath, { dryRun: false, remedy: 'give StateFile.open a path on a writable volume' });
-    const deps = depsFor(desired, opts);
-    const release = statePath && !opts.dryRun ? await lockStateFile(statePath, { timeoutMs: opts.lockTimeoutMs ?? 0, signal: opts.signal }) : () => {};
-    let unreviewed: string[] = [];
+    if (writes) checkStatePath(statePath, { dryRun: false, remedy: 'give StateFile.open a path on a writable volume' });
+    const release = writes ? await lockStateFile(statePath, { timeoutMs: lockTimeoutMs, signal: opts.signal, timeoutSetting: { name: 'lockTimeoutMs', example: 'lockTimeoutMs: 300_000' } }) : () => {};
     try {
+      // Read once the lock is held: read before, another writer's update in between would be overwritten.
+      const deps = depsFor(desired, opts);
       const saved = opts.plan;
+      let unreviewed: string[] = [];
+      // What onChange is given: the plan document's change, its sensitive values masked (never the file's values).
+      let shown = new Map<string, Change>();
       const { plan: made, applied } = await reconcileOnce({ ...deps, client: sessionOf(opts.client).session.client }, desired, {
         targets: opts.targets,
         dryRun: Boolean(opts.dryRun),
-        allowDeletes: opts.allowDeletes,
+        allowDeletes,
         review: saved
           ? (m) => {
               const checked = reviewSavedPlan(saved, 'given', m);
@@ -99,7 +106,10 @@ export async function apply(desired: DesiredState, opts: ApplyOptions): Promise<
               return checked.plan;
             }
           : undefined,
-        onChange: opts.onChange,
+        onPlan: (p) => {
+          shown = new Map(p.document.changes.map((c) => [c.address, c]));
+        },
+        onChange: opts.onChange && ((change, outcome, detail) => opts.onChange!(shown.get(change.address) ?? { address: change.address, kind: change.kind, action: change.action, fields: [] }, outcome, detail)),
       });
       const result = applied?.result ?? { applied: [], failed: [], skipped: [], interrupted: [] };
       const notConverged = applied?.notConverged ?? [];
@@ -131,12 +141,25 @@ export async function exportConfig(opts: ExportOptions): Promise<string> {
 
 /** What the engine needs for one call: the client's connection, this call's state and signal. */
 function depsFor(desired: DesiredState, opts: PlanOptions): EngineDeps {
+  if (opts.targets !== undefined && !(Array.isArray(opts.targets) && opts.targets.every((t) => typeof t === 'string'))) throw new UsageError('targets must be an array of addresses (e.g. ["role/support-agent", "blocklist/*"])');
   const { session, rateShareSet } = sessionOf(opts.client);
   // createClient's rateShare wins over the file's, as --rate-share does.
   if (!rateShareSet) session.client.setRateShare(desired.policy.rate_share ?? DEFAULT_RATE_SHARE);
-  const state = stateFor(opts.state ?? StateFile.inMemory(), session.conn.apiKey, session.conn.apiSecret);
+  const state = stateFor(stateOf(opts), session.conn.apiKey, session.conn.apiSecret);
   const base = session.depsWith(state);
   return opts.signal ? { ...base, api: stoppableApi(session.client, opts.signal), signal: opts.signal } : base;
+}
+
+/** The call's state: a StateFile (not a path: `StateFile.open(path)`), by default a new one in memory. */
+function stateOf(opts: { state?: StateFile }): StateFile {
+  if (opts.state === undefined) return StateFile.inMemory();
+  if (!(opts.state instanceof StateFile)) throw new UsageError(`state must be a StateFile (StateFile.open(path) or StateFile.inMemory()), not ${typeof opts.state === 'string' ? `the string "${opts.state}"` : typeof opts.state}`);
+  return opts.state;
+}
+
+function whole(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new UsageError(`${name} must be a whole number of 0 or more (got ${String(value)})`);
+  return value;
 }
 
 /** Whatever an error quotes of the file's secrets is hidden, as the CLI hides it. */

@@ -96,6 +96,41 @@ describe('seed', () => {
   });
 });
 
+describe('call', () => {
+  it('answers a copy: changing what it returned changes nothing in the app', async () => {
+    const emu = await start();
+    const app = (await emu.call('GetApp')).app as { name: string };
+    app.name = 'changed-by-the-test';
+    expect((await sdk(emu).getApp()).app.name).not.toBe('changed-by-the-test');
+  });
+
+  it('refuses what HTTP refuses: a __proto__ key, a body nested too deep', async () => {
+    const emu = await start();
+    await expect(emu.call('CreateRole', { body: JSON.parse('{"name":"p","__proto__":{"x":1}}') })).rejects.toMatchObject({ status: 400, code: 4 });
+    let deep: unknown = 'x';
+    for (let i = 0; i < 40; i++) deep = { d: deep };
+    await expect(emu.call('UpdateApp', { body: { deep } })).rejects.toMatchObject({ status: 400, code: 4 });
+  });
+
+  it('names the path parameters an operation needs, and an unknown operation', async () => {
+    const emu = await start();
+    await expect(emu.call('GetBlockList')).rejects.toThrow(/GetBlockList \(GET \/api\/v2\/blocklists\/\{name\}\) needs the path parameter name/);
+    await expect(emu.call('GetBlocklist')).rejects.toThrow(/no operation GetBlocklist/);
+  });
+
+  it('a data file with other apps: the credentials returned are those of the app asked for', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dataFile = join(mkdtempSync(join(tmpdir(), 'emulator-data-')), 'data.json');
+    const saved = await startEmulator({ dataFile, apiKey: 'saved-app', apiSecret: 'saved-secret-1234' });
+    await saved.close();
+    const emu = await start({ dataFile, apiKey: 'asked-for', apiSecret: 'asked-secret-5678' });
+    expect(emu.connection).toMatchObject({ apiKey: 'asked-for', apiSecret: 'asked-secret-5678' });
+    expect((await sdk(emu).getApp()).app.name).toBe('asked-for');
+  });
+});
+
 describe('the request log', () => {
   it('lists the requests answered over HTTP, filtered by operation, method, status and app', async () => {
     const emu = await start();
@@ -128,6 +163,16 @@ describe('faults and limits', () => {
     await expect(client.getApp()).rejects.toMatchObject({ metadata: { responseCode: 429 } });
     emu.clearFaults();
     await expect(client.getApp()).resolves.toHaveProperty('app');
+  });
+
+  it('refuses a rule that could never fire as meant (a typo must not leave a test passing for the wrong reason)', async () => {
+    const emu = await start();
+    expect(() => emu.injectFaults([{ kind: 'error', op: 'CreateBlocklist' }])).toThrow(/no operation "CreateBlocklist"/);
+    expect(() => emu.injectFaults([{ kind: 'eror' } as never])).toThrow(/unknown kind "eror"/);
+    expect(() => emu.injectFaults([{ kind: 'error', status: 200 }])).toThrow(/5xx/);
+    expect(() => emu.injectFaults([{ kind: 'error', rate: 2 }])).toThrow(/probability/);
+    await expect(startEmulator({ faults: [{ kind: 'reset', op: 'NoSuchOp' }] })).rejects.toThrow(/no operation/);
+    await expect(emu.seed({ roles: 'admin' as never })).rejects.toThrow(/roles must be an array of role names/);
   });
 
   it('starts with faults given as options', async () => {

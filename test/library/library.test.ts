@@ -150,6 +150,60 @@ describe('plan and apply from a script', () => {
     }
   });
 
+  it('reads the state file once it holds the lock: what the holder saved while apply waited is kept', async () => {
+    const path = join(dir, 'race', 'state.json');
+    const desired = loadDesired(write('race.yaml', 'version: 1\nroles:\n  - name: race-a\n'), {});
+    const client = await createClient(emu.connection);
+    const { lockStateFile } = await import('../../src/runtime/lock.js');
+    const { StateFile: StateData } = await import('../../src/state/state-file.js');
+    const release = await lockStateFile(path, { timeoutMs: 0 });
+    try {
+      const applying = apply(desired, { client, state: StateFile.open(path), lockTimeoutMs: 60_000 });
+      const holders = StateData.open(path, emu.apiKey, emu.apiSecret);
+      holders.setInventory('users', ['created-by-the-holder']);
+      holders.save();
+      release();
+      expect((await applying).ok).toBe(true);
+      expect(StateData.open(path, emu.apiKey, emu.apiSecret).inventory('users')).toEqual(['created-by-the-holder']);
+    } finally {
+      release();
+      await client.close();
+    }
+  });
+
+  it('refuses settings that would weaken a guard or make no sense, before any request', async () => {
+    const desired = loadDesired(write('guards.yaml', 'version: 1\npolicy:\n  prune: [roles]\n  max_deletes: 0\nroles: []\n'), {});
+    const client = await createClient(emu.connection);
+    const before = emu.requests().length;
+    try {
+      // Number(process.env.UNSET) is NaN: it must not lift max_deletes.
+      await expect(apply(desired, { client, allowDeletes: Number.NaN })).rejects.toThrow(/allowDeletes must be a whole number/);
+      await expect(apply(desired, { client, allowDeletes: -1 })).rejects.toThrow(UsageError);
+      await expect(apply(desired, { client, lockTimeoutMs: Number.POSITIVE_INFINITY })).rejects.toThrow(/lockTimeoutMs/);
+      await expect(apply(desired, { client, state: 'state.json' as never })).rejects.toThrow(/state must be a StateFile/);
+      await expect(plan(desired, { client, targets: 'role/x' as never })).rejects.toThrow(/targets must be an array/);
+      expect(emu.requests().slice(before)).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("gives onChange the plan's change, sensitive values masked", async () => {
+    const other = await startEmulator({ rateLimits: 'off', taskStepMs: 0 });
+    const client = await createClient(other.connection);
+    const seen: string[] = [];
+    try {
+      const result = await apply(loadDesired(write('onchange.yaml', FILE), { env }), { client, onChange: (change, outcome) => seen.push(`${outcome} ${JSON.stringify(change)}`) });
+      expect(result.ok).toBe(true);
+      expect(seen).toHaveLength(3);
+      expect(seen.join('\n')).toContain('/settings/sqs_secret');
+      expect(seen.join('\n')).not.toContain(SECRET);
+    } finally {
+      await client.close();
+      await other.close();
+    }
+  });
+
   it('reports a failed change in the result, its error without the secret the API echoed back', async () => {
     const other = await startEmulator({ rateLimits: 'off', taskStepMs: 0 });
     const client = await createClient(other.connection);
