@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from './program.js';
-import { completionTree } from './completion.js';
+import { bashScript, completionTree } from './completion.js';
 
 describe('completionTree', () => {
   const tree = completionTree(buildProgram(() => {}));
@@ -24,5 +24,14 @@ describe('completionTree', () => {
     const names = tree.map((c) => c.name);
     expect(names).toEqual(expect.arrayContaining(['validate', 'plan', 'apply', 'check', 'export', 'diff', 'watch', 'emulator', 'ping', 'version', 'completion', 'help']));
     expect(tree.find((c) => c.name === 'help')!.argChoices).toEqual(names.filter((n) => n !== 'help'));
+  });
+
+  it('bash: no compgen output is split or globbed by the shell (read a line at a time), and --opt=value reaches the option', () => {
+    const bash = bashScript(buildProgram(() => {}));
+    expect(bash).not.toMatch(/\(\s*\$\(compgen/);
+    expect(bash).toContain('while IFS= read -r line; do COMPREPLY+=("$1$line"); done');
+    expect(bash).toContain('_stream_sync_lines "$1" < <(compgen -f -- "$cur")');
+    expect(bash).toContain('--format) _stream_sync_words "text json markdown" "$prefix"; return 0 ;;');
+    expect(bash).not.toContain('_init_completion');
   });
 });

@@ -3,7 +3,8 @@ import { Argument, type Command, type Option } from 'commander';
 /**
  * `stream-sync completion bash|zsh|fish`: a completion script made by walking the program's commands and options, so
  * that a new flag completes without anyone editing a script. Choices complete as values; an option whose value is
- * a `<path>` or `<file>` completes file names.
+ * a `<path>` or `<file>` completes file names, as the next word or after `--opt=`. A completion is one word whatever it
+ * holds (a file `my config.yaml` or `*` is neither split nor expanded).
  */
 
 export interface CompletionOption {
@@ -60,27 +61,87 @@ export function completionTree(program: Command): CompletionCommand[] {
 
 const word = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
 
+/** Text inside a bash double-quoted string. */
+const bq = (s: string) => s.replace(/[\\"$`]/g, '\\$&');
+
 export function bashScript(program: Command): string {
   const tree = completionTree(program);
   const name = program.name();
   const fn = `_${word(name)}`;
+  const words = (list: string[]) => `${fn}_words "${bq(list.join(' '))}" "$prefix"`;
   const branches = tree.map((c) => {
     const valued = c.options.filter((o) => o.takesValue);
     const cases = valued.map((o) => {
       const pattern = o.names.join('|');
-      if (o.choices) return `        ${pattern}) COMPREPLY=( $(compgen -W "${o.choices.join(' ')}" -- "$cur") ); return 0 ;;`;
-      if (o.files) return `        ${pattern}) compopt -o filenames 2>/dev/null; COMPREPLY=( $(compgen -f -- "$cur") ); return 0 ;;`;
-      return `        ${pattern}) COMPREPLY=(); return 0 ;;`;
+      if (o.choices) return `        ${pattern}) ${words(o.choices)}; return 0 ;;`;
+      if (o.files) return `        ${pattern}) ${fn}_files "$prefix"; return 0 ;;`;
+      return `        ${pattern}) return 0 ;;`;
     });
-    const words = [...(c.argChoices ?? []), ...c.options.flatMap((o) => o.names)].join(' ');
-    const prevCase = cases.length ? [`      case "$prev" in`, ...cases, `      esac`] : [];
-    return [`    ${c.name})`, ...prevCase, `      COMPREPLY=( $(compgen -W "${words}" -- "$cur") ) ;;`].join('\n');
+    const list = [...(c.argChoices ?? []), ...c.options.flatMap((o) => o.names)];
+    const optCase = cases.length ? [`      case "$opt" in`, ...cases, `      esac`] : [];
+    return [`    ${c.name})`, ...optCase, `      (( inline )) || ${words(list)} ;;`].join('\n');
   });
-  return `# ${name} completion for bash. Install: source <(${name} completion bash)
+  return `# ${name} completion for bash (3.2 or later; bash-completion is not needed). Install: source <(${name} completion bash)
 # or: ${name} completion bash > ~/.local/share/bash-completion/completions/${name}
+
+# COMPREPLY from compgen's output on stdin: one completion a line, each kept whole (not split at spaces, not
+# expanded as a pattern: a file named \`my config.yaml\` or \`*\` is one completion), after $1.
+${fn}_lines() {
+  local line
+  COMPREPLY=()
+  while IFS= read -r line; do COMPREPLY+=("$1$line"); done
+}
+
+# The word being typed (cur) without its shell quoting (\`my\\ c\`, \`"my c\`, \`'my c\` → \`my c\`): what compgen -f matches.
+${fn}_unquote() {
+  local s=$cur out="" c q=""
+  while [[ -n $s ]]; do
+    c=\${s:0:1}; s=\${s:1}
+    if [[ $q == "'" ]]; then
+      if [[ $c == "'" ]]; then q=""; else out+=$c; fi
+    elif [[ $c == '\\' && -n $s ]]; then
+      if [[ $q == '"' && $s != [\\\\\\"\\$\\\`]* ]]; then out+=$c; else out+=\${s:0:1}; s=\${s:1}; fi
+    elif [[ $c == '"' ]]; then
+      if [[ $q == '"' ]]; then q=""; else q='"'; fi
+    elif [[ $c == "'" && -z $q ]]; then
+      q="'"
+    else
+      out+=$c
+    fi
+  done
+  cur=$out
+}
+
+# File (and directory) names beginning with the word being typed, quoted by readline as names (-o filenames: bash 4+).
+${fn}_files() {
+  type compopt &>/dev/null && compopt -o filenames 2>/dev/null
+  ${fn}_unquote
+  ${fn}_lines "$1" < <(compgen -f -- "$cur")
+}
+
+# Those of the words $1 that begin with the word being typed, after $2.
+${fn}_words() {
+  local IFS=$' \\t\\n'
+  ${fn}_lines "$2" < <(compgen -W "$1" -- "$cur")
+}
+
 ${fn}() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="" cmd="" i
+  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="" opt="" prefix="" cmd="" inline=0 i
   (( COMP_CWORD > 0 )) && prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  COMPREPLY=()
+  # opt: the option whose value is being typed, the word before or the --opt of --opt=value. Bash splits
+  # --opt=value at the = (it is in COMP_WORDBREAKS): the words are --opt = while the cursor is just after the =,
+  # --opt = value once a value is begun. Where = is not a word break the word is --opt=value, and each completion
+  # keeps the --opt= in front (prefix).
+  if [[ $cur == = && $prev == --* ]]; then
+    opt=$prev; cur=""; inline=1
+  elif [[ $prev == = ]] && (( COMP_CWORD > 1 )) && [[ \${COMP_WORDS[COMP_CWORD-2]} == --* ]]; then
+    opt=\${COMP_WORDS[COMP_CWORD-2]}; inline=1
+  elif [[ $cur == --*=* ]]; then
+    opt=\${cur%%=*}; prefix="$opt="; cur=\${cur#*=}; inline=1
+  else
+    opt=$prev
+  fi
   for (( i = 1; i < COMP_CWORD; i++ )); do
     case "\${COMP_WORDS[i]}" in
       -*) ;;
@@ -88,9 +149,8 @@ ${fn}() {
     esac
   done
   case "$cmd" in
-    "") COMPREPLY=( $(compgen -W "${tree.map((c) => c.name).join(' ')} -h --help --version" -- "$cur") ) ;;
+    "") (( inline )) || ${words([...tree.map((c) => c.name), '-h', '--help', '--version'])} ;;
 ${branches.join('\n')}
-    *) COMPREPLY=() ;;
   esac
   return 0
 }

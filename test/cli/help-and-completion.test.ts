@@ -98,6 +98,9 @@ describe('stream-sync completion', () => {
   let dir = '';
   /** The scripts written for zsh and fish to read, away from the directory file names are completed in. */
   let scripts = '';
+  /** A directory of names a shell would split or expand: a space, a `*`, and a plain one. */
+  let awkward = '';
+  const AWKWARD = ['*', 'my config.yaml', 'plain.yaml'];
   beforeAll(async () => {
     scripts = mkdtempSync(join(tmpdir(), 'stream-sync-scripts-'));
     const r = await runCli(['completion', 'bash']);
@@ -106,16 +109,23 @@ describe('stream-sync completion', () => {
     dir = mkdtempSync(join(tmpdir(), 'stream-sync-completion-'));
     writeFileSync(join(dir, 'stream.yaml'), 'version: 1\n');
     writeFileSync(join(dir, 'stack.txt'), '');
+    awkward = mkdtempSync(join(tmpdir(), 'stream-sync-awkward-'));
+    for (const f of AWKWARD) writeFileSync(join(awkward, f), '');
   });
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
     rmSync(scripts, { recursive: true, force: true });
+    rmSync(awkward, { recursive: true, force: true });
   });
 
   /** COMPREPLY for the words typed so far (the last one is the word being completed), from the script sourced in bash. */
   function complete(...words: string[]): string[] {
-    const script = `${bash}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; COMP_LINE='${words.join(' ')}'; COMP_POINT=\${#COMP_LINE}\n_stream_sync\nprintf '%s\\n' "\${COMPREPLY[@]}"\n`;
-    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', script], { cwd: dir, encoding: 'utf8' });
+    return completeIn(dir, ...words);
+  }
+  function completeIn(cwd: string, ...words: string[]): string[] {
+    const q = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
+    const script = `${bash}\nCOMP_WORDS=(${words.map(q).join(' ')}); COMP_CWORD=${words.length - 1}; COMP_LINE=${q(words.join(' '))}; COMP_POINT=\${#COMP_LINE}\n_stream_sync\nprintf '%s\\n' "\${COMPREPLY[@]}"\n`;
+    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', script], { cwd, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     return r.stdout.split('\n').filter(Boolean).sort();
   }
@@ -132,6 +142,34 @@ describe('stream-sync completion', () => {
     expect(complete('stream-sync', 'version', '--')).toEqual(['--client', '--emulator', '--env', '--environments', '--help', '--json', '--log-level', '--timeout']);
     // A flag that takes a free value completes nothing rather than flags.
     expect(complete('stream-sync', 'plan', '--target', '')).toEqual([]);
+  });
+
+  it('bash: a file name with a space or a * is one completion, neither split nor expanded', () => {
+    expect(completeIn(awkward, 'stream-sync', 'plan', '-f', 'my')).toEqual(['my config.yaml']);
+    expect(completeIn(awkward, 'stream-sync', 'plan', '-f', '')).toEqual([...AWKWARD].sort());
+    expect(completeIn(awkward, 'stream-sync', 'plan', '-f', '*')).toEqual(['*']);
+    expect(completeIn(awkward, 'stream-sync', 'export', '--output', 'p')).toEqual(['plain.yaml']);
+    // The word as typed, with its quoting: a backslash, an open double or single quote.
+    expect(completeIn(awkward, 'stream-sync', 'plan', '-f', 'my\\ c')).toEqual(['my config.yaml']);
+    expect(completeIn(awkward, 'stream-sync', 'plan', '-f', '"my c')).toEqual(['my config.yaml']);
+    expect(completeIn(awkward, 'stream-sync', 'plan', '-f', "'my c")).toEqual(['my config.yaml']);
+  });
+
+  it('bash: --opt=value completes the value, as bash splits it at the = (--opt = value) or not (--opt=value)', () => {
+    // The cursor just after the `=`: the words are `--format` `=`.
+    expect(complete('stream-sync', 'plan', '--format', '=')).toEqual(['json', 'markdown', 'text']);
+    expect(complete('stream-sync', 'plan', '--format', '=', 'j')).toEqual(['json']);
+    expect(complete('stream-sync', 'plan', '--log-level', '=', 'w')).toEqual(['warn']);
+    expect(completeIn(awkward, 'stream-sync', 'plan', '--file', '=', 'my')).toEqual(['my config.yaml']);
+    expect(completeIn(awkward, 'stream-sync', 'plan', '--file', '=')).toEqual([...AWKWARD].sort());
+    // `=` not a word break: one word, and each completion keeps the `--opt=` it replaces.
+    expect(complete('stream-sync', 'plan', '--format=')).toEqual(['--format=json', '--format=markdown', '--format=text']);
+    expect(complete('stream-sync', 'plan', '--format=m')).toEqual(['--format=markdown']);
+    expect(completeIn(awkward, 'stream-sync', 'plan', '--file=my')).toEqual(['--file=my config.yaml']);
+    // A free value or a flag without one completes nothing after `=`, rather than flags.
+    expect(complete('stream-sync', 'plan', '--target', '=')).toEqual([]);
+    expect(complete('stream-sync', 'plan', '--detailed-exitcode', '=')).toEqual([]);
+    expect(complete('stream-sync', 'plan', '--target=')).toEqual([]);
   });
 
   it('every command and every flag of the program is in each script, with its choices', async () => {
@@ -177,6 +215,34 @@ describe('stream-sync completion', () => {
     expect(loaded.status, loaded.stderr).toBe(0);
     expect(loaded.stdout.trim()).toBe('_stream_sync');
   });
+  const script = hasShell('script');
+  it.skipIf(!zsh || !script)(`zsh in a terminal: a file name with a space or a * is one completion, --opt=value completes the value${zsh && script ? '' : ' (skipped: zsh or script is not installed here)'}`, async () => {
+    const r = await runCli(['completion', 'zsh']);
+    const file = join(scripts, '_stream-sync');
+    writeFileSync(file, r.stdout);
+    // Keys typed into an interactive zsh (script(1) gives it a terminal): a line, TAB, then ^T prints the line as completed.
+    const typed = (lines: string[]) => {
+      const setup = `autoload -U compinit; compinit -u -D; source ${file}; showbuf() { print -r -- "LINE<$BUFFER>"; BUFFER= }; zle -N showbuf; bindkey '^T' showbuf\n`;
+      const out = spawnSync('script', ['-qec', 'zsh -f -i', '/dev/null'], {
+        input: `${setup}${lines.map((l) => `${l}\t\x14`).join('')}exit\n`,
+        cwd: awkward,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, TERM: 'dumb', PS1: '$ ', HOME: scripts },
+        timeout: 20_000,
+      });
+      expect(out.status, out.stderr).toBe(0);
+      return { out: out.stdout, lines: [...out.stdout.matchAll(/LINE<(stream-sync[^>]*)>/g)].map((m) => m[1]) };
+    };
+    expect(typed(['stream-sync plan -f my', 'stream-sync plan --format=m', 'stream-sync plan --file=my', 'stream-sync plan -f \\*']).lines).toEqual([
+      'stream-sync plan -f my\\ config.yaml ',
+      'stream-sync plan --format=markdown ',
+      'stream-sync plan --file=my\\ config.yaml ',
+      'stream-sync plan -f \\* ',
+    ]);
+    // An ambiguous name lists the choices, each once, quoted as zsh would insert it.
+    const listed = typed(['stream-sync plan -f ']).out.split(/\r?\n/).find((l) => l.includes('plain.yaml') && !l.includes('stream-sync'));
+    expect(listed?.trim().split(/\s{2,}/).sort()).toEqual(['\\*', 'my\\ config.yaml', 'plain.yaml']);
+  });
   it.skipIf(!fish)(`fish --no-execute accepts the fish script, and fish completes with it${fish ? '' : ' (skipped: fish is not installed here)'}`, async () => {
     const r = await runCli(['completion', 'fish']);
     const file = join(scripts, 'stream-sync.fish');
@@ -192,6 +258,15 @@ describe('stream-sync completion', () => {
     expect(completes('stream-sync plan --for')).toEqual(['--format']);
     expect(completes('stream-sync plan --format ')).toEqual(['json', 'markdown', 'text']);
     expect(completes('stream-sync plan -f stre')).toEqual(['stream.yaml']);
+    expect(completes('stream-sync plan --format=')).toEqual(['--format=json', '--format=markdown', '--format=text']);
+    const completesIn = (cwd: string, args: string) => {
+      const out = spawnSync('fish', ['--no-config', '-c', `source ${file}; complete -C $argv[1]`, `stream-sync ${args}`], { cwd, encoding: 'utf8' });
+      expect(out.status, out.stderr).toBe(0);
+      return out.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]).sort();
+    };
+    expect(completesIn(awkward, 'plan -f my')).toEqual(['my config.yaml']);
+    expect(completesIn(awkward, 'plan -f ')).toEqual([...AWKWARD].sort());
+    expect(completesIn(awkward, 'plan --file=my')).toEqual(['--file=my config.yaml']);
   });
 
   it('bash -n accepts the bash script', () => {
