@@ -99,6 +99,7 @@ export async function apply(desired: DesiredState, opts: ApplyOptions): Promise<
         targets: opts.targets,
         dryRun: Boolean(opts.dryRun),
         allowDeletes,
+        allowDeletesSetting: 'allowDeletes:',
         review: saved
           ? (m) => {
               const checked = reviewSavedPlan(saved, 'given', m);

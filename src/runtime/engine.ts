@@ -69,11 +69,11 @@ export async function planFor(deps: EngineDeps, desired: DesiredState, opts: { t
 }
 
 /** `policy.max_deletes` (raised by `--allow-deletes N`) checked before the first write. */
-export function checkDeleteGuard(plan: Plan, desired: DesiredState, allowDeletes?: number): void {
+export function checkDeleteGuard(plan: Plan, desired: DesiredState, allowDeletes?: number, setting = '--allow-deletes'): void {
   const deletes = plan.document.summary.delete;
   const limit = Math.max(desired.policy.max_deletes ?? Number.POSITIVE_INFINITY, allowDeletes ?? 0);
   if (deletes > limit) {
-    throw new GuardError(`the plan deletes ${deletes} object${deletes === 1 ? '' : 's'}, more than policy.max_deletes (${limit}): nothing was applied; review the plan and run again with --allow-deletes ${deletes} if that is intended`);
+    throw new GuardError(`the plan deletes ${deletes} object${deletes === 1 ? '' : 's'}, more than policy.max_deletes (${limit}): nothing was applied; review the plan and run again with ${setting} ${deletes} if that is intended`);
   }
 }
 

@@ -10,6 +10,8 @@ export interface ReconcileOptions {
   dryRun: boolean;
   /** `--allow-deletes N`: raises `policy.max_deletes` for this run. */
   allowDeletes?: number;
+  /** How the caller raises the limit, for the refusal's advice (default the CLI's `--allow-deletes`). */
+  allowDeletesSetting?: string;
   /**
    * The plan to execute, given the plan made now, before anything is written: `apply --plan` returns the saved
    * plan's part of it, or throws to refuse. Default: the plan made now.
@@ -38,7 +40,7 @@ export async function reconcileOnce(deps: EngineDeps & { client: { seedFromApi()
   const plan = opts.review ? opts.review({ ...made, desired, memory: deps.state }) : made.plan;
   opts.onPlan?.(plan);
   if (opts.dryRun) return { plan };
-  checkDeleteGuard(plan, desired, opts.allowDeletes);
+  checkDeleteGuard(plan, desired, opts.allowDeletes, opts.allowDeletesSetting);
   const fullScope = !opts.targets?.length && !opts.review;
   return { plan, applied: await applyPlan(deps, plan, desired, opts.onChange, { fullScope }) };
 }

@@ -183,6 +183,10 @@ describe('plan and apply from a script', () => {
       await expect(apply(desired, { client, state: 'state.json' as never })).rejects.toThrow(/state must be a StateFile/);
       await expect(plan(desired, { client, targets: 'role/x' as never })).rejects.toThrow(/targets must be an array/);
       expect(emu.requests().slice(before)).toEqual([]);
+      // The guard itself, with advice in the library's terms.
+      await emu.seed({ roles: ['guarded-a', 'guarded-b'] });
+      await expect(apply(desired, { client })).rejects.toThrow(/more than policy.max_deletes \(0\): nothing was applied; review the plan and run again with allowDeletes: \d+ if that is intended/);
+      expect(emu.requests().slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
     } finally {
       await client.close();
     }
