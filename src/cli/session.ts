@@ -92,6 +92,8 @@ export async function withSession(
       try {
         if (opts.lock && session.statePath) {
           release = await lockStateFile(session.statePath, { timeoutMs: opts.lockTimeoutMs ?? 0, signal, onWait: (message) => output().stderr(message) });
+          // The state file, read now that the lock is held, and before any request (an unreadable one fails offline).
+          void session.deps;
           // A second interrupt exits at once: the lock goes with it, rather than waiting out its staleness.
           process.once('exit', release);
         }

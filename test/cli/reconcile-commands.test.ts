@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/server.js';
 import { runCli } from '../support/cli.js';
@@ -197,6 +197,18 @@ describe('stream-sync validate, plan, apply and export', () => {
     const r = await runCli(['apply', '-f', file, '--state-file', state], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/the state file's directory .* is not writable .*pass --state-file on a writable volume/);
+    expect(emu.requests.length).toBe(before);
+  });
+
+  it('refuses plan --out and apply, before any request, when the state file cannot be read (they read it once they hold its lock)', async () => {
+    const state = write('garbage-state.json', '{garbage');
+    const file = write('garbage.yaml', FILE);
+    const before = emu.requests.length;
+    for (const args of [['plan', '--out', join(dirname(file), 'p.json')], ['apply']]) {
+      const r = await runCli([...args, '-f', file, '--state-file', state], env);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/cannot read the state file .*garbage-state\.json/);
+    }
     expect(emu.requests.length).toBe(before);
   });
 
