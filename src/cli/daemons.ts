@@ -89,7 +89,7 @@ export function emulatorCommand(program: Command, setExit: (code: number) => voi
     .addOption(new Option('--task-step <ms>', 'how long async tasks stay pending, then running').default(50).argParser(intArg('--task-step', 0, 600_000)))
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
-    .action(async (opts: EmulatorFlags) => {
+    .action(async (opts: EmulatorFlags, cmd: Command) => {
       // Signals are caught before anything is printed: a SIGTERM right after the banner still saves --data.
       const stopped = new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
@@ -104,6 +104,8 @@ export function emulatorCommand(program: Command, setExit: (code: number) => voi
         port: opts.port,
         host: opts.host,
         apps: reuseSaved ? undefined : [{ key: opts.apiKey, secret }],
+        // The saved apps are kept; --api-key names the one to print (created when the file lacks it).
+        primaryApp: reuseSaved && cmd.getOptionValueSource('apiKey') === 'cli' ? opts.apiKey : undefined,
         rateLimits: opts.rateLimits,
         faults: faultsFromFlags({ latencyMs: opts.latency, faultRate: opts.faultRate, seed: opts.seed }),
         seed: opts.seed,

@@ -36,7 +36,7 @@ export const ENVIRONMENT: Record<string, string> = {
   '${env:NAME}': "any variable the desired-state or environments file references as ${env:NAME}, ${env:NAME:-fallback} or ${secret:NAME} (secret: masked in every output); with --env, the environment's variables win",
   STREAM_SYNC_YAML_FAST: 'set to 0 (or false, off, no) to parse files with the yaml library alone, without the fast path (diagnosis)',
   NO_COLOR: 'set and not empty: no colour in plans and pretty logs',
-  STREAM_EMULATOR_API_SECRET: "the emulated app's API secret (default: generated); when set, an existing --data file's apps are replaced by one with this secret",
+  STREAM_EMULATOR_API_SECRET: "the emulated app's API secret (default: generated); when set, the --api-key app gets this secret (an existing --data file's other apps are kept)",
 };
 
 const CONNECTION = ['STREAM_API_KEY', 'STREAM_API_SECRET', 'STREAM_API_SECRET_FILE', 'STREAM_BASE_URL'];

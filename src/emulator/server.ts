@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { newApp } from './apps.js';
 import { FaultInjector, type FaultConfig } from './faults.js';
 import { uuidFrom } from './ids.js';
+import { StreamApiError } from './errors.js';
 import { checkJsonInput } from './paths.js';
 import { loadDataFile, saveDataFile } from './persistence.js';
 import type { RequestRecord, ServerEnv } from './pipeline/exchange.js';
@@ -56,6 +57,11 @@ export interface EmulatorOptions {
   maxBodyBytes?: number;
   /** How many of the most recent requests `requests` keeps. Default 10,000. */
   requestLogLimit?: number;
+  /**
+   * With a data file whose apps are kept (`apps` unset): the app the emulator answers as its first (`apiKey`). One
+   * the file lacks is created, with a random secret.
+   */
+  primaryApp?: string;
 }
 
 /** What a request carries to an operation: its path parameters, query string and JSON body. */
@@ -118,9 +124,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     if (existing) existing.secret = cfg.secret;
     else apps.set(cfg.key, newApp(cfg, now()));
   }
+  if (options.primaryApp && !options.apps?.length && !apps.has(options.primaryApp)) apps.set(options.primaryApp, newApp({ key: options.primaryApp, secret: randomBytes(24).toString('hex') }, now()));
   const appList = [...apps.values()].map((a) => ({ key: a.key, secret: a.secret, name: String(a.settings.name ?? a.key) }));
   // "The first app": the first configured, even when a data file brought others before it.
-  const first = appList.find((a) => a.key === configured[0]?.key) ?? appList[0]!;
+  const first = appList.find((a) => a.key === (configured[0]?.key ?? options.primaryApp)) ?? appList[0]!;
 
   const rateLimiter = new RateLimiter(options.rateLimits ?? 'published');
   if (options.rateLimitScale !== undefined) rateLimiter.setScale(options.rateLimitScale);
@@ -194,8 +201,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const missing = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!).filter((name) => typeof params[name] !== 'string' || params[name] === '');
       if (missing.length) throw new Error(`${op} (${route.method} ${route.path}) needs the path parameter${missing.length === 1 ? '' : 's'} ${missing.join(', ')}: call(op, { params: { ${missing.map((m) => `${m}: …`).join(', ')} } })`);
       // What HTTP gives a handler (a JSON body that passed the body guard) and what it gives back (a copy).
+      checkJsonInput(input.body ?? {});
       const body = jsonCopy(input.body ?? {});
-      checkJsonInput(body);
       return jsonCopy(await runRoute(env, route, app, { params, query: new URLSearchParams(input.query ?? {}), body, now: now() })) as Rec;
     },
     save,
@@ -218,4 +225,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 }
 
 /** What the HTTP pipeline's handlers see of a body: JSON, and never the caller's own objects. */
-const jsonCopy = (v: unknown): unknown => JSON.parse(JSON.stringify(v)) as unknown;
+function jsonCopy(v: unknown): unknown {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch (err) {
+    throw new StreamApiError(400, 4, `invalid request body: not JSON (${(err as Error).message})`);
+  }
+  return text === undefined ? {} : (JSON.parse(text) as unknown);
+}

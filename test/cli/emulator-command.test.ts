@@ -57,6 +57,28 @@ describe('stream-sync emulator', () => {
     expect(await p.exit).toBe(0);
   });
 
+  it('with a --data file that exists, --api-key names the app it serves first: a saved one with its secret, or a new one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'emu-data-'));
+    dirs.push(dir);
+    const data = join(dir, 'state.json');
+    const run = async (args: string[]) => {
+      const p = spawnCli(['emulator', '--port', '0', '--data', data, '--log-level', 'silent', ...args]);
+      const [, key] = await p.waitFor(/^api key: (\S+)$/m);
+      const [, secret] = await p.waitFor(/^api secret: (\S+)$/m);
+      p.child.kill('SIGTERM');
+      expect(await p.exit).toBe(0);
+      return { key, secret };
+    };
+    const first = await run(['--api-key', 'first']);
+    const second = await run(['--api-key', 'second']);
+    expect(second.key).toBe('second');
+    expect(second.secret).not.toBe(first.secret);
+    // Both are kept; each comes back with its own secret, and without --api-key the first saved one.
+    expect(await run(['--api-key', 'first'])).toEqual(first);
+    expect(await run(['--api-key', 'second'])).toEqual(second);
+    expect(await run([])).toEqual(first);
+  });
+
   it('logs one line per request at debug level, without the token', async () => {
     const p = spawnCli(['emulator', '--port', '0', '--log-level', 'debug', '--log-format', 'json']);
     const [, url] = await p.waitFor(/^base url: (\S+)$/m);
