@@ -29,8 +29,10 @@ describe('completionTree', () => {
   it('bash: no compgen output is split or globbed by the shell (read a line at a time), and --opt=value reaches the option', () => {
     const bash = bashScript(buildProgram(() => {}));
     expect(bash).not.toMatch(/\(\s*\$\(compgen/);
-    expect(bash).toContain('while IFS= read -r line; do COMPREPLY+=("$1$line"); done');
-    expect(bash).toContain('_stream_sync_lines "$1" < <(compgen -f -- "$cur")');
+    expect(bash).toContain('while IFS= read -r line; do [[ -n $line ]] && COMPREPLY+=("$1$line"); done');
+    expect(bash).toContain('_stream_sync_lines "$1" <<< "$(compgen -f -- "$cur")"');
+    // No process substitution: a syntax error under `set -o posix` before bash 5.1, which would fail the whole script.
+    expect(bash).not.toContain('< <(');
     expect(bash).toContain('--format) _stream_sync_words "text json markdown" "$prefix"; return 0 ;;');
     expect(bash).not.toContain('_init_completion');
   });

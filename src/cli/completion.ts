@@ -89,7 +89,7 @@ export function bashScript(program: Command): string {
 ${fn}_lines() {
   local line
   COMPREPLY=()
-  while IFS= read -r line; do COMPREPLY+=("$1$line"); done
+  while IFS= read -r line; do [[ -n $line ]] && COMPREPLY+=("$1$line"); done
 }
 
 # The word being typed (cur) without its shell quoting (\`my\\ c\`, \`"my c\`, \`'my c\` → \`my c\`): what compgen -f matches.
@@ -116,13 +116,13 @@ ${fn}_unquote() {
 ${fn}_files() {
   type compopt &>/dev/null && compopt -o filenames 2>/dev/null
   ${fn}_unquote
-  ${fn}_lines "$1" < <(compgen -f -- "$cur")
+  ${fn}_lines "$1" <<< "$(compgen -f -- "$cur")"
 }
 
 # Those of the words $1 that begin with the word being typed, after $2.
 ${fn}_words() {
   local IFS=$' \\t\\n'
-  ${fn}_lines "$2" < <(compgen -W "$1" -- "$cur")
+  ${fn}_lines "$2" <<< "$(compgen -W "$1" -- "$cur")"
 }
 
 ${fn}() {
