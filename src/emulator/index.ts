@@ -169,6 +169,7 @@ function wrap(server: RunningEmulator): Emulator {
 }
 
 const OPERATIONS: ReadonlySet<string> = new Set(resources.flatMap((r) => r.routes.map((route) => route.op)));
+const RULE_FIELDS: ReadonlySet<string> = new Set(['kind', 'op', 'rate', 'times', 'after', 'ms', 'jitterMs', 'status', 'when', 'scale', 'resetHeaders', 'body', 'format']);
 const FAULT_KINDS: ReadonlySet<string> = new Set<FaultRule['kind']>(['latency', 'error', 'limit_scale', 'rate_limit', 'reset', 'slow', 'non_json', 'echo_body']);
 
 /**
@@ -180,6 +181,9 @@ function checkedRules(rules: readonly FaultRule[]): FaultRule[] {
   rules.forEach((rule, i) => {
     const at = `fault rule ${i + 1}`;
     if (!FAULT_KINDS.has(rule?.kind)) throw new Error(`${at}: unknown kind ${JSON.stringify(rule?.kind)} (one of ${[...FAULT_KINDS].join(', ')})`);
+    const unknown = Object.keys(rule).filter((k) => !RULE_FIELDS.has(k));
+    if (unknown.length) throw new Error(`${at}: unknown field${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} (a rule has ${[...RULE_FIELDS].join(', ')}, as its kind takes them)`);
+    if (Array.isArray(rule.op) && rule.op.length === 0) throw new Error(`${at}: op is an empty list, which matches no request (leave op out to match every operation)`);
     for (const op of rule.op === undefined ? [] : Array.isArray(rule.op) ? rule.op : [rule.op]) {
       if (!OPERATIONS.has(op)) throw new Error(`${at}: the emulator has no operation ${JSON.stringify(op)} (operation ids are Stream's, e.g. CreateBlockList)`);
     }

@@ -46,6 +46,7 @@ const STEPS: { [K in keyof Required<SeedData>]: (call: Call, value: Required<See
 };
 
 export async function seedApp(call: Call, data: SeedData): Promise<void> {
+  if (!isRecord(data)) throw new Error(`seed: give an object of sections (${Object.keys(STEPS).join(', ')})`);
   const unknown = Object.keys(data).filter((k) => !(k in STEPS));
   if (unknown.length) throw new Error(`seed: unknown section ${unknown.join(', ')} (known: ${Object.keys(STEPS).join(', ')})`);
   for (const [section, value] of Object.entries(data)) {

@@ -33,10 +33,10 @@ export interface Client {
   close(): Promise<void>;
 }
 
-const sessions = new WeakMap<Client, { session: Session; rateShareSet: boolean }>();
+const sessions = new WeakMap<Client, { session: Session; rateShareSet: boolean; logger: Logger }>();
 
 /** The session behind a client (internal: the library's calls use it; not exported from the package). */
-export function sessionOf(client: Client): { session: Session; rateShareSet: boolean } {
+export function sessionOf(client: Client): { session: Session; rateShareSet: boolean; logger: Logger } {
   const s = sessions.get(client);
   if (!s) throw new UsageError('not a stream-sync client: create one with createClient()');
   return s;
@@ -75,7 +75,7 @@ export async function createClient(opts: ClientOptions = {}): Promise<Client> {
     apiKey: connection.apiKey,
     close: () => session.close(),
   };
-  sessions.set(client, { session, rateShareSet: rateShare !== undefined });
+  sessions.set(client, { session, rateShareSet: rateShare !== undefined, logger });
   return Object.freeze(client);
 }
 

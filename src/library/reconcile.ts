@@ -1,12 +1,14 @@
+import type { Logger } from 'pino';
 import type { ChangeOutcome } from '../apply/execute.js';
 import type { Change, DesiredState, PlanDocument } from '../core/model.js';
-import { UsageError } from '../core/errors.js';
+import { errorMessage, UsageError } from '../core/errors.js';
 import { redactError, sensitiveValues } from '../core/secrets.js';
-import { exportDocument } from '../commands/export.js';
+import { EXPORTABLE_SECTIONS, exportDocument } from '../commands/export.js';
 import { secretFieldsOf } from '../kinds/registry.js';
 import { DEFAULT_RATE_SHARE } from '../live/pacer.js';
 import type { EngineDeps } from '../runtime/engine.js';
 import { planFor } from '../runtime/engine.js';
+import { parsePlanJson } from '../plan/render/index.js';
 import { lockStateFile } from '../runtime/lock.js';
 import { checkStatePath } from '../runtime/state-path.js';
 import { reconcileOnce } from '../runtime/reconcile.js';
@@ -31,6 +33,7 @@ export interface PlanOptions {
  * problem the app shows in the file (located), a GuardError when `app.expect_name` names another app.
  */
 export async function plan(desired: DesiredState, opts: PlanOptions): Promise<PlanDocument> {
+  checkCommon(opts);
   return redacted(desired, async () => {
     const deps = depsFor(desired, opts);
     await sessionOf(opts.client).session.client.seedFromApi();
@@ -80,8 +83,20 @@ export interface ApplyResult {
  * write. With a state file on disk, its lock is held throughout.
  */
 export async function apply(desired: DesiredState, opts: ApplyOptions): Promise<ApplyResult> {
+  // Every setting checked before anything is touched: the state file's directory, its lock, the app.
+  checkCommon(opts);
   const allowDeletes = opts.allowDeletes === undefined ? undefined : whole('allowDeletes', opts.allowDeletes);
   const lockTimeoutMs = whole('lockTimeoutMs', opts.lockTimeoutMs ?? 0);
+  if (opts.dryRun !== undefined && typeof opts.dryRun !== 'boolean') throw new UsageError('dryRun must be true or false');
+  if (opts.onChange !== undefined && typeof opts.onChange !== 'function') throw new UsageError('onChange must be a function');
+  // A saved plan is checked as `apply --plan` checks its file: a stream-sync plan document of this format.
+  let saved: PlanDocument | undefined;
+  try {
+    saved = opts.plan === undefined ? undefined : parsePlanJson(JSON.stringify(opts.plan));
+  } catch (err) {
+    throw new UsageError(`plan: ${errorMessage(err)} (give the document plan() returned, or parsePlanJson's)`);
+  }
+  const onChange = opts.onChange && callbackSafely(opts.onChange, sessionOf(opts.client).logger);
   return redacted(desired, async () => {
     const statePath = stateOf(opts).path;
     const writes = statePath !== undefined && !opts.dryRun;
@@ -91,7 +106,6 @@ export async function apply(desired: DesiredState, opts: ApplyOptions): Promise<
     try {
       // Read once the lock is held: read before, another writer's update in between would be overwritten.
       const deps = depsFor(desired, opts);
-      const saved = opts.plan;
       let unreviewed: string[] = [];
       // What onChange is given: the plan document's change, its sensitive values masked (never the file's values).
       let shown = new Map<string, Change>();
@@ -110,7 +124,7 @@ export async function apply(desired: DesiredState, opts: ApplyOptions): Promise<
         onPlan: (p) => {
           shown = new Map(p.document.changes.map((c) => [c.address, c]));
         },
-        onChange: opts.onChange && ((change, outcome, detail) => opts.onChange!(shown.get(change.address) ?? { address: change.address, kind: change.kind, action: change.action, fields: [] }, outcome, detail)),
+        onChange: onChange && ((change, outcome, detail) => onChange(shown.get(change.address) ?? { address: change.address, kind: change.kind, action: change.action, fields: [] }, outcome, detail)),
       });
       const result = applied?.result ?? { applied: [], failed: [], skipped: [], interrupted: [] };
       const notConverged = applied?.notConverged ?? [];
@@ -134,6 +148,13 @@ export interface ExportOptions {
  * out, secrets the API never returns as `${env:…}` placeholders, users never listed.
  */
 export async function exportConfig(opts: ExportOptions): Promise<string> {
+  checkCommon(opts);
+  const kinds = opts.kinds;
+  if (kinds !== undefined) {
+    if (!Array.isArray(kinds) || !kinds.every((k) => typeof k === 'string')) throw new UsageError(`kinds must be an array of sections, e.g. ['roles', 'blocklists']`);
+    const unknown = kinds.filter((k) => !EXPORTABLE_SECTIONS.includes(k));
+    if (unknown.length) throw new UsageError(`kinds: cannot export ${unknown.join(', ')}; exportable: ${EXPORTABLE_SECTIONS.join(', ')}`);
+  }
   const { session } = sessionOf(opts.client);
   const api = opts.signal ? stoppableApi(session.client, opts.signal) : session.client;
   await session.client.seedFromApi();
@@ -142,13 +163,34 @@ export async function exportConfig(opts: ExportOptions): Promise<string> {
 
 /** What the engine needs for one call: the client's connection, this call's state and signal. */
 function depsFor(desired: DesiredState, opts: PlanOptions): EngineDeps {
-  if (opts.targets !== undefined && !(Array.isArray(opts.targets) && opts.targets.every((t) => typeof t === 'string'))) throw new UsageError('targets must be an array of addresses (e.g. ["role/support-agent", "blocklist/*"])');
   const { session, rateShareSet } = sessionOf(opts.client);
   // createClient's rateShare wins over the file's, as --rate-share does.
   if (!rateShareSet) session.client.setRateShare(desired.policy.rate_share ?? DEFAULT_RATE_SHARE);
   const state = stateFor(stateOf(opts), session.conn.apiKey, session.conn.apiSecret);
   const base = session.depsWith(state);
   return opts.signal ? { ...base, api: stoppableApi(session.client, opts.signal), signal: opts.signal } : base;
+}
+
+/** What every call takes, checked before anything is touched. */
+function checkCommon(opts: { client: Client; targets?: readonly string[]; signal?: AbortSignal; state?: StateFile }): void {
+  sessionOf(opts.client);
+  if (opts.targets !== undefined && !(Array.isArray(opts.targets) && opts.targets.every((t) => typeof t === 'string'))) throw new UsageError('targets must be an array of addresses (e.g. ["role/support-agent", "blocklist/*"])');
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new UsageError('signal must be an AbortSignal');
+  stateOf(opts);
+}
+
+/**
+ * The caller's onChange, kept from breaking the apply: an error it throws is logged and ignored, so that the
+ * changes still run, their outcomes are still recorded and the state file is still saved.
+ */
+function callbackSafely(fn: NonNullable<ApplyOptions['onChange']>, logger: Pick<Logger, 'warn'>): NonNullable<ApplyOptions['onChange']> {
+  return (change, outcome, detail) => {
+    try {
+      fn(change, outcome, detail);
+    } catch (err) {
+      logger.warn({ address: change.address, err: errorMessage(err) }, 'onChange threw; the apply goes on');
+    }
+  };
 }
 
 /** The call's state: a StateFile (not a path: `StateFile.open(path)`), by default a new one in memory. */

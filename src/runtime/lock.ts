@@ -254,7 +254,7 @@ export async function lockStateFile(
       },
     });
   } catch (err) {
-    if (err instanceof StoppedError && timeout?.aborted) throw refusal(` and was not released within the ${setting.name.split(' ')[0]} of ${Math.round(opts.timeoutMs / 1000)} s`, `try again later, or with a longer ${setting.name.split(' ')[0]}`);
+    if (err instanceof StoppedError && timeout?.aborted) throw refusal(` and was not released within the ${setting.name.split(' ')[0]} of ${opts.timeoutMs % 1000 ? `${opts.timeoutMs} ms` : `${opts.timeoutMs / 1000} s`}`, `try again later, or with a longer ${setting.name.split(' ')[0]}`);
     throw err;
   }
 }

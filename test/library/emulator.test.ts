@@ -110,6 +110,7 @@ describe('call', () => {
     let deep: unknown = 'x';
     for (let i = 0; i < 40; i++) deep = { d: deep };
     await expect(emu.call('UpdateApp', { body: { deep } })).rejects.toMatchObject({ status: 400, code: 4 });
+    await expect(emu.call('UpdateApp', { body: { n: 1n } })).rejects.toMatchObject({ status: 400, code: 4 });
   });
 
   it('names the path parameters an operation needs, and an unknown operation', async () => {
@@ -173,6 +174,9 @@ describe('faults and limits', () => {
     expect(() => emu.injectFaults([{ kind: 'error', rate: 2 }])).toThrow(/probability/);
     await expect(startEmulator({ faults: [{ kind: 'reset', op: 'NoSuchOp' }] })).rejects.toThrow(/no operation/);
     await expect(emu.seed({ roles: 'admin' as never })).rejects.toThrow(/roles must be an array of role names/);
+    await expect(emu.seed(null as never)).rejects.toThrow(/give an object of sections/);
+    expect(() => emu.injectFaults([{ kind: 'error', op: [] }])).toThrow(/empty list/);
+    expect(() => emu.injectFaults([{ kind: 'error', opp: 'CreateRole' } as never])).toThrow(/unknown field opp/);
   });
 
   it('starts with faults given as options', async () => {

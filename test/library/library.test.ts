@@ -182,6 +182,15 @@ describe('plan and apply from a script', () => {
       await expect(apply(desired, { client, lockTimeoutMs: Number.POSITIVE_INFINITY })).rejects.toThrow(/lockTimeoutMs/);
       await expect(apply(desired, { client, state: 'state.json' as never })).rejects.toThrow(/state must be a StateFile/);
       await expect(plan(desired, { client, targets: 'role/x' as never })).rejects.toThrow(/targets must be an array/);
+      await expect(apply(desired, { client, plan: {} as never })).rejects.toThrow(/plan: saved plan has no format_version/);
+      await expect(apply(desired, { client, onChange: true as never })).rejects.toThrow(/onChange must be a function/);
+      await expect(apply(desired, { client, dryRun: 'no' as never })).rejects.toThrow(/dryRun must be true or false/);
+      await expect(apply(desired, { client, signal: 'x' as never })).rejects.toThrow(/signal must be an AbortSignal/);
+      await expect(exportConfig({ client, kinds: ['rolez'] })).rejects.toThrow(/kinds: cannot export rolez; exportable: /);
+      // Checked before the state file's directory is made or its lock waited for.
+      const untouched = join(dir, 'never-made', 'state.json');
+      await expect(apply(desired, { client, state: StateFile.open(untouched), targets: 'x' as never, lockTimeoutMs: 60_000 })).rejects.toThrow(/targets must be an array/);
+      expect(() => readFileSync(join(dir, 'never-made'))).toThrow(/ENOENT/);
       expect(emu.requests().slice(before)).toEqual([]);
       // The guard itself, with advice in the library's terms.
       await emu.seed({ roles: ['guarded-a', 'guarded-b'] });
@@ -202,6 +211,32 @@ describe('plan and apply from a script', () => {
       expect(seen).toHaveLength(3);
       expect(seen.join('\n')).toContain('/settings/sqs_secret');
       expect(seen.join('\n')).not.toContain(SECRET);
+    } finally {
+      await client.close();
+      await other.close();
+    }
+  });
+
+  it('goes on when onChange throws: every change runs, the state is saved, the error is logged', async () => {
+    const other = await startEmulator({ rateLimits: 'off', taskStepMs: 0 });
+    const lines: string[] = [];
+    const pino = (await import('pino')).default;
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
+    const client = await createClient({ ...other.connection, logger });
+    const path = join(dir, 'throwing', 'state.json');
+    try {
+      const result = await apply(loadDesired(write('throwing.yaml', FILE), { env }), {
+        client,
+        state: StateFile.open(path),
+        onChange: () => {
+          throw new Error('the caller broke');
+        },
+      });
+      expect(result.ok).toBe(true);
+      expect(result.applied).toHaveLength(3);
+      expect(readFileSync(path, 'utf8')).toContain('/settings/sqs_secret');
+      expect(lines.join('')).toContain('onChange threw');
+      expect(lines.join('')).not.toContain(SECRET);
     } finally {
       await client.close();
       await other.close();

@@ -46,8 +46,9 @@ try {
 describe('the packed package', () => {
   it('holds the build, its declarations and the schema, and no source or test', () => {
     for (const f of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/emulator/index.js', 'dist/emulator/index.d.ts', 'dist/cli.js', 'schema/stream-sync.schema.json']) expect(files).toContain(f);
-    // Source maps would point at src/, which is not shipped; the docs generator is the repository's.
-    expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/') || /\.test\.(js|d\.ts)$|\.map$|write-reference/.test(f))).toEqual([]);
+    // No source maps (they would point at src/, which is not shipped); the docs generator and test fixtures are the repository's.
+    expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/') || /\.test\.(js|d\.ts)$|\.map$|write-reference|test-fixtures/.test(f))).toEqual([]);
+    expect(readFileSync(join(project, 'node_modules/stream-sync/dist/index.js'), 'utf8')).not.toContain('sourceMappingURL');
   });
 
   it('plans against the emulator from a new project, with both entry points', () => {
