@@ -67,20 +67,27 @@ export async function liveAsFile(api: Api, sections: readonly string[]): Promise
  * returns become `${env:…}` placeholders, and users are never listed (an app can have millions).
  */
 export async function runExport(flags: { output?: string; kinds?: string[] }, session: Pick<Session, 'deps' | 'client'>, out: Output): Promise<number> {
-  const text = await exportDocument(session.deps.api, session.deps.target, flags);
+  const text = await exportDocument(session.deps.api, session.deps.target, { output: flags.output, sections: exportSections(flags.kinds, '--kinds') });
   if (flags.output) writeFileSync(flags.output, text);
   else out.stdout(text);
   return 0;
 }
 
-/** The export's text: `output` (where it will be written) sets the schema modeline's path. */
-export async function exportDocument(api: Api, target: { base_url: string; api_key: string }, flags: { output?: string; kinds?: readonly string[] }): Promise<string> {
-  const sections = flags.kinds ?? DEFAULT_SECTIONS;
-  const unknown = sections.filter((s) => !EXPORTABLE_SECTIONS.includes(s));
-  if (unknown.length) throw new UsageError(`--kinds: cannot export ${unknown.join(', ')}; exportable kinds: ${EXPORTABLE_SECTIONS.join(', ')}`);
+/** The sections to export (default: those export writes), or a UsageError naming `setting` (`--kinds`, the library's `kinds`). */
+export function exportSections(kinds: readonly string[] | undefined, setting: string): readonly string[] {
+  if (kinds === undefined) return DEFAULT_SECTIONS;
+  if (!Array.isArray(kinds) || !kinds.every((k) => typeof k === 'string')) throw new UsageError(`${setting} must list sections, e.g. roles, blocklists`);
+  const unknown = kinds.filter((s) => !EXPORTABLE_SECTIONS.includes(s));
+  if (unknown.length) throw new UsageError(`${setting}: cannot export ${unknown.join(', ')}; exportable kinds: ${EXPORTABLE_SECTIONS.join(', ')}`);
+  return kinds;
+}
+
+/** The export's text, for sections `exportSections` checked: `output` (where it will be written) sets the schema modeline's path. */
+export async function exportDocument(api: Api, target: { base_url: string; api_key: string }, opts: { output?: string; sections: readonly string[] }): Promise<string> {
+  const { sections } = opts;
   const live = await liveAsFile(api, sections);
   const doc: Rec = { version: 1, ...Object.fromEntries(live.sections) };
-  const schemaRef = schemaModeline(flags.output);
+  const schemaRef = schemaModeline(opts.output);
   const header = [
     `# yaml-language-server: $schema=${schemaRef}`,
     `# Exported by stream-sync from ${target.base_url} (app ${live.appName ?? target.api_key}).`,

@@ -79,7 +79,10 @@ export async function createClient(opts: ClientOptions = {}): Promise<Client> {
   return Object.freeze(client);
 }
 
-function whole(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`${name} must be a whole number from ${min} to ${max} (got ${value})`);
+/** A whole-number option in [min, max], or a UsageError naming it (NaN and fractions included). */
+export function whole(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`${name} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? `of ${min} or more` : `from ${min} to ${max}`} (got ${String(value)})`);
+  }
   return value;
 }

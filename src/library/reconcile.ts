@@ -3,7 +3,7 @@ import type { ChangeOutcome } from '../apply/execute.js';
 import type { Change, DesiredState, PlanDocument } from '../core/model.js';
 import { errorMessage, UsageError } from '../core/errors.js';
 import { redactError, sensitiveValues } from '../core/secrets.js';
-import { EXPORTABLE_SECTIONS, exportDocument } from '../commands/export.js';
+import { exportDocument, exportSections } from '../commands/export.js';
 import { secretFieldsOf } from '../kinds/registry.js';
 import { DEFAULT_RATE_SHARE } from '../live/pacer.js';
 import type { EngineDeps } from '../runtime/engine.js';
@@ -14,7 +14,7 @@ import { checkStatePath } from '../runtime/state-path.js';
 import { reconcileOnce } from '../runtime/reconcile.js';
 import { reviewSavedPlan } from '../runtime/saved-plan.js';
 import { stoppableApi } from '../runtime/stopping.js';
-import { type Client, sessionOf } from './client.js';
+import { type Client, sessionOf, whole } from './client.js';
 import { StateFile, stateFor } from './state.js';
 
 export interface PlanOptions {
@@ -33,9 +33,9 @@ export interface PlanOptions {
  * problem the app shows in the file (located), a GuardError when `app.expect_name` names another app.
  */
 export async function plan(desired: DesiredState, opts: PlanOptions): Promise<PlanDocument> {
-  checkCommon(opts);
+  const state = checkCommon(opts);
   return redacted(desired, async () => {
-    const deps = depsFor(desired, opts);
+    const deps = depsFor(desired, opts, state);
     await sessionOf(opts.client).session.client.seedFromApi();
     const { plan: made } = await planFor(deps, desired, { targets: opts.targets });
     return made.document;
@@ -84,9 +84,9 @@ export interface ApplyResult {
  */
 export async function apply(desired: DesiredState, opts: ApplyOptions): Promise<ApplyResult> {
   // Every setting checked before anything is touched: the state file's directory, its lock, the app.
-  checkCommon(opts);
-  const allowDeletes = opts.allowDeletes === undefined ? undefined : whole('allowDeletes', opts.allowDeletes);
-  const lockTimeoutMs = whole('lockTimeoutMs', opts.lockTimeoutMs ?? 0);
+  const state = checkCommon(opts);
+  const allowDeletes = opts.allowDeletes === undefined ? undefined : whole('allowDeletes', opts.allowDeletes, 0);
+  const lockTimeoutMs = whole('lockTimeoutMs', opts.lockTimeoutMs ?? 0, 0);
   if (opts.dryRun !== undefined && typeof opts.dryRun !== 'boolean') throw new UsageError('dryRun must be true or false');
   if (opts.onChange !== undefined && typeof opts.onChange !== 'function') throw new UsageError('onChange must be a function');
   // A saved plan is checked as `apply --plan` checks its file: a stream-sync plan document of this format.
@@ -98,14 +98,14 @@ export async function apply(desired: DesiredState, opts: ApplyOptions): Promise<
   }
   const onChange = opts.onChange && callbackSafely(opts.onChange, sessionOf(opts.client).logger);
   return redacted(desired, async () => {
-    const statePath = stateOf(opts).path;
+    const statePath = state.path;
     const writes = statePath !== undefined && !opts.dryRun;
     // A state file that cannot be written fails the call before the first request, as `apply` does.
     if (writes) checkStatePath(statePath, { dryRun: false, remedy: 'give StateFile.open a path on a writable volume' });
     const release = writes ? await lockStateFile(statePath, { timeoutMs: lockTimeoutMs, signal: opts.signal, timeoutSetting: { name: 'lockTimeoutMs', example: 'lockTimeoutMs: 300_000' } }) : () => {};
     try {
       // Read once the lock is held: read before, another writer's update in between would be overwritten.
-      const deps = depsFor(desired, opts);
+      const deps = depsFor(desired, opts, state);
       let unreviewed: string[] = [];
       // What onChange is given: the plan document's change, its sensitive values masked (never the file's values).
       let shown = new Map<string, Change>();
@@ -149,34 +149,29 @@ export interface ExportOptions {
  */
 export async function exportConfig(opts: ExportOptions): Promise<string> {
   checkCommon(opts);
-  const kinds = opts.kinds;
-  if (kinds !== undefined) {
-    if (!Array.isArray(kinds) || !kinds.every((k) => typeof k === 'string')) throw new UsageError(`kinds must be an array of sections, e.g. ['roles', 'blocklists']`);
-    const unknown = kinds.filter((k) => !EXPORTABLE_SECTIONS.includes(k));
-    if (unknown.length) throw new UsageError(`kinds: cannot export ${unknown.join(', ')}; exportable: ${EXPORTABLE_SECTIONS.join(', ')}`);
-  }
+  const sections = exportSections(opts.kinds, 'kinds');
   const { session } = sessionOf(opts.client);
   const api = opts.signal ? stoppableApi(session.client, opts.signal) : session.client;
   await session.client.seedFromApi();
-  return exportDocument(api, { base_url: session.conn.baseUrl, api_key: session.conn.apiKey }, { kinds: opts.kinds });
+  return exportDocument(api, { base_url: session.conn.baseUrl, api_key: session.conn.apiKey }, { sections });
 }
 
 /** What the engine needs for one call: the client's connection, this call's state and signal. */
-function depsFor(desired: DesiredState, opts: PlanOptions): EngineDeps {
+function depsFor(desired: DesiredState, opts: PlanOptions, handle: StateFile): EngineDeps {
   const { session, rateShareSet } = sessionOf(opts.client);
   // createClient's rateShare wins over the file's, as --rate-share does.
   if (!rateShareSet) session.client.setRateShare(desired.policy.rate_share ?? DEFAULT_RATE_SHARE);
-  const state = stateFor(stateOf(opts), session.conn.apiKey, session.conn.apiSecret);
+  const state = stateFor(handle, session.conn.apiKey, session.conn.apiSecret);
   const base = session.depsWith(state);
   return opts.signal ? { ...base, api: stoppableApi(session.client, opts.signal), signal: opts.signal } : base;
 }
 
-/** What every call takes, checked before anything is touched. */
-function checkCommon(opts: { client: Client; targets?: readonly string[]; signal?: AbortSignal; state?: StateFile }): void {
+/** What every call takes, checked before anything is touched; returns the call's state. */
+function checkCommon(opts: { client: Client; targets?: readonly string[]; signal?: AbortSignal; state?: StateFile }): StateFile {
   sessionOf(opts.client);
   if (opts.targets !== undefined && !(Array.isArray(opts.targets) && opts.targets.every((t) => typeof t === 'string'))) throw new UsageError('targets must be an array of addresses (e.g. ["role/support-agent", "blocklist/*"])');
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new UsageError('signal must be an AbortSignal');
-  stateOf(opts);
+  return stateOf(opts);
 }
 
 /**
@@ -198,11 +193,6 @@ function stateOf(opts: { state?: StateFile }): StateFile {
   if (opts.state === undefined) return StateFile.inMemory();
   if (!(opts.state instanceof StateFile)) throw new UsageError(`state must be a StateFile (StateFile.open(path) or StateFile.inMemory()), not ${typeof opts.state === 'string' ? `the string "${opts.state}"` : typeof opts.state}`);
   return opts.state;
-}
-
-function whole(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new UsageError(`${name} must be a whole number of 0 or more (got ${String(value)})`);
-  return value;
 }
 
 /** Whatever an error quotes of the file's secrets is hidden, as the CLI hides it. */
